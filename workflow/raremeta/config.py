@@ -1,0 +1,158 @@
+"""Analysis configuration: outcomes and their terms, multi-arm handling, primary method."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from raremeta.errors import InvalidInputError, Problem
+from raremeta.safe_yaml import load_yaml
+from raremeta.schemas import schema_problems
+from raremeta.terms import normalise_term
+
+DEFAULT_PRIMARY = {"measure": "OR", "method": "MH", "model": "common", "tau2_estimator": ""}
+
+
+@dataclass(frozen=True)
+class PrimaryChoice:
+    """Which pooled row is the primary estimate."""
+
+    measure: str
+    method: str
+    model: str
+    tau2_estimator: str = ""
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        """The (measure, method, model, tau2_estimator) key of the pooled row."""
+        return (self.measure, self.method, self.model, self.tau2_estimator)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One outcome: its id, label, the terms that count for it and its primary method."""
+
+    id: str
+    label: str
+    terms: tuple[str, ...]
+    primary: PrimaryChoice
+
+    @property
+    def keys(self) -> frozenset[str]:
+        """Normalised matching keys of the outcome's terms."""
+        return frozenset(normalise_term(t) for t in self.terms)
+
+
+@dataclass(frozen=True)
+class AnalysisConfig:
+    """The validated content of ``config.yaml``."""
+
+    outcomes: tuple[Outcome, ...]
+    multi_arm: str = "combine"
+    percent_tolerance: float = 0.0
+
+    def outcome(self, outcome_id: str) -> Outcome:
+        """Return the outcome with this id."""
+        for outcome in self.outcomes:
+            if outcome.id == outcome_id:
+                return outcome
+        raise KeyError(outcome_id)
+
+
+def _primary(spec: dict[str, Any] | None, fallback: PrimaryChoice) -> PrimaryChoice:
+    if spec is None:
+        return fallback
+    tau2 = spec.get("tau2_estimator", "") if spec.get("model") == "random" else ""
+    return PrimaryChoice(spec["measure"], spec["method"], spec["model"], tau2)
+
+
+def _primary_problems(spec: dict[str, Any] | None, where: str, file: str) -> list[Problem]:
+    if spec is None:
+        return []
+    problems = []
+    method, model, measure = spec["method"], spec["model"], spec["measure"]
+    if model == "random" and method != "IV":
+        problems.append(
+            Problem(
+                file, "random-effects models exist for method IV only", column=where, value=method
+            )
+        )
+    if model == "random" and not spec.get("tau2_estimator"):
+        problems.append(
+            Problem(
+                file, "a random-effects primary needs tau2_estimator (DL, REML or PM)", column=where
+            )
+        )
+    if method in ("Peto", "exact") and measure != "OR":
+        problems.append(
+            Problem(
+                file, f"method {method} estimates odds ratios only", column=where, value=measure
+            )
+        )
+    return problems
+
+
+def parse_config(document: Any, file: str = "config.yaml") -> AnalysisConfig:
+    """Validate a parsed configuration and return it as an :class:`AnalysisConfig`.
+
+    Parameters
+    ----------
+    document : Any
+        The parsed YAML document.
+    file : str
+        The file name used in error messages.
+
+    Raises
+    ------
+    InvalidInputError
+        With one problem per schema violation, per term claimed by two outcomes, and per
+        impossible primary choice.
+    """
+    problems = schema_problems(document, "config", file)
+    if problems:
+        raise InvalidInputError(problems)
+    global_primary = _primary(document.get("primary"), PrimaryChoice(**DEFAULT_PRIMARY))
+    problems += _primary_problems(document.get("primary"), "primary", file)
+    owner: dict[str, str] = {}
+    outcomes = []
+    for outcome_id, spec in document["outcomes"].items():
+        problems += _primary_problems(spec.get("primary"), f"outcomes.{outcome_id}.primary", file)
+        for index, term in enumerate(spec["terms"]):
+            key = normalise_term(term)
+            if not key:
+                problems.append(
+                    Problem(file, "term is empty", column=f"outcomes.{outcome_id}.terms[{index}]")
+                )
+            elif key in owner and owner[key] != outcome_id:
+                problems.append(
+                    Problem(
+                        file,
+                        f"term is already claimed by outcome '{owner[key]}'; a term may count "
+                        "for one outcome only",
+                        column=f"outcomes.{outcome_id}.terms[{index}]",
+                        value=term,
+                    )
+                )
+            owner.setdefault(key, outcome_id)
+        outcomes.append(
+            Outcome(
+                id=outcome_id,
+                label=spec["label"],
+                terms=tuple(spec["terms"]),
+                primary=_primary(spec.get("primary"), global_primary),
+            )
+        )
+    if problems:
+        raise InvalidInputError(problems)
+    return AnalysisConfig(
+        outcomes=tuple(outcomes),
+        multi_arm=document.get("multi_arm", "combine"),
+        percent_tolerance=float(document.get("percent_tolerance", 0.0)),
+    )
+
+
+def load_config(path: Path, display: str | None = None) -> AnalysisConfig:
+    """Read and validate ``config.yaml``; see :func:`parse_config`."""
+    name = display or str(path)
+    return parse_config(load_yaml(path, name), name)

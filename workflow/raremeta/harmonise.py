@@ -1,0 +1,222 @@
+"""Harmonisation: reported terms to outcomes, arms to roles, one row per study, outcome and role.
+
+``reported`` is False and ``events`` is empty (None) where no arm of the role reported any term of
+the outcome: "not reported" never becomes zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from raremeta.config import AnalysisConfig, Outcome
+from raremeta.quality import quality_warnings
+from raremeta.rawdata import Arm, EventRecord, Study
+from raremeta.terms import normalise_term
+
+ROLES = ("cni", "comparator")
+HARMONISED_COLUMNS = [
+    "study",
+    "comparison",
+    "label",
+    "outcome",
+    "role",
+    "arms",
+    "events",
+    "n",
+    "reported",
+    "terms",
+    "sources",
+    "locations",
+    "quotes",
+    "note",
+]
+LOG_COLUMNS = ["kind", "study", "file", "line", "message"]
+
+
+@dataclass(frozen=True)
+class ArmOutcome:
+    """What one arm reported for one outcome."""
+
+    arm: Arm
+    records: tuple[EventRecord, ...]
+
+    @property
+    def reported(self) -> bool:
+        """True when at least one term of the outcome was reported for the arm."""
+        return bool(self.records)
+
+    @property
+    def events(self) -> int | None:
+        """Patients with the outcome; the largest single-term count when several terms match.
+
+        With several matching terms the number of patients with *any* of them is unknown (a
+        patient may have had both); the largest single count is a lower bound, whereas the sum
+        may count a patient twice. The choice is logged.
+        """
+        return max(r.events for r in self.records) if self.records else None
+
+
+def arm_outcome(study: Study, arm: Arm, outcome: Outcome) -> ArmOutcome:
+    """Collect the records of ``arm`` whose term counts for ``outcome``."""
+    keys = outcome.keys
+    matched = tuple(r for r in study.events if r.arm == arm.id and normalise_term(r.term) in keys)
+    return ArmOutcome(arm, matched)
+
+
+def _join(values: list[str]) -> str:
+    return " | ".join(dict.fromkeys(v for v in values if v))
+
+
+def _role_row(
+    study: Study,
+    comparison: str,
+    outcome: Outcome,
+    role: str,
+    parts: list[ArmOutcome],
+    share: int = 1,
+) -> tuple[dict, list[str]]:
+    """One harmonised row from the arms of one role; ``share`` divides a shared comparator."""
+    reporting = [p for p in parts if p.reported]
+    notes = []
+    if reporting:
+        events = sum(p.events for p in reporting)  # type: ignore[misc]
+        n = sum(p.arm.n for p in reporting)
+        missing = [p.arm.id for p in parts if not p.reported]
+        if missing:
+            notes.append(
+                f"arm(s) {', '.join(missing)} did not report this outcome; combined over the "
+                "reporting arm(s) only"
+            )
+    else:
+        events, n = None, sum(p.arm.n for p in parts)
+    if share > 1:
+        notes.append(f"shared comparator split into {share} equal parts (events and n / {share})")
+        events = None if events is None else events / share
+        n = n / share
+    records = [r for p in reporting for r in p.records]
+    row = {
+        "study": study.id,
+        "comparison": comparison,
+        "label": study.label,
+        "outcome": outcome.id,
+        "role": role,
+        "arms": "+".join(p.arm.id for p in (reporting or parts)),
+        "events": events,
+        "n": n,
+        "reported": bool(reporting),
+        "terms": _join([r.term for r in records]),
+        "sources": _join([r.source for r in records]),
+        "locations": _join([r.location for r in records]),
+        "quotes": _join([r.quote for r in records]),
+        "note": "; ".join(notes),
+    }
+    return row, notes
+
+
+def harmonise(studies: list[Study], config: AnalysisConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Map every study's reported terms to the configured outcomes and combine arms by role.
+
+    Parameters
+    ----------
+    studies : list of Study
+        Validated studies (see :func:`raremeta.rawdata.load_studies`).
+    config : AnalysisConfig
+        Outcomes and the multi-arm choice.
+
+    Returns
+    -------
+    harmonised : DataFrame
+        Columns :data:`HARMONISED_COLUMNS`; one row per study (or comparison, when multi-arm
+        trials are split), outcome and role, sorted by outcome, study, comparison and role.
+    log : DataFrame
+        Columns :data:`LOG_COLUMNS`: unmapped terms, combined or split arms, double-counting
+        risks and data-quality warnings.
+    """
+    rows: list[dict] = []
+    log: list[dict] = []
+    all_keys = {k: o.id for o in config.outcomes for k in o.keys}
+    for study in sorted(studies, key=lambda s: s.id):
+        events_file = f"{study.folder}/adverse_events.csv"
+        for record in study.events:
+            if normalise_term(record.term) not in all_keys:
+                log.append(
+                    {
+                        "kind": "unmapped_term",
+                        "study": study.id,
+                        "file": events_file,
+                        "line": str(record.line),
+                        "message": f"term '{record.term}' (arm '{record.arm}') counts for no "
+                        "configured outcome",
+                    }
+                )
+        for role in ROLES:
+            arms = study.arms_of(role)
+            if len(arms) > 1:
+                action = "combined" if config.multi_arm == "combine" else "kept separate (split)"
+                log.append(
+                    {
+                        "kind": "multi_arm",
+                        "study": study.id,
+                        "file": f"{study.folder}/study.yaml",
+                        "line": "",
+                        "message": f"{len(arms)} {role} arms {action}: "
+                        f"{', '.join(a.id for a in arms)}",
+                    }
+                )
+        log += quality_warnings(study, config.percent_tolerance)
+        for outcome in config.outcomes:
+            parts = {
+                role: [arm_outcome(study, a, outcome) for a in study.arms_of(role)]
+                for role in ROLES
+            }
+            for part in parts["cni"] + parts["comparator"]:
+                if len(part.records) > 1:
+                    log.append(
+                        {
+                            "kind": "double_counting",
+                            "study": study.id,
+                            "file": events_file,
+                            "line": ",".join(str(r.line) for r in part.records),
+                            "message": f"arm '{part.arm.id}' reports several terms of outcome "
+                            f"'{outcome.id}' ({'; '.join(r.term for r in part.records)}); "
+                            f"events taken as the largest single count ({part.events}), a "
+                            "lower bound: the sum could count a patient twice",
+                        }
+                    )
+            if config.multi_arm == "split" and len(parts["cni"]) > 1:
+                share = len(parts["cni"])
+                for cni_part in parts["cni"]:
+                    comparison = f"{study.id}:{cni_part.arm.id}"
+                    for role, role_parts, role_share in (
+                        ("cni", [cni_part], 1),
+                        ("comparator", parts["comparator"], share),
+                    ):
+                        row, _ = _role_row(study, comparison, outcome, role, role_parts, role_share)
+                        rows.append(row)
+            else:
+                for role in ROLES:
+                    row, notes = _role_row(study, study.id, outcome, role, parts[role])
+                    rows.append(row)
+                    for note in notes:
+                        log.append(
+                            {
+                                "kind": "partial_report",
+                                "study": study.id,
+                                "file": events_file,
+                                "line": "",
+                                "message": f"outcome '{outcome.id}', {role}: {note}",
+                            }
+                        )
+    frame = pd.DataFrame(rows, columns=HARMONISED_COLUMNS)
+    if not frame.empty:
+        frame = frame.sort_values(["outcome", "study", "comparison", "role"], kind="stable")
+    order = {o.id: i for i, o in enumerate(config.outcomes)}
+    frame = frame.sort_values(
+        ["outcome", "study", "comparison", "role"],
+        key=lambda s: s.map(order) if s.name == "outcome" else s,
+        kind="stable",
+    ).reset_index(drop=True)
+    log_frame = pd.DataFrame(log, columns=LOG_COLUMNS)
+    return frame, log_frame

@@ -1,0 +1,76 @@
+"""Deterministic, spreadsheet-safe CSV output, written atomically."""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+#: A text cell starting with one of these is run as a formula by spreadsheet programs.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def format_cell(value: Any) -> str:
+    """Format one cell: empty for missing, ``true``/``false``, integers plainly, floats to 10
+    significant digits, and text starting with a formula character prefixed by an apostrophe.
+
+    Examples
+    --------
+    >>> [format_cell(v) for v in (None, float("nan"), True, 4.0, 0.123456789012, "=1+1")]
+    ['', '', 'true', '4', '0.123456789', "'=1+1"]
+    """
+    if value is None or value is pd.NA:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ""
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        text = f"{value:.10g}"
+        return "0" if text == "-0" else text
+    if hasattr(value, "item"):  # numpy scalar
+        return format_cell(value.item())
+    text = str(value)
+    if text.startswith(FORMULA_PREFIXES):
+        return "'" + text
+    return text
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` via a temporary file and a rename, so readers never see half."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def frame_to_csv(frame: pd.DataFrame) -> str:
+    """Render a DataFrame as CSV text with :func:`format_cell` (LF line ends, minimal quoting)."""
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(frame.columns)
+    for row in frame.itertuples(index=False, name=None):
+        writer.writerow([format_cell(v) for v in row])
+    return buffer.getvalue()
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    """Write a DataFrame deterministically and atomically (see :func:`frame_to_csv`)."""
+    atomic_write_text(Path(path), frame_to_csv(frame))

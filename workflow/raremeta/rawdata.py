@@ -1,0 +1,324 @@
+"""The raw-data contract: one folder per trial under ``data/raw/``, read and validated.
+
+A study folder holds ``study.yaml`` (the trial and its arms), ``adverse_events.csv`` (one row per
+arm and reported term) and optionally ``characteristics.csv`` (baseline counts). A term absent
+for an arm means "not reported", never zero. See ``data/raw/README.md``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from raremeta.errors import InvalidInputError, Problem
+from raremeta.safe_yaml import load_yaml
+from raremeta.schemas import schema_problems
+from raremeta.tables import read_table
+from raremeta.terms import normalise_term
+
+STUDY_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+STUDY_FILE = "study.yaml"
+EVENTS_FILE = "adverse_events.csv"
+CHARACTERISTICS_FILE = "characteristics.csv"
+
+
+@dataclass(frozen=True)
+class Arm:
+    """One randomised arm."""
+
+    id: str
+    label: str
+    role: str
+    drug: str
+    n: int
+    n_basis: str
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    """One reported count: patients in one arm with at least one event of one term."""
+
+    arm: str
+    term: str
+    events: int
+    source: str
+    line: int
+    location: str = ""
+    quote: str = ""
+    source_kind: str = ""
+    serious: str = ""
+    reported_percent: float | None = None
+
+
+@dataclass(frozen=True)
+class Characteristic:
+    """A baseline count (not pooled), kept with its provenance for consistency checks."""
+
+    population: str
+    characteristic: str
+    count: int | None
+    denominator: int
+    source: str
+    line: int
+    location: str = ""
+    quote: str = ""
+    source_kind: str = ""
+    reported_percent: float | None = None
+
+
+@dataclass(frozen=True)
+class Study:
+    """A validated trial: its description, arms, reported adverse events and characteristics."""
+
+    id: str
+    label: str
+    citation: str
+    arms: tuple[Arm, ...]
+    events: tuple[EventRecord, ...]
+    characteristics: tuple[Characteristic, ...] = ()
+    doi: str = ""
+    registry: str = ""
+    year: int | None = None
+    notes: str = ""
+    folder: str = ""
+
+    def arm(self, arm_id: str) -> Arm:
+        """Return the arm with this id."""
+        return next(a for a in self.arms if a.id == arm_id)
+
+    def arms_of(self, role: str) -> tuple[Arm, ...]:
+        """Return the arms with this role ('cni' or 'comparator'), in declaration order."""
+        return tuple(a for a in self.arms if a.role == role)
+
+
+def _text(values: dict, key: str) -> str:
+    value = values.get(key)
+    return "" if value is None else str(value)
+
+
+def _study_yaml(folder: Path, shown: str) -> tuple[dict | None, list[Problem]]:
+    path = folder / STUDY_FILE
+    name = f"{shown}/{STUDY_FILE}"
+    if not path.is_file():
+        return None, [Problem(name, "file is missing; every study folder needs one")]
+    try:
+        document = load_yaml(path, name)
+    except InvalidInputError as err:
+        return None, err.problems
+    if document is None:
+        return None, [Problem(name, "file is empty")]
+    problems = schema_problems(document, "study", name)
+    if problems:
+        return None, problems
+    if document["id"] != folder.name:
+        problems.append(
+            Problem(
+                name,
+                f"id must equal the folder name '{folder.name}'",
+                column="id",
+                value=document["id"],
+            )
+        )
+    seen: set[str] = set()
+    for index, arm in enumerate(document["arms"]):
+        if arm["id"] in seen:
+            problems.append(
+                Problem(
+                    name, "arm id is declared twice", column=f"arms[{index}].id", value=arm["id"]
+                )
+            )
+        seen.add(arm["id"])
+    roles = {arm["role"] for arm in document["arms"]}
+    for role in ("cni", "comparator"):
+        if role not in roles:
+            problems.append(
+                Problem(
+                    name,
+                    f"no arm has role '{role}'; a study needs a CNI and a comparator arm",
+                    column="arms",
+                )
+            )
+    return (None if problems else document), problems
+
+
+def load_study(folder: Path, shown: str | None = None) -> Study:
+    """Read and validate one study folder.
+
+    Parameters
+    ----------
+    folder : Path
+        ``data/raw/<study_id>``.
+    shown : str, optional
+        How to name the folder in messages (defaults to ``str(folder)``).
+
+    Returns
+    -------
+    Study
+
+    Raises
+    ------
+    InvalidInputError
+        With every problem found in the folder's files.
+    """
+    shown = shown or str(folder)
+    document, problems = _study_yaml(folder, shown)
+    events_name = f"{shown}/{EVENTS_FILE}"
+    if not (folder / EVENTS_FILE).is_file():
+        problems.append(Problem(events_name, "file is missing; every study folder needs one"))
+        raise InvalidInputError(problems)
+    rows, table_problems = read_table(folder / EVENTS_FILE, "adverse_events", events_name)
+    problems += table_problems
+    characteristics: list[Characteristic] = []
+    if (folder / CHARACTERISTICS_FILE).is_file():
+        char_name = f"{shown}/{CHARACTERISTICS_FILE}"
+        char_rows, char_problems = read_table(
+            folder / CHARACTERISTICS_FILE, "characteristics", char_name
+        )
+        problems += char_problems
+        for row in char_rows:
+            v = row.values
+            if v.get("count") is not None and v["count"] > v["denominator"]:
+                problems.append(
+                    Problem(
+                        char_name,
+                        f"count is greater than the denominator {v['denominator']}",
+                        row.line,
+                        "count",
+                        str(v["count"]),
+                    )
+                )
+                continue
+            characteristics.append(
+                Characteristic(
+                    population=v["population"],
+                    characteristic=v["characteristic"],
+                    count=v.get("count"),
+                    denominator=v["denominator"],
+                    source=v["source"],
+                    line=row.line,
+                    location=_text(v, "location"),
+                    quote=_text(v, "quote"),
+                    source_kind=_text(v, "source_kind"),
+                    reported_percent=v.get("reported_percent"),
+                )
+            )
+    if document is None:
+        raise InvalidInputError(problems)
+    arms = tuple(
+        Arm(a["id"], a["label"], a["role"], a["drug"], a["n"], a["n_basis"])
+        for a in document["arms"]
+    )
+    by_id = {a.id: a for a in arms}
+    events: list[EventRecord] = []
+    seen: dict[tuple[str, str], int] = {}
+    for row in rows:
+        v = row.values
+        arm = by_id.get(v["arm"])
+        if arm is None:
+            problems.append(
+                Problem(
+                    events_name,
+                    f"arm is not declared in {STUDY_FILE} (declared: {', '.join(by_id)})",
+                    row.line,
+                    "arm",
+                    v["arm"],
+                )
+            )
+            continue
+        if v["events"] > arm.n:
+            problems.append(
+                Problem(
+                    events_name,
+                    f"events is greater than the arm's n ({arm.n} patients at risk)",
+                    row.line,
+                    "events",
+                    str(v["events"]),
+                )
+            )
+            continue
+        key = (v["arm"], normalise_term(v["term"]))
+        if key in seen:
+            problems.append(
+                Problem(
+                    events_name,
+                    f"arm '{v['arm']}' and term already given on line {seen[key]} "
+                    "(terms are compared ignoring case, spacing and hyphens)",
+                    row.line,
+                    "term",
+                    v["term"],
+                )
+            )
+            continue
+        seen[key] = row.line
+        events.append(
+            EventRecord(
+                arm=v["arm"],
+                term=v["term"],
+                events=v["events"],
+                source=v["source"],
+                line=row.line,
+                location=_text(v, "location"),
+                quote=_text(v, "quote"),
+                source_kind=_text(v, "source_kind"),
+                serious=_text(v, "serious"),
+                reported_percent=v.get("reported_percent"),
+            )
+        )
+    if problems:
+        raise InvalidInputError(problems)
+    return Study(
+        id=document["id"],
+        label=document["label"],
+        citation=document["citation"],
+        arms=arms,
+        events=tuple(events),
+        characteristics=tuple(characteristics),
+        doi=document.get("doi", ""),
+        registry=document.get("registry", ""),
+        year=document.get("year"),
+        notes=document.get("notes", ""),
+        folder=shown,
+    )
+
+
+def study_folders(raw_dir: Path) -> list[Path]:
+    """Return the study folders under ``raw_dir`` in sorted order (files there are ignored)."""
+    return sorted(p for p in raw_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def load_studies(raw_dir: Path, shown: str | None = None) -> list[Study]:
+    """Read and validate every study folder under ``raw_dir``.
+
+    Problems from all folders are collected before raising, so a user sees every one at once.
+    Folder names must be valid study ids (``^[a-z0-9][a-z0-9_-]*$``).
+
+    Raises
+    ------
+    InvalidInputError
+        With every problem found.
+    """
+    shown = shown or str(raw_dir)
+    problems: list[Problem] = []
+    studies: list[Study] = []
+    if not raw_dir.is_dir():
+        raise InvalidInputError([Problem(shown, "raw-data folder does not exist")])
+    for folder in study_folders(raw_dir):
+        name = f"{shown}/{folder.name}"
+        if not STUDY_ID.match(folder.name):
+            problems.append(
+                Problem(
+                    name,
+                    "folder name is not a valid study id (lower case letters, digits, "
+                    "'-' and '_', starting with a letter or digit)",
+                    value=folder.name,
+                )
+            )
+            continue
+        try:
+            studies.append(load_study(folder, name))
+        except InvalidInputError as err:
+            problems += err.problems
+    if problems:
+        raise InvalidInputError(problems)
+    return studies

@@ -1,0 +1,60 @@
+"""JSON schemas in ``workflow/schemas/``: loading them, turning their errors into Problems."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from raremeta.errors import Problem
+
+SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
+
+
+@cache
+def load_schema(name: str) -> dict[str, Any]:
+    """Return the schema ``workflow/schemas/<name>.schema.yaml`` as a dictionary."""
+    with (SCHEMA_DIR / f"{name}.schema.yaml").open(encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+def _path_text(path: Any) -> str:
+    parts: list[str] = []
+    for part in path:
+        if isinstance(part, int):
+            parts.append(f"[{part}]")
+        else:
+            parts.append(("." if parts else "") + str(part))
+    return "".join(parts) or "(top level)"
+
+
+def schema_problems(document: Any, schema_name: str, file: str) -> list[Problem]:
+    """Validate ``document`` against a schema and return one Problem per violation.
+
+    Parameters
+    ----------
+    document : Any
+        Parsed YAML or JSON data.
+    schema_name : str
+        Name of the schema file without ``.schema.yaml``.
+    file : str
+        File name to put in the messages.
+
+    Returns
+    -------
+    list of Problem
+        Empty when the document is valid. Sorted by location for stable output.
+    """
+    validator = jsonschema.Draft202012Validator(load_schema(schema_name))
+    problems = []
+    for error in sorted(validator.iter_errors(document), key=lambda e: [str(p) for p in e.path]):
+        value = None
+        if not isinstance(error.instance, dict | list):
+            value = str(error.instance)
+        problems.append(
+            Problem(file, error.message, column=_path_text(error.absolute_path), value=value)
+        )
+    return problems

@@ -1,0 +1,178 @@
+"""Strict reading of the raw CSV tables against their schemas, one Problem per bad cell."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from raremeta.errors import Problem
+from raremeta.schemas import load_schema
+
+#: Counts above this are rejected as implausible (a typo, not a trial).
+MAX_COUNT = 10_000_000
+_WHOLE = re.compile(r"^[0-9]+$")
+
+
+@dataclass(frozen=True)
+class TableRow:
+    """One data row of a raw table: its line number and its typed values (None = empty cell)."""
+
+    line: int
+    values: dict[str, Any]
+
+
+def _cell(raw: str, column: str, spec: dict[str, Any], file: str, line: int):
+    """Convert one cell; return (value, problem)."""
+    text = raw.strip()
+    kind = spec.get("type")
+    if text == "":
+        return None, None
+    if kind == "integer":
+        if not _WHOLE.match(text):
+            try:
+                number = float(text)
+            except ValueError:
+                return None, Problem(file, "must be a whole number", line, column, raw)
+            if math.isfinite(number) and number < 0:
+                return None, Problem(file, "must not be negative", line, column, raw)
+            return None, Problem(file, "must be a whole number (no decimals)", line, column, raw)
+        value = int(text)
+        if value > MAX_COUNT:
+            return None, Problem(
+                file, f"implausibly large (more than {MAX_COUNT:,})", line, column, raw
+            )
+        if value < spec.get("minimum", 0):
+            return None, Problem(file, f"must be at least {spec['minimum']}", line, column, raw)
+        return value, None
+    if kind == "number":
+        try:
+            value = float(text.rstrip("%").strip())
+        except ValueError:
+            return None, Problem(file, "must be a number", line, column, raw)
+        lo, hi = spec.get("minimum", -math.inf), spec.get("maximum", math.inf)
+        if not math.isfinite(value) or not lo <= value <= hi:
+            return None, Problem(file, f"must be a number from {lo:g} to {hi:g}", line, column, raw)
+        return value, None
+    if "enum" in spec and text not in spec["enum"]:
+        allowed = ", ".join(repr(v) for v in spec["enum"] if v != "")
+        return None, Problem(file, f"must be one of {allowed}", line, column, raw)
+    if "pattern" in spec and not re.match(spec["pattern"], text):
+        return None, Problem(
+            file, f"must match {spec['pattern']} (lower case, digits, '-', '_')", line, column, raw
+        )
+    return text, None
+
+
+def read_table(path: Path, schema_name: str, file: str) -> tuple[list[TableRow], list[Problem]]:
+    """Read a raw CSV table and check it against ``workflow/schemas/<schema_name>.schema.yaml``.
+
+    Parameters
+    ----------
+    path : Path
+        The CSV file (UTF-8, optionally with a byte-order mark; comma-separated; header line).
+    schema_name : str
+        Schema that lists the columns, their types and which are required.
+    file : str
+        The file name used in messages.
+
+    Returns
+    -------
+    rows : list of TableRow
+        Rows that passed every check (rows with a problem are left out).
+    problems : list of Problem
+        One per problem: encoding, quoting, delimiter, header, ragged row, bad cell.
+    """
+    schema = load_schema(schema_name)
+    columns: dict[str, dict[str, Any]] = schema["properties"]
+    required: list[str] = schema["required"]
+    raw = path.read_bytes()
+    if not raw.strip():
+        return [], [Problem(file, "file is empty; expected a header line and data rows")]
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        return [], [
+            Problem(
+                file,
+                f"not valid UTF-8 (byte 0x{raw[err.start]:02x}); save the file as UTF-8",
+                row=line,
+            )
+        ]
+    if "\x00" in text:
+        return [], [Problem(file, "contains NUL bytes; not a text CSV file")]
+    header_line = text.splitlines()[0]
+    if "," not in header_line and any(d in header_line for d in ";\t|"):
+        used = next(d for d in ";\t|" if d in header_line)
+        return [], [
+            Problem(
+                file,
+                f"columns are separated by {used!r}; expected commas",
+                row=1,
+                value=header_line,
+            )
+        ]
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    problems: list[Problem] = []
+    rows: list[TableRow] = []
+    try:
+        header = [h.strip() for h in next(reader)]
+        for name in header:
+            if name not in columns:
+                problems.append(
+                    Problem(
+                        file,
+                        f"unknown column; expected columns are {', '.join(columns)}",
+                        row=1,
+                        column=name,
+                    )
+                )
+        for name in {h for h in header if header.count(h) > 1}:
+            problems.append(Problem(file, "column appears more than once", row=1, column=name))
+        for name in required:
+            if name not in header:
+                problems.append(Problem(file, "required column is missing", row=1, column=name))
+        if problems:
+            return [], problems
+        line = reader.line_num
+        for record in reader:
+            start = line + 1
+            line = reader.line_num
+            if not record or all(not cell.strip() for cell in record):
+                continue
+            if len(record) != len(header):
+                problems.append(
+                    Problem(
+                        file,
+                        f"has {len(record)} fields, the header has {len(header)} "
+                        "(a stray comma or an unquoted comma inside a value?)",
+                        row=start,
+                        value=",".join(record),
+                    )
+                )
+                continue
+            values: dict[str, Any] = {}
+            bad = False
+            for name, raw_cell in zip(header, record, strict=True):
+                value, problem = _cell(raw_cell, name, columns[name], file, start)
+                if problem:
+                    problems.append(problem)
+                    bad = True
+                values[name] = value
+            for name in required:
+                if values.get(name) is None and not bad:
+                    problems.append(Problem(file, "required value is empty", start, name, ""))
+                    bad = True
+            if not bad:
+                rows.append(TableRow(start, values))
+    except csv.Error as err:
+        problems.append(Problem(file, f"malformed CSV ({err}); check quotes", row=reader.line_num))
+        return [], problems
+    if not rows and not problems:
+        problems.append(Problem(file, "has a header but no data rows", row=1))
+    return rows, problems
