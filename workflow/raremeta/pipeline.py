@@ -1,0 +1,131 @@
+"""The steps the Snakemake rules run: read inputs, call the library, write outputs atomically.
+
+Each function is what one rule's script calls, so tests can run a step without Snakemake.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from raremeta.analysis import (
+    outcome_data,
+    pooled_effects,
+    pooled_rates,
+    sensitivity,
+    study_effects_frame,
+)
+from raremeta.config import AnalysisConfig, load_config
+from raremeta.errors import InvalidInputError
+from raremeta.harmonise import harmonise
+from raremeta.output import write_csv
+from raremeta.rawdata import load_studies, load_study
+
+
+NOT_MULTI_ARM = "not applicable: no study has more than one arm of the same role"
+
+
+def read_harmonised(path: Path) -> pd.DataFrame:
+    """Read ``harmonised.csv`` keeping empty cells (not reported) apart from zeros."""
+    frame = pd.read_csv(
+        path,
+        dtype={"study": str, "comparison": str, "arms": str},
+        keep_default_na=False,
+        na_values={"events": [""], "n": [""]},
+    )
+    frame["reported"] = frame["reported"].astype(str).str.lower() == "true"
+    return frame
+
+
+def validate_inputs(raw_dir: Path, config_path: Path) -> tuple[AnalysisConfig, list]:
+    """Load and validate the configuration and every study; raises InvalidInputError."""
+    config = load_config(config_path, str(config_path))
+    studies = load_studies(raw_dir, str(raw_dir))
+    return config, studies
+
+
+def run_harmonise(
+    study_files: list[Path], config_path: Path, harmonised: Path, alternative: Path, log_table: Path
+) -> None:
+    """Write ``harmonised.csv``, the same with the other multi-arm handling, and the log.
+
+    ``study_files`` are the raw files of every study; their folders are the studies.
+    """
+    config = load_config(config_path, str(config_path))
+    folders = sorted({Path(p).parent for p in study_files})
+    problems = []
+    studies = []
+    for folder in folders:
+        try:
+            studies.append(load_study(folder, str(folder)))
+        except InvalidInputError as err:
+            problems += err.problems
+    if problems:
+        raise InvalidInputError(problems)
+    frame, log = harmonise(studies, config)
+    other = "split" if config.multi_arm == "combine" else "combine"
+    alt_config = AnalysisConfig(config.outcomes, other, config.percent_tolerance)
+    alt_frame, _ = harmonise(studies, alt_config)
+    write_csv(frame, harmonised)
+    write_csv(alt_frame, alternative)
+    write_csv(log, log_table)
+    for record in log.itertuples():
+        print(f"[{record.kind}] {record.study}: {record.message}")
+
+
+def run_pool(
+    harmonised: Path,
+    alternative: Path,
+    config_path: Path,
+    pooled: Path,
+    rates: Path,
+    studies_out: Path,
+    sensitivity_out: Path,
+) -> None:
+    """Write the four results tables for every configured outcome."""
+    config = load_config(config_path, str(config_path))
+    frame = read_harmonised(harmonised)
+    alt = read_harmonised(alternative)
+    other = "split" if config.multi_arm == "combine" else "combine"
+    multi = alt["comparison"].nunique() != frame["comparison"].nunique()
+    tables: dict[str, list[pd.DataFrame]] = {"pooled": [], "rates": [], "studies": [], "sens": []}
+    for outcome in config.outcomes:
+        data = outcome_data(frame, outcome.id)
+        tables["pooled"].append(pooled_effects(data, outcome.primary))
+        tables["rates"].append(pooled_rates(data))
+        tables["studies"].append(study_effects_frame(data, frame))
+        alt_data = outcome_data(alt, outcome.id) if multi else None
+        label = (
+            f"multi_arm: {other} instead of {config.multi_arm}"
+            if multi
+            else "no study has more than one arm of a role"
+        )
+        sens = sensitivity(data, outcome.primary, alt_data, label)
+        if not multi:
+            sens = pd.concat(
+                [
+                    sens,
+                    pd.DataFrame(
+                        [
+                            {
+                                "outcome": outcome.id,
+                                "analysis": "multi-arm handling",
+                                "variant": f"multi_arm: {other}",
+                                "measure": outcome.primary.measure,
+                                "method": outcome.primary.method,
+                                "model": outcome.primary.model,
+                                "tau2_estimator": outcome.primary.tau2_estimator,
+                                "k": 0,
+                                "note": NOT_MULTI_ARM,
+                            }
+                        ]
+                    ),
+                ],
+                ignore_index=True,
+            )
+        tables["sens"].append(sens)
+    write_csv(pd.concat(tables["pooled"], ignore_index=True), pooled)
+    write_csv(pd.concat(tables["rates"], ignore_index=True), rates)
+    write_csv(pd.concat(tables["studies"], ignore_index=True), studies_out)
+    write_csv(pd.concat(tables["sens"], ignore_index=True), sensitivity_out)

@@ -1,0 +1,37 @@
+# Shared helpers and parse-time validation. Bad input stops the run here, before any job,
+# with one message per problem (file, line, column, value); nothing is written.
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))  # the raremeta package
+
+from raremeta.errors import InvalidInputError
+from raremeta.pipeline import validate_inputs
+from raremeta.rawdata import CHARACTERISTICS_FILE, EVENTS_FILE, STUDY_FILE
+
+# The analysis configuration is read by raremeta's strict YAML loader (no tags, no aliases)
+# rather than by `configfile:`; point at another file with --config analysis_config=PATH.
+ANALYSIS_CONFIG = config.get("analysis_config", "config.yaml")
+RAW_DIR = config.get("raw_dir", "data/raw")
+
+try:
+    ANALYSIS, STUDIES = validate_inputs(Path(RAW_DIR), Path(ANALYSIS_CONFIG))
+except InvalidInputError as error:
+    sys.stderr.write(f"{error}\n")
+    sys.exit(1)
+except OSError as error:
+    sys.stderr.write(f"cannot read the input: {error}\n")
+    sys.exit(1)
+
+OUTCOMES = [outcome.id for outcome in ANALYSIS.outcomes]
+
+
+def raw_files():
+    """Every raw file the analysis reads, so that editing one reruns what depends on it."""
+    files = []
+    for study in STUDIES:
+        folder = Path(RAW_DIR) / study.id
+        for name in (STUDY_FILE, EVENTS_FILE, CHARACTERISTICS_FILE):
+            if (folder / name).is_file():
+                files.append(str(folder / name))
+    return sorted(files)

@@ -1,0 +1,20 @@
+rule harmonise:
+    input:
+        raw=raw_files(),
+        config=ANALYSIS_CONFIG,
+    output:
+        harmonised="data/processed/harmonised.csv",
+        alternative="data/processed/harmonised_alternative_multi_arm.csv",
+        log_table="data/processed/harmonisation_log.csv",
+    log:
+        "logs/harmonise.log",
+    benchmark:
+        "benchmarks/harmonise.tsv"
+    conda:
+        "../envs/raremeta.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    script:
+        "../scripts/harmonise.py"

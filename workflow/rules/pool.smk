@@ -1,0 +1,22 @@
+rule pool:
+    input:
+        harmonised="data/processed/harmonised.csv",
+        alternative="data/processed/harmonised_alternative_multi_arm.csv",
+        config=ANALYSIS_CONFIG,
+    output:
+        pooled="results/tables/pooled_effects.csv",
+        rates="results/tables/pooled_rates.csv",
+        studies="results/tables/study_effects.csv",
+        sensitivity="results/tables/sensitivity.csv",
+    log:
+        "logs/pool.log",
+    benchmark:
+        "benchmarks/pool.tsv"
+    conda:
+        "../envs/raremeta.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=30,
+    script:
+        "../scripts/pool.py"

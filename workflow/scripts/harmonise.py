@@ -1,0 +1,17 @@
+"""Snakemake adapter: harmonise the raw tables (see raremeta.pipeline.run_harmonise)."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the raremeta package
+from raremeta.pipeline import run_harmonise
+
+with open(snakemake.log[0], "w", encoding="utf-8") as log:
+    sys.stderr = sys.stdout = log
+    run_harmonise(
+        study_files=[Path(p) for p in snakemake.input.raw],
+        config_path=Path(snakemake.input.config),
+        harmonised=Path(snakemake.output.harmonised),
+        alternative=Path(snakemake.output.alternative),
+        log_table=Path(snakemake.output.log_table),
+    )
