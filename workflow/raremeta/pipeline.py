@@ -22,7 +22,6 @@ from raremeta.harmonise import harmonise
 from raremeta.output import write_csv
 from raremeta.rawdata import load_studies, load_study
 
-
 NOT_MULTI_ARM = "not applicable: no study has more than one arm of the same role"
 
 

@@ -1,0 +1,56 @@
+"""Shared test helpers: run the real Snakemake workflow on a copy of a fixture project."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).parent / "fixtures"
+SNAKEMAKE = Path(sys.executable).parent / "snakemake"
+
+
+def run_snakemake(project: Path, *args: str, timeout: int = 300) -> subprocess.CompletedProcess:
+    """Run the repository's Snakefile with ``project`` as the working directory."""
+    return subprocess.run(
+        [
+            str(SNAKEMAKE),
+            "-s",
+            str(ROOT / "Snakefile"),
+            "-d",
+            str(project),
+            "--cores",
+            "2",
+            "--quiet",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def copy_project(name: str, dest: Path) -> Path:
+    """Copy ``tests/fixtures/<name>`` (config.yaml and data/raw) to ``dest``."""
+    target = dest / name
+    shutil.copytree(FIXTURES / name, target)
+    return target
+
+
+def copy_seed_project(dest: Path) -> Path:
+    """Copy the repository's own config.yaml and data/raw to ``dest``."""
+    target = dest / "seed"
+    (target / "data").mkdir(parents=True)
+    shutil.copy(ROOT / "config.yaml", target / "config.yaml")
+    shutil.copytree(ROOT / "data" / "raw", target / "data" / "raw")
+    return target
+
+
+@pytest.fixture
+def seed_project(tmp_path: Path) -> Path:
+    return copy_seed_project(tmp_path)

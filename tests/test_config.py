@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from raremeta.config import load_config, parse_config
+from raremeta.errors import InvalidInputError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_project_config_has_pres_and_seizure():
+    config = load_config(ROOT / "config.yaml")
+    assert [o.id for o in config.outcomes] == ["pres", "seizure"]
+    assert config.multi_arm == "combine"
+    assert config.outcome("pres").primary.key == ("OR", "MH", "common", "")
+    # synonyms required by issue 2
+    assert "reversible posterior leukoencephalopathy syndrome" in config.outcome("pres").keys
+    for term in (
+        "convulsion",
+        "epilepsy",
+        "status epilepticus",
+        "generalized tonic clonic seizure",
+    ):
+        assert term in config.outcome("seizure").keys
+
+
+def _errors(doc) -> list[str]:
+    with pytest.raises(InvalidInputError) as err:
+        parse_config(doc)
+    return [str(p) for p in err.value.problems]
+
+
+def test_unknown_key_rejected_by_name():
+    doc = {"outcomes": {"pres": {"label": "P", "terms": ["PRES"]}}, "cores": 4}
+    assert any("'cores' was unexpected" in m for m in _errors(doc))
+
+
+def test_outcome_without_terms_rejected():
+    assert any(
+        "outcomes.pres.terms" in m
+        for m in _errors({"outcomes": {"pres": {"label": "P", "terms": []}}})
+    )
+
+
+def test_term_claimed_by_two_outcomes_rejected():
+    doc = {
+        "outcomes": {
+            "a": {"label": "A", "terms": ["Seizure"]},
+            "b": {"label": "B", "terms": ["seizure "]},
+        }
+    }
+    [message] = _errors(doc)
+    assert "outcomes.b.terms[0]" in message and "already claimed by outcome 'a'" in message
+
+
+def test_impossible_primary_rejected():
+    doc = {
+        "outcomes": {"a": {"label": "A", "terms": ["x"]}},
+        "primary": {"measure": "RR", "method": "Peto", "model": "common"},
+    }
+    assert any("Peto estimates odds ratios only" in m for m in _errors(doc))
+
+
+def test_per_outcome_primary_overrides():
+    doc = {
+        "outcomes": {
+            "a": {
+                "label": "A",
+                "terms": ["x"],
+                "primary": {"measure": "RD", "method": "MH", "model": "common"},
+            },
+            "b": {"label": "B", "terms": ["y"]},
+        },
+        "primary": {"measure": "OR", "method": "IV", "model": "random", "tau2_estimator": "REML"},
+    }
+    config = parse_config(doc)
+    assert config.outcome("a").primary.key == ("RD", "MH", "common", "")
+    assert config.outcome("b").primary.key == ("OR", "IV", "random", "REML")
