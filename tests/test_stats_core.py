@@ -62,7 +62,7 @@ def test_only0_correction_touches_only_studies_with_a_zero_cell():
 
 def test_treatment_arm_correction_sums_to_one_and_follows_arm_size():
     # Sweeting 2004: k_T = n_T / (n_T + n_C), k_C = n_C / (n_T + n_C)
-    a, b, c, d, _ = corrected_cells(AURA, 0.5, "treatment_arm")
+    a, _, c, _, _ = corrected_cells(AURA, 0.5, "treatment_arm")
     assert a[0] == pytest.approx(4 + 177 / 265) and c[0] == pytest.approx(88 / 265)
 
 

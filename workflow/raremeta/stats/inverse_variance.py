@@ -24,7 +24,7 @@ from raremeta.stats.results import PooledEffect
 
 Z975 = stats.norm.ppf(0.975)
 TAU2_ESTIMATORS = ("DL", "REML", "PM")
-_TAU2_MAX = 1e4
+_TAU2_MAX = 1e6
 
 
 @dataclass(frozen=True)
