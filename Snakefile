@@ -6,17 +6,18 @@ from snakemake.utils import min_version
 min_version("9.0")
 
 
+report: "workflow/report/workflow.rst"
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/harmonise.smk"
 include: "workflow/rules/pool.smk"
+include: "workflow/rules/figures.smk"
+include: "workflow/rules/summary.smk"
 
 
 rule all:
     default_target: True
     input:
-        "data/processed/harmonised.csv",
-        "data/processed/harmonisation_log.csv",
-        "results/tables/pooled_effects.csv",
-        "results/tables/pooled_rates.csv",
-        "results/tables/study_effects.csv",
-        "results/tables/sensitivity.csv",
+        final_outputs(),
+        "results/provenance.json",

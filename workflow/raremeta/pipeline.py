@@ -128,3 +128,73 @@ def run_pool(
     write_csv(pd.concat(tables["rates"], ignore_index=True), rates)
     write_csv(pd.concat(tables["studies"], ignore_index=True), studies_out)
     write_csv(pd.concat(tables["sens"], ignore_index=True), sensitivity_out)
+
+
+def _outcome_label(config: AnalysisConfig, outcome: str) -> str:
+    return config.outcome(outcome).label
+
+
+def run_forest(
+    outcome: str, pooled: Path, studies: Path, config_path: Path, outputs: list[Path]
+) -> None:
+    """Draw the forest plot of one outcome in every requested format."""
+    from raremeta.figures import save_figure
+    from raremeta.outcome_figures import forest_for_outcome
+
+    config = load_config(config_path, str(config_path))
+    fig = forest_for_outcome(
+        outcome, _outcome_label(config, outcome), pd.read_csv(pooled), pd.read_csv(studies)
+    )
+    save_figure(fig, outputs)
+
+
+def run_incidence(
+    outcome: str, harmonised: Path, rates: Path, config_path: Path, outputs: list[Path]
+) -> None:
+    """Draw the per-arm incidence plot of one outcome in every requested format."""
+    from raremeta.figures import save_figure
+    from raremeta.outcome_figures import incidence_for_outcome
+
+    config = load_config(config_path, str(config_path))
+    fig = incidence_for_outcome(
+        outcome, _outcome_label(config, outcome), read_harmonised(harmonised), pd.read_csv(rates)
+    )
+    save_figure(fig, outputs)
+
+
+def run_summary(
+    pooled: Path,
+    rates: Path,
+    studies: Path,
+    config_path: Path,
+    markdown: Path,
+    html_out: Path,
+    latex: Path,
+    methods_out: Path,
+) -> None:
+    """Write the summary tables and the methods paragraph."""
+    from raremeta.output import atomic_write_text
+    from raremeta.provenance import methods_paragraph, versions
+    from raremeta.summary import summarise, to_html, to_latex, to_markdown
+
+    config = load_config(config_path, str(config_path))
+    p, r, s = pd.read_csv(pooled), pd.read_csv(rates), pd.read_csv(studies)
+    blocks = [summarise(o.id, o.label, p, r, s) for o in config.outcomes]
+    methods = methods_paragraph(config, versions())
+    atomic_write_text(markdown, to_markdown(blocks, methods))
+    atomic_write_text(html_out, to_html(blocks, methods))
+    atomic_write_text(latex, to_latex(blocks, methods))
+    atomic_write_text(methods_out, methods + "\n")
+
+
+def run_provenance(
+    raw_files: list[Path], config_path: Path, outputs: list[Path], out: Path
+) -> None:
+    """Write ``provenance.json`` (the one output that records time and commit)."""
+    import json
+
+    from raremeta.output import atomic_write_text
+    from raremeta.provenance import provenance
+
+    record = provenance(raw_files, config_path, outputs, Path.cwd())
+    atomic_write_text(out, json.dumps(record, indent=2, sort_keys=True) + "\n")

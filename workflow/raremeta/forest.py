@@ -1,0 +1,333 @@
+"""Forest plots in the Cochrane/RevMan layout, with rare-event semantics.
+
+One row per study with events/total in each arm, the weight in the primary method, the study's
+estimate and 95% CI as text and as a square (area proportional to weight) with a whisker;
+diamonds for the primary pooled estimate and the alternatives on the same scale; text rows for
+alternatives on another scale (e.g. the MH risk difference under an odds-ratio axis); studies
+that contribute nothing listed with the reason; arrows where an interval leaves the axis; a
+non-estimable pooled result shown as text; a heterogeneity line. Black and greys only.
+"""
+
+from __future__ import annotations
+
+import math
+import textwrap
+from dataclasses import dataclass
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+from matplotlib.patches import Polygon
+from matplotlib.ticker import FuncFormatter, NullFormatter
+
+from raremeta.figures import STYLE
+
+ROW_HEIGHT_IN = 0.24
+MIN_FONT_PT = 8
+MEASURE_NAMES = {"OR": "Odds ratio", "RR": "Risk ratio", "RD": "Risk difference"}
+
+
+@dataclass(frozen=True)
+class StudyRow:
+    """One study line of the plot."""
+
+    label: str
+    events_cni: float | None
+    n_cni: float | None
+    events_comparator: float | None
+    n_comparator: float | None
+    estimate: float = math.nan
+    ci_low: float = math.nan
+    ci_high: float = math.nan
+    weight: float = math.nan
+    note: str = ""
+    included: bool = True
+
+
+@dataclass(frozen=True)
+class PooledRow:
+    """One pooled line: a diamond when on the axis scale and estimable, text otherwise."""
+
+    label: str
+    measure: str
+    estimate: float = math.nan
+    ci_low: float = math.nan
+    ci_high: float = math.nan
+    note: str = ""
+    primary: bool = False
+
+
+def fmt_number(x: float, measure: str) -> str:
+    """Format an estimate: 2 decimals for ratios (3 significant below 0.1), 3 for RD."""
+    if x is None or not math.isfinite(x):
+        return "inf" if x == math.inf else "-"
+    if measure == "RD":
+        return f"{x:.3f}"
+    if abs(x) >= 100:
+        return f"{x:.0f}"
+    if abs(x) < 0.1:
+        return f"{x:.3f}"
+    return f"{x:.2f}"
+
+
+def fmt_ci(est: float, lo: float, hi: float, measure: str) -> str:
+    """``est [lo, hi]`` or ``-`` when not estimable."""
+    if not math.isfinite(est):
+        return "-"
+    return f"{fmt_number(est, measure)} [{fmt_number(lo, measure)}, {fmt_number(hi, measure)}]"
+
+
+def fmt_count(events: float | None, n: float | None) -> str:
+    """``events/n``, ``NR/n`` when not reported."""
+    if n is None or not math.isfinite(n):
+        return "-"
+    n_text = f"{n:g}"
+    if events is None or not math.isfinite(events):
+        return f"NR/{n_text}"
+    return f"{events:g}/{n_text}"
+
+
+def short_reason(note: str) -> str:
+    """A short form of a 'not estimable' or exclusion note, for a figure."""
+    for needle, short in (
+        ("no comparator events", "no comparator events (OR infinite)"),
+        ("all its events in the CNI arm", "no comparator events (OR infinite)"),
+        ("no CNI events", "no CNI events (OR zero)"),
+        ("all its events in the comparator arm", "no CNI events (OR zero)"),
+        ("not reported in either arm", "outcome not reported"),
+        ("not reported for the comparator arm", "not reported for comparator"),
+        ("not reported for the CNI arm", "not reported for CNI arm"),
+    ):
+        if needle in note.split(";")[0]:
+            return short
+    text = note.split(";")[0].replace("not estimable: ", "")
+    text = text.split(" (")[0].split(", so ")[0]
+    return textwrap.shorten(text, 34, placeholder="...")
+
+
+def _limits(rows: list, measure: str) -> tuple[float, float]:
+    vals = []
+    for r in rows:
+        for v in (r.estimate, r.ci_low, r.ci_high):
+            if v is not None and math.isfinite(v) and (measure == "RD" or v > 0):
+                vals.append(v)
+    if measure == "RD":
+        lo, hi = (min([*vals, 0.0]), max([*vals, 0.0])) if vals else (-0.1, 0.1)
+        lo, hi = max(lo, -1.0), min(hi, 1.0)
+        pad = 0.05 * (hi - lo or 0.1)
+        return lo - pad, hi + pad
+    if not vals:
+        return 0.1, 10.0
+    lo = max(min([*vals, 1.0]), 1e-3)
+    hi = min(max([*vals, 1.0]), 1e3)
+    lo = 10 ** math.floor(math.log10(lo))
+    hi = 10 ** math.ceil(math.log10(hi))
+    return lo, hi
+
+
+def forest_plot(
+    title: str,
+    measure: str,
+    studies: list[StudyRow],
+    pooled: list[PooledRow],
+    heterogeneity: str,
+    weight_label: str = "Weight",
+):
+    """Draw a forest plot and return the matplotlib Figure.
+
+    Parameters
+    ----------
+    title : str
+        Outcome label.
+    measure : {'OR', 'RR', 'RD'}
+        Scale of the axis (ratio measures on a log axis).
+    studies : list of StudyRow
+        Included studies first, then those that contribute nothing (``included=False``).
+    pooled : list of PooledRow
+        The primary estimate first, then alternatives; rows of another measure are text only.
+    heterogeneity : str
+        One line on heterogeneity.
+    weight_label : str
+        Header of the weight column (names the method).
+    """
+    rows_total = 3 + len(studies) + 1 + len(pooled) + 5
+    height = max(2.6, ROW_HEIGHT_IN * rows_total)
+    with plt.rc_context(STYLE):
+        fig = plt.figure(figsize=(10.0, height))
+        # columns in figure fractions: label | CNI | comparator | weight | plot | estimate
+        left = fig.add_axes((0.0, 0.0, 1.0, 1.0))
+        left.set_axis_off()
+        left.set_xlim(0, 1)
+        left.set_ylim(rows_total, 0)
+        ax = fig.add_axes((0.50, 0.0, 0.24, 1.0))
+        ax.set_ylim(rows_total, 0)
+        log = measure != "RD"
+        if log:
+            ax.set_xscale("log")
+        lo, hi = _limits(
+            [s for s in studies if s.included] + [p for p in pooled if p.measure == measure],
+            measure,
+        )
+        ax.set_xlim(lo, hi)
+        for side in ("left", "right", "top"):
+            ax.spines[side].set_visible(False)
+        ax.set_yticks([])
+        ax.patch.set_alpha(0)
+        cols = {"label": 0.01, "cni": 0.285, "comp": 0.36, "weight": 0.445, "est": 0.755}
+        fs = MIN_FONT_PT
+        y = 1
+        left.text(cols["label"], y - 0.5, title, fontsize=fs + 2, fontweight="bold", va="center")
+        y = 2
+        for key, text in (
+            ("label", "Study"),
+            ("cni", "CNI\nevents/N"),
+            ("comp", "Comparator\nevents/N"),
+            ("weight", weight_label),
+            ("est", f"{MEASURE_NAMES[measure]} [95% CI]"),
+        ):
+            left.text(cols[key], y, text, fontsize=fs, fontweight="bold", va="center", ha="left")
+        y = 3
+        max_label = 44
+        weights = [s.weight for s in studies if s.included and math.isfinite(s.weight)]
+        wmax = max(weights) if weights else 1.0
+        for s in studies:
+            y += 1
+            label = textwrap.shorten(s.label, max_label, placeholder="...")
+            left.text(
+                cols["label"],
+                y,
+                label,
+                fontsize=fs,
+                va="center",
+                color="black" if s.included else "0.35",
+            )
+            left.text(cols["cni"], y, fmt_count(s.events_cni, s.n_cni), fontsize=fs, va="center")
+            left.text(
+                cols["comp"],
+                y,
+                fmt_count(s.events_comparator, s.n_comparator),
+                fontsize=fs,
+                va="center",
+            )
+            if not s.included:
+                left.text(
+                    cols["est"],
+                    y,
+                    short_reason(s.note),
+                    fontsize=fs,
+                    va="center",
+                    color="0.35",
+                    style="italic",
+                )
+                continue
+            left.text(
+                cols["weight"],
+                y,
+                f"{s.weight:.1f}%" if math.isfinite(s.weight) else "-",
+                fontsize=fs,
+                va="center",
+            )
+            left.text(
+                cols["est"],
+                y,
+                fmt_ci(s.estimate, s.ci_low, s.ci_high, measure)
+                + ("" if not s.note else f" {s.note}"),
+                fontsize=fs,
+                va="center",
+            )
+            _whisker(ax, y, s.ci_low, s.ci_high, lo, hi)
+            if math.isfinite(s.estimate):
+                size = 4 + 8 * math.sqrt(s.weight / wmax) if math.isfinite(s.weight) else 4
+                ax.plot(
+                    [min(max(s.estimate, lo), hi)],
+                    [y],
+                    marker="s",
+                    color="black",
+                    markersize=size,
+                    linestyle="none",
+                )
+        y += 1
+        for p in pooled:
+            y += 1
+            weight = "bold" if p.primary else "normal"
+            left.text(cols["label"], y, p.label, fontsize=fs, va="center", fontweight=weight)
+            same_scale = p.measure == measure
+            if not math.isfinite(p.estimate):
+                left.text(
+                    cols["est"],
+                    y,
+                    "not estimable:\n" + short_reason(p.note),
+                    fontsize=fs,
+                    va="center",
+                    style="italic",
+                    linespacing=0.95,
+                )
+                continue
+            prefix = "" if same_scale else f"{p.measure} "
+            left.text(
+                cols["est"],
+                y,
+                prefix + fmt_ci(p.estimate, p.ci_low, p.ci_high, p.measure),
+                fontsize=fs,
+                va="center",
+                fontweight=weight,
+            )
+            if same_scale:
+                _diamond(ax, y, p, lo, hi)
+        y_axis = y + 0.8
+        null = 1.0 if log else 0.0
+        ax.plot([null, null], [3.3, y_axis], color="black", linewidth=0.8)
+        ax.set_ylim(rows_total, 0)
+        ax.tick_params(labelsize=fs)
+        ax.spines["bottom"].set_position(("data", y_axis))
+        if log:
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+            ax.xaxis.set_minor_formatter(NullFormatter())
+        _place_favours(ax, y_axis, fs)
+        left.text(cols["label"], y_axis + 3.0, heterogeneity, fontsize=fs, va="center")
+    return fig
+
+
+def _place_favours(ax, y_axis: float, fs: int) -> None:
+    lo, hi = ax.get_xlim()
+    ax.text(lo, y_axis + 1.6, "← Favours CNI", fontsize=fs, ha="left", va="center")
+    ax.text(hi, y_axis + 1.6, "Favours comparator →", fontsize=fs, ha="right", va="center")
+
+
+def _whisker(ax, y: float, lo_ci: float, hi_ci: float, lo: float, hi: float) -> None:
+    if not (math.isfinite(lo_ci) and math.isfinite(hi_ci)):
+        return
+    a, b = max(lo_ci, lo), min(hi_ci, hi)
+    ax.plot([a, b], [y, y], color="black", linewidth=0.9)
+    if lo_ci < lo:
+        ax.annotate(
+            "",
+            xy=(lo, y),
+            xytext=(b if b > lo else hi, y),
+            arrowprops={"arrowstyle": "->", "color": "black", "lw": 0.9},
+        )
+    if hi_ci > hi:
+        ax.annotate(
+            "",
+            xy=(hi, y),
+            xytext=(a if a < hi else lo, y),
+            arrowprops={"arrowstyle": "->", "color": "black", "lw": 0.9},
+        )
+
+
+def _diamond(ax, y: float, p: PooledRow, lo: float, hi: float) -> None:
+    a, b = max(p.ci_low, lo), min(p.ci_high, hi)
+    m = min(max(p.estimate, lo), hi)
+    colour = "black" if p.primary else "0.55"
+    ax.add_patch(
+        Polygon(
+            [(a, y), (m, y - 0.35), (b, y), (m, y + 0.35)],
+            closed=True,
+            facecolor=colour,
+            edgecolor="black",
+            linewidth=0.6,
+        )
+    )
+    if p.ci_low < lo or p.ci_high > hi:
+        _whisker(ax, y, p.ci_low, p.ci_high, lo, hi)

@@ -1,0 +1,93 @@
+"""Per-arm incidence plot: each arm's rate with its Clopper-Pearson CI, grouped by role."""
+
+from __future__ import annotations
+
+import math
+import textwrap
+from dataclasses import dataclass
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+
+from raremeta.figures import STYLE
+from raremeta.stats.incidence import clopper_pearson
+
+ROLE_NAMES = {"cni": "CNI arms", "comparator": "Comparator arms"}
+
+
+@dataclass(frozen=True)
+class ArmRate:
+    """One arm that reported the outcome."""
+
+    label: str
+    role: str
+    events: float
+    n: float
+
+
+def incidence_plot(title: str, arms: list[ArmRate], pooled: dict) -> plt.Figure:
+    """Draw the incidence (%) of each arm and the pooled crude and GLMM rates per role.
+
+    ``pooled`` maps (role, method) to (estimate, ci_low, ci_high, note).
+    """
+    lines: list[tuple[str, str, float, float, float, bool]] = []
+    for role in ("cni", "comparator"):
+        lines.append((ROLE_NAMES[role], "header", math.nan, math.nan, math.nan, False))
+        for arm in [a for a in arms if a.role == role]:
+            lo, hi = clopper_pearson(round(arm.events), round(arm.n))
+            lines.append(
+                (
+                    f"{textwrap.shorten(arm.label, 30, placeholder='...')}  "
+                    f"{arm.events:g}/{arm.n:g}",
+                    "arm",
+                    arm.events / arm.n,
+                    lo,
+                    hi,
+                    False,
+                )
+            )
+        for method in ("crude", "GLMM"):
+            est, lo, hi, note = pooled.get((role, method), (math.nan,) * 3 + ("",))
+            text = f"Pooled ({method})"
+            if not math.isfinite(est):
+                text += ": not estimable" if note else ": no data"
+            lines.append((text, "pooled", est, lo, hi, True))
+    with plt.rc_context(STYLE):
+        fig = plt.figure(figsize=(7.5, max(2.5, 0.24 * (len(lines) + 4))))
+        ax = fig.add_axes((0.42, 0.12, 0.40, 0.78))
+        n = len(lines)
+        ax.set_ylim(n + 0.5, 0.5)
+        ax.set_yticks(range(1, n + 1))
+        labels = []
+        for i, (text, kind, est, lo, hi, _) in enumerate(lines, start=1):
+            labels.append(text)
+            if kind == "header" or not math.isfinite(est):
+                continue
+            ax.plot([100 * lo, 100 * hi], [i, i], color="black", linewidth=0.9)
+            ax.plot(
+                [100 * est],
+                [i],
+                marker="D" if kind == "pooled" else "s",
+                color="black" if kind == "pooled" else "0.35",
+                markersize=5,
+            )
+            fig.text(
+                0.84,
+                1 - (0.10 + 0.78 * (i - 0.5) / n),
+                f"{100 * est:.2f}% [{100 * lo:.2f}, {100 * hi:.2f}]",
+                fontsize=8,
+                va="center",
+            )
+        ax.set_yticklabels(labels, fontsize=8)
+        for tick, (_, kind, *_rest) in zip(ax.get_yticklabels(), lines, strict=True):
+            if kind == "header":
+                tick.set_fontweight("bold")
+        ax.set_xlabel("Patients with the event (%), 95% CI", fontsize=8)
+        ax.set_xlim(left=0)
+        ax.tick_params(labelsize=8)
+        for side in ("right", "top"):
+            ax.spines[side].set_visible(False)
+        ax.set_title(title, fontsize=10, fontweight="bold", loc="left")
+    return fig

@@ -1,0 +1,152 @@
+"""From the results tables to figure rows: which pooled rows a forest plot shows, and how."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from raremeta.forest import PooledRow, StudyRow, forest_plot
+from raremeta.incidence_plot import ArmRate, incidence_plot
+
+METHOD_LABELS = {
+    ("MH", "common", ""): "Mantel-Haenszel, common effect",
+    ("Peto", "common", ""): "Peto, common effect",
+    ("IV", "common", ""): "Inverse variance, common effect",
+    ("IV", "random", "DL"): "Inverse variance, random effects (DL)",
+    ("IV", "random", "REML"): "Inverse variance, random effects (REML)",
+    ("IV", "random", "PM"): "Inverse variance, random effects (PM)",
+    ("exact", "common", ""): "Exact conditional ML, common effect",
+}
+#: Alternatives shown under the primary diamond (measure, method, model, tau2_estimator).
+KEY_ALTERNATIVES = [
+    ("OR", "Peto", "common", ""),
+    ("RD", "MH", "common", ""),
+    ("OR", "exact", "common", ""),
+    ("OR", "IV", "random", "REML"),
+]
+WEIGHT_COLUMN = {
+    ("OR", "MH"): "weight_mh_or",
+    ("RR", "MH"): "weight_mh_rr",
+    ("RD", "MH"): "weight_mh_rd",
+    ("OR", "Peto"): "weight_peto",
+    ("OR", "exact"): "weight_peto",
+}
+
+
+def _f(x) -> float:
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def method_label(measure: str, method: str, model: str, estimator: str) -> str:
+    """E.g. ``"OR, Mantel-Haenszel, common effect"``."""
+    return f"{measure}, {METHOD_LABELS[(method, model, estimator or '')]}"
+
+
+def weight_column(measure: str, method: str, model: str, estimator: str) -> str:
+    """The study_effects.csv column holding the weights of this method."""
+    if method == "IV":
+        return f"weight_iv_{measure.lower()}_{(estimator or 'common').lower()}"
+    return WEIGHT_COLUMN[(measure, method)]
+
+
+def forest_for_outcome(outcome: str, label: str, pooled: pd.DataFrame, studies: pd.DataFrame):
+    """Build one outcome's forest plot from ``pooled_effects.csv`` and ``study_effects.csv``."""
+    p = pooled[pooled["outcome"] == outcome].fillna({"tau2_estimator": ""})
+    primary = p[p["primary"].astype(str).str.lower() == "true"].iloc[0]
+    measure = primary["measure"]
+    key = (measure, primary["method"], primary["model"], primary["tau2_estimator"])
+    wcol = weight_column(*key)
+    rows = []
+    s = studies[studies["outcome"] == outcome]
+    inc = s[s["included"].astype(str).str.lower() == "true"]
+    exc = s[s["included"].astype(str).str.lower() != "true"]
+    m = measure.lower()
+    for _, r in inc.iterrows():
+        rows.append(
+            StudyRow(
+                str(r["label"]),
+                _f(r["events_cni"]),
+                _f(r["n_cni"]),
+                _f(r["events_comparator"]),
+                _f(r["n_comparator"]),
+                _f(r[m]),
+                _f(r[f"{m}_ci_low"]),
+                _f(r[f"{m}_ci_high"]),
+                _f(r[wcol]) if math.isfinite(_f(primary["estimate"])) else math.nan,
+                note="*" if "0.5 added" in str(r["correction"]) else "",
+            )
+        )
+    for _, r in exc.iterrows():
+        rows.append(
+            StudyRow(
+                str(r["label"]),
+                _f(r["events_cni"]),
+                _f(r["n_cni"]),
+                _f(r["events_comparator"]),
+                _f(r["n_comparator"]),
+                note=str(r["note"]),
+                included=False,
+            )
+        )
+    pooled_rows = []
+    seen = set()
+    for k in [key, *KEY_ALTERNATIVES]:
+        if k in seen:
+            continue
+        seen.add(k)
+        row = p[
+            (p["measure"] == k[0])
+            & (p["method"] == k[1])
+            & (p["model"] == k[2])
+            & (p["tau2_estimator"] == k[3])
+        ]
+        if row.empty:
+            continue
+        r = row.iloc[0]
+        pooled_rows.append(
+            PooledRow(
+                ("Primary: " if k == key else "") + method_label(*k),
+                k[0],
+                _f(r["estimate"]),
+                _f(r["ci_low"]),
+                _f(r["ci_high"]),
+                str(r["note"]),
+                primary=k == key,
+            )
+        )
+    reml = p[(p["measure"] == measure) & (p["method"] == "IV") & (p["tau2_estimator"] == "REML")]
+    het = "Heterogeneity: not assessable with a single study"
+    if not reml.empty and _f(reml.iloc[0]["k"]) >= 2:
+        r = reml.iloc[0]
+        het = (
+            f"Heterogeneity ({measure}, IV): tau² (REML) = {_f(r['tau2']):.3g} "
+            f"[{_f(r['tau2_ci_low']):.3g}, {_f(r['tau2_ci_high']):.3g}]; "
+            f"I² = {_f(r['i2']):.0f}%; Q = {_f(r['q']):.2f}, df = {_f(r['q_df']):.0f}, "
+            f"p = {_f(r['q_p']):.3f}"
+        )
+    het += ".  * 0.5 added to every cell of a study with a zero cell (study estimate only)."
+    weight_label = "Weight\n(primary)"
+    return forest_plot(label, measure, rows, pooled_rows, het, weight_label)
+
+
+def incidence_for_outcome(outcome: str, label: str, harmonised: pd.DataFrame, rates: pd.DataFrame):
+    """Build the per-arm incidence plot of one outcome."""
+    h = harmonised[(harmonised["outcome"] == outcome) & harmonised["reported"]]
+    arms = [
+        ArmRate(str(r["label"]), r["role"], _f(r["events"]), _f(r["n"])) for _, r in h.iterrows()
+    ]
+    r = rates[rates["outcome"] == outcome]
+    pooled = {
+        (row["role"], row["method"]): (
+            _f(row["estimate"]),
+            _f(row["ci_low"]),
+            _f(row["ci_high"]),
+            str(row["note"]),
+        )
+        for _, row in r.iterrows()
+    }
+    return incidence_plot(label, arms, pooled)
