@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format dag clean
+.PHONY: install run test lint format report check-results clean
 
 install: $(STAMP)  ## create .venv from the exact pins (a no-op when up to date)
 
@@ -27,10 +27,19 @@ lint: install  ## ruff, snakefmt and snakemake --lint; fails on any finding
 test: install lint  ## every test and every linter
 	$(BIN)/python -m pytest
 
+report: run  ## the Snakemake report with every figure and table: results/report.html
+	$(BIN)/snakemake --report results/report.html
+
+check-results: install  ## regenerate every committed result from scratch; fail if any differs
+	$(BIN)/snakemake --cores all --forceall --quiet
+	git diff --exit-code --stat -- results data/processed
+	test -z "$$(git status --porcelain --untracked-files=all -- results data/processed)" || \
+	  { git status --short -- results data/processed; echo "untracked results: commit them"; exit 1; }
+
 format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 	$(BIN)/snakefmt Snakefile workflow/rules
 
 clean:
-	rm -rf .snakemake data/processed/* results/*
+	rm -rf .snakemake logs benchmarks

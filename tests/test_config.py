@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from raremeta.config import load_config, parse_config
 from raremeta.errors import InvalidInputError
 

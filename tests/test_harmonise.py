@@ -6,6 +6,7 @@ import math
 from pathlib import Path
 
 import pandas as pd
+
 from raremeta.config import load_config, parse_config
 from raremeta.harmonise import HARMONISED_COLUMNS, harmonise
 from raremeta.rawdata import load_studies

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+
 from raremeta.stats.conditional_ml import conditional_mle
 from raremeta.stats.counts import Tables
 from raremeta.stats.effect_sizes import study_effects

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from conftest import copy_project, run_snakemake
+
 from raremeta.analysis import POOLED_COLUMNS, PRIMARY_SET, RATE_COLUMNS, SENSITIVITY_COLUMNS
 from raremeta.harmonise import HARMONISED_COLUMNS
 
@@ -126,3 +127,27 @@ def test_bad_input_stops_with_message_and_leaves_results(
     assert result.returncode != 0
     assert expected in result.stderr
     assert digest(project) == before
+
+
+def test_report_contains_every_figure_and_table(seed_run):
+    result = run_snakemake(seed_run, "--report", "results/report.html")
+    assert result.returncode == 0, result.stderr
+    page = (seed_run / "results" / "report.html").read_text(encoding="utf-8")
+    for name in (
+        "forest_pres.png",
+        "forest_seizure.png",
+        "incidence_pres.png",
+        "incidence_seizure.png",
+        "summary.html",
+    ):
+        assert name in page
+
+
+def test_figures_are_byte_identical_across_runs(seed_run):
+    figures = sorted((seed_run / "results" / "figures").iterdir())
+    assert len(figures) == 12  # forest and incidence, 2 outcomes, png/pdf/svg
+    before = {p.name: p.read_bytes() for p in figures}
+    result = run_snakemake(seed_run, "--forcerun", "forest_plot", "incidence_plot")
+    assert result.returncode == 0, result.stderr
+    assert {p.name: p.read_bytes() for p in figures} == before
+    assert b"CreationDate" not in before["forest_pres.pdf"]

@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from statsmodels.stats.contingency_tables import StratifiedTable
+
 from raremeta.stats.conditional_ml import conditional_mle
 from raremeta.stats.counts import Tables
 from raremeta.stats.effect_sizes import corrected_cells, study_effects
@@ -15,7 +17,6 @@ from raremeta.stats.incidence import clopper_pearson, glmm_rate
 from raremeta.stats.inverse_variance import inverse_variance
 from raremeta.stats.mantel_haenszel import mantel_haenszel
 from raremeta.stats.peto import peto
-from statsmodels.stats.contingency_tables import StratifiedTable
 
 AURA = Tables.from_counts([4], [177], [0], [88], ["aura-lv"])  # PRES, Xu 2020
 LIU = Tables.from_counts([1], [181], [0], [181], ["liu-2015"])  # seizure, Xu 2020

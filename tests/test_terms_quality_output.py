@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pandas as pd
+
 from raremeta.output import format_cell, frame_to_csv
 from raremeta.quality import percent_mismatch
 from raremeta.terms import normalise_term

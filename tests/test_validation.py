@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from raremeta.errors import InvalidInputError
 from raremeta.rawdata import load_studies
 

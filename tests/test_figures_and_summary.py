@@ -1,0 +1,145 @@
+"""Forest plots, incidence plots and summary tables (issue 4): structure, escaping, wording."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import matplotlib
+import pytest
+
+from raremeta.forest import PooledRow, StudyRow, fmt_ci, forest_plot
+from raremeta.incidence_plot import ArmRate, incidence_plot
+from raremeta.summary import OutcomeSummary, escape_latex, plain_language, to_html, to_latex
+
+matplotlib.use("Agg")
+
+LONG = "The Extremely Long Investigator-Initiated Randomised Trial of Something, Smith et al."
+
+
+def studies(n: int) -> list[StudyRow]:
+    rows = [
+        StudyRow(
+            f"{LONG} {i}",
+            3,
+            120,
+            0 if i % 3 else 1,
+            60,
+            2.0 + i / 10,
+            1e-5 + i / 1e3,
+            900.0,
+            100 / n,
+        )
+        for i in range(n)
+    ]
+    rows.append(
+        StudyRow(
+            "Trial without the outcome",
+            None,
+            80,
+            None,
+            81,
+            note="outcome not reported in either arm",
+            included=False,
+        )
+    )
+    return rows
+
+
+POOLED = [
+    PooledRow(
+        "Primary: OR, Mantel-Haenszel",
+        "OR",
+        note="not estimable: no comparator events in any study (sum of b*c/N is 0)",
+        primary=True,
+    ),
+    PooledRow("OR, Peto", "OR", 3.1, 1.2, 8.0),
+    PooledRow("RD, Mantel-Haenszel", "RD", 0.02, 0.001, 0.04),
+]
+
+
+def _text_boxes(fig):
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    boxes = []
+    for ax in fig.axes:
+        for t in ax.texts:
+            if t.get_text().strip():
+                boxes.append((t.get_text(), t.get_window_extent(renderer), t.get_fontsize()))
+    return boxes
+
+
+@pytest.mark.parametrize("n", [1, 2, 10, 60])
+def test_forest_text_never_overlaps_and_is_at_least_8pt(n):
+    fig = forest_plot("Seizure", "OR", studies(n), POOLED, "Heterogeneity: ...")
+    boxes = _text_boxes(fig)
+    assert min(size for _, _, size in boxes) >= 8
+    for (ta, a, _), (tb, b, _) in itertools.combinations(boxes, 2):
+        overlap_w = min(a.x1, b.x1) - max(a.x0, b.x0)
+        overlap_h = min(a.y1, b.y1) - max(a.y0, b.y0)
+        assert overlap_w <= 1 or overlap_h <= 1, (ta, tb)
+    width, height = fig.get_size_inches()
+    assert width == 10 and height >= 0.24 * (n + 10)
+
+
+def test_forest_marks_out_of_axis_intervals_and_non_estimable_results():
+    fig = forest_plot("PRES", "OR", studies(3), POOLED, "Heterogeneity: ...")
+    texts = [t.get_text() for ax in fig.axes for t in ax.texts]
+    assert any(t.startswith("not estimable:") for t in texts)
+    assert "outcome not reported" in texts  # listed, not dropped
+    assert "RD 0.020 [0.001, 0.040]" in texts  # other scale: text only
+    arrows = [c for c in fig.axes[1].get_children() if type(c).__name__ == "Annotation"]
+    assert arrows, "an interval running off the axis must end in an arrow"
+
+
+def test_incidence_plot_has_a_row_per_arm_and_pooled_rate():
+    fig = incidence_plot(
+        "PRES",
+        [ArmRate("A", "cni", 4, 177), ArmRate("B", "comparator", 0, 88)],
+        {("cni", "crude"): (0.02, 0.006, 0.06, "")},
+    )
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert labels[:2] == ["CNI arms", "A  4/177"]
+    assert "Pooled (GLMM): no data" in labels
+
+
+def test_single_trial_is_not_called_a_meta_analysis():
+    import pandas as pd
+
+    primary = pd.Series(
+        {
+            "measure": "OR",
+            "estimate": "",
+            "ci_low": "",
+            "ci_high": "",
+            "events_cni": 4,
+            "n_cni": 177,
+            "events_comparator": 0,
+            "n_comparator": 88,
+            "note": "not estimable: no comparator events",
+        }
+    )
+    alt = pd.Series(
+        {"measure": "RD", "method": "MH", "estimate": 0.0226, "ci_low": 0.0007, "ci_high": 0.0445}
+    )
+    text = plain_language("PRES", 1, "AURA-LV 2019", primary, [alt])
+    assert "a single trial, AURA-LV 2019" in text and "meta-analysis" not in text
+    assert "cannot establish or exclude" in text
+
+
+HOSTILE = "<script>alert(1)</script> & $x_1$ 50% #1 {a} \\cmd ~^"
+
+
+def test_labels_are_escaped_in_html_and_latex():
+    block = OutcomeSummary("x", HOSTILE, [(HOSTILE, "=1+1")], HOSTILE)
+    page = to_html([block], "m")
+    assert "<script>" not in page and "&lt;script&gt;" in page
+    tex = to_latex([block], "m")
+    assert r"\$x\_1\$ 50\% \#1 \{a\} \textbackslash{}cmd" in tex
+    assert escape_latex("~^") == r"\textasciitilde{}\textasciicircum{}"
+
+
+def test_ci_formatting():
+    assert fmt_ci(4.546, 0.5608, 36.86, "OR") == "4.55 [0.56, 36.86]"
+    assert fmt_ci(math.nan, 1, 2, "OR") == "-"
+    assert fmt_ci(0.0226, 0.0007, 0.0445, "RD") == "0.023 [0.001, 0.044]"
