@@ -45,7 +45,12 @@ def validate_inputs(raw_dir: Path, config_path: Path) -> tuple[AnalysisConfig, l
 
 
 def run_harmonise(
-    study_files: list[Path], config_path: Path, harmonised: Path, alternative: Path, log_table: Path
+    study_files: list[Path],
+    config_path: Path,
+    harmonised: Path,
+    alternative: Path,
+    log_table: Path,
+    checksums: Path | None = None,
 ) -> None:
     """Write ``harmonised.csv``, the same with the other multi-arm handling, and the log.
 
@@ -69,6 +74,10 @@ def run_harmonise(
     write_csv(frame, harmonised)
     write_csv(alt_frame, alternative)
     write_csv(log, log_table)
+    if checksums is not None:
+        from raremeta.integrity import write_checksums
+
+        write_checksums([harmonised, alternative, log_table], checksums)
     for record in log.itertuples():
         print(f"[{record.kind}] {record.study}: {record.message}")
 

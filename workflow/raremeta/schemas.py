@@ -54,7 +54,10 @@ def schema_problems(document: Any, schema_name: str, file: str) -> list[Problem]
         value = None
         if not isinstance(error.instance, dict | list):
             value = str(error.instance)
-        problems.append(
-            Problem(file, error.message, column=_path_text(error.absolute_path), value=value)
-        )
+        message = error.message
+        if error.validator in ("minItems", "maxItems", "minProperties"):
+            size = len(error.instance)
+            bound = "at least" if error.validator.startswith("min") else "at most"
+            message = f"needs {bound} {error.validator_value} item(s), found {size}"
+        problems.append(Problem(file, message, column=_path_text(error.absolute_path), value=value))
     return problems

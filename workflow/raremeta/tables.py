@@ -120,6 +120,7 @@ def read_table(path: Path, schema_name: str, file: str) -> tuple[list[TableRow],
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     problems: list[Problem] = []
     rows: list[TableRow] = []
+    line = 0
     try:
         header = [h.strip() for h in next(reader)]
         for name in header:
@@ -171,7 +172,13 @@ def read_table(path: Path, schema_name: str, file: str) -> tuple[list[TableRow],
             if not bad:
                 rows.append(TableRow(start, values))
     except csv.Error as err:
-        problems.append(Problem(file, f"malformed CSV ({err}); check quotes", row=reader.line_num))
+        problems.append(
+            Problem(
+                file,
+                f"malformed CSV ({err}) in the record starting on this line; check its quotes",
+                row=line + 1,
+            )
+        )
         return [], problems
     if not rows and not problems:
         problems.append(Problem(file, "has a header but no data rows", row=1))

@@ -6,6 +6,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))  # the raremeta package
 
 from raremeta.errors import InvalidInputError
+from raremeta.integrity import remove_corrupted
 from raremeta.pipeline import validate_inputs
 from raremeta.rawdata import CHARACTERISTICS_FILE, EVENTS_FILE, STUDY_FILE
 
@@ -24,6 +25,11 @@ except OSError as error:
     sys.exit(1)
 
 OUTCOMES = [outcome.id for outcome in ANALYSIS.outcomes]
+
+# An intermediate file changed since it was written (corrupted, edited by hand) is removed
+# with its siblings, so that the job that writes them runs again.
+for changed in remove_corrupted(Path("data/processed/checksums.sha256")):
+    sys.stderr.write(f"{changed} changed since it was written; regenerating it\n")
 
 
 def raw_files():

@@ -6,6 +6,7 @@ rule harmonise:
         harmonised="data/processed/harmonised.csv",
         alternative="data/processed/harmonised_alternative_multi_arm.csv",
         log_table="data/processed/harmonisation_log.csv",
+        checksums="data/processed/checksums.sha256",
     log:
         "logs/harmonise.log",
     benchmark:

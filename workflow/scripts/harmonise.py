@@ -14,4 +14,5 @@ with open(snakemake.log[0], "w", encoding="utf-8") as log:
         harmonised=Path(snakemake.output.harmonised),
         alternative=Path(snakemake.output.alternative),
         log_table=Path(snakemake.output.log_table),
+        checksums=Path(snakemake.output.checksums),
     )

@@ -1,0 +1,135 @@
+"""Faults (issue 5): killed runs, corrupted or deleted intermediates, concurrent runs, and
+hostile text in labels. Each compares against an uninterrupted run of the same project."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import ROOT, SNAKEMAKE, copy_project, copy_seed_project, run_snakemake
+
+pytestmark = pytest.mark.pipeline
+
+
+def digest(project: Path) -> dict[str, str]:
+    out = {}
+    for folder in ("results", "data/processed"):
+        for p in sorted((project / folder).rglob("*")):
+            if p.is_file() and p.name not in ("provenance.json", "report.html"):
+                out[str(p.relative_to(project))] = hashlib.sha256(p.read_bytes()).hexdigest()
+    return out
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory) -> dict[str, str]:
+    project = copy_seed_project(tmp_path_factory.mktemp("reference"))
+    result = run_snakemake(project)
+    assert result.returncode == 0, result.stderr
+    return digest(project)
+
+
+def _start(project: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [
+            str(SNAKEMAKE),
+            "-s",
+            str(ROOT / "Snakefile"),
+            "-d",
+            str(project),
+            "--cores",
+            "1",
+            "--quiet",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
+def test_killed_run_restarts_to_identical_results(tmp_path, reference, sig):
+    project = copy_seed_project(tmp_path)
+    proc = _start(project)
+    deadline = time.monotonic() + 120
+    while not (project / "results" / "tables" / "pooled_effects.csv").exists():
+        assert time.monotonic() < deadline and proc.poll() is None, "run ended before the kill"
+        time.sleep(0.05)
+    os.killpg(proc.pid, sig)
+    proc.wait(timeout=60)
+    if sig == signal.SIGKILL:
+        # a killed Snakemake cannot release its lock; the documented restart unlocks first
+        assert run_snakemake(project, "--unlock").returncode == 0
+    result = run_snakemake(project)  # the workflow profile sets rerun-incomplete
+    assert result.returncode == 0, result.stderr
+    assert digest(project) == reference
+
+
+@pytest.mark.parametrize("damage", ["corrupt", "delete"])
+def test_damaged_intermediate_is_regenerated(tmp_path, reference, damage):
+    project = copy_seed_project(tmp_path)
+    assert run_snakemake(project).returncode == 0
+    target = project / "data" / "processed" / "harmonised.csv"
+    if damage == "corrupt":
+        target.write_text("study,outcome\nnonsense,1\n")
+    else:
+        target.unlink()
+    result = run_snakemake(project)
+    assert result.returncode == 0, result.stderr
+    assert digest(project) == reference
+
+
+def test_two_runs_at_once_do_not_corrupt_each_other(tmp_path, reference):
+    project = copy_seed_project(tmp_path)
+    first, second = _start(project), _start(project)
+    codes = [first.wait(timeout=300), second.wait(timeout=300)]
+    # Snakemake's directory lock lets one run proceed (rarely neither, when both start in the
+    # same instant); a refused run fails cleanly with a lock error and writes nothing.
+    errors = [p.stderr.read().decode() for p in (first, second)]
+    for code, err in zip(codes, errors, strict=True):
+        assert code == 0 or "cannot be locked" in err or "LockException" in err, err
+    result = run_snakemake(project)
+    assert result.returncode == 0, result.stderr
+    assert digest(project) == reference
+
+
+HOSTILE = "=cmd|' /C calc'!A0 <img src=x onerror=alert(1)> **b** \\textbf{x} $_&%#"
+
+
+def test_hostile_labels_are_escaped_in_every_output(tmp_path):
+    project = copy_project("new_trials", tmp_path)
+    study = project / "data" / "raw" / "alpha-2030" / "study.yaml"
+    import yaml
+
+    doc = yaml.safe_load(study.read_text())
+    doc["label"] = HOSTILE
+    study.write_text(yaml.safe_dump(doc, allow_unicode=True))
+    result = run_snakemake(project)
+    assert result.returncode == 0, result.stderr
+    results = project / "results"
+    html = (results / "tables" / "summary.html").read_text()
+    assert "<img" not in html and "&lt;img src=x" in html
+    tex = (results / "tables" / "summary.tex").read_text()
+    assert r"\textbackslash{}textbf\{x\} \$\_\&\%\#" in tex
+    md = (results / "tables" / "summary.md").read_text()
+    assert "<img" not in md and r"\*\*b\*\*" in md
+    for svg in (results / "figures").glob("*.svg"):
+        assert "<img" not in svg.read_text()
+    harmonised = pd.read_csv(project / "data" / "processed" / "harmonised.csv")
+    labels = set(harmonised.label)
+    assert "'" + HOSTILE in labels  # formula neutralised for spreadsheets
+    assert not any(str(v).startswith(("=", "+", "-", "@")) for v in labels)
+
+
+def test_rerun_after_success_is_a_no_op(tmp_path):
+    project = copy_seed_project(tmp_path)
+    assert run_snakemake(project).returncode == 0
+    result = run_snakemake(project, "-n")
+    assert "Nothing to be done" in result.stdout + result.stderr
+    shutil.rmtree(project)
