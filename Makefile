@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format report check-results clean
+.PHONY: install run test lint format report check-results bench clean
 
 install: $(STAMP)  ## create .venv from the exact pins (a no-op when up to date)
 
@@ -35,6 +35,10 @@ check-results: install  ## regenerate every committed result from scratch; fail 
 	git diff --exit-code --stat -- results data/processed
 	test -z "$$(git status --porcelain --untracked-files=all -- results data/processed)" || \
 	  { git status --short -- results data/processed; echo "untracked results: commit them"; exit 1; }
+
+bench: install  ## engine and pipeline benchmarks (R metafor side by side where Rscript exists)
+	$(BIN)/python bench/bench_engine.py --n 10000 --r-n 200
+	$(BIN)/python bench/bench_pipeline.py --studies 300 --outcomes 40
 
 format: install
 	$(BIN)/ruff format .

@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import optimize, stats
+from scipy import optimize, special, stats
 from scipy.special import gammaln
 
 from raremeta.stats.counts import Tables
@@ -147,6 +147,6 @@ def conditional_mle(tables: Tables) -> PooledEffect:
         ci_low=math.exp(theta - Z975 * se),
         ci_high=math.exp(theta + Z975 * se),
         se=se,
-        p_value=float(2 * stats.norm.sf(abs(theta / se))),
+        p_value=float(2 * special.ndtr(-abs(theta / se))),
         note="; ".join(notes),
     )

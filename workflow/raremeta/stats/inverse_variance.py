@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import optimize, stats
+from scipy import optimize, special, stats
 
 from raremeta.stats.results import PooledEffect
 
@@ -57,7 +57,7 @@ def cochran_q(y: np.ndarray, v: np.ndarray) -> Heterogeneity:
     q = generalised_q(y, v, 0.0)
     df = k - 1
     return Heterogeneity(
-        q, df, float(stats.chi2.sf(q, df)), max(0.0, 100 * (q - df) / q) if q > 0 else 0.0
+        q, df, float(special.chdtrc(df, q)), max(0.0, 100 * (q - df) / q) if q > 0 else 0.0
     )
 
 
@@ -128,7 +128,7 @@ def tau2_qprofile_ci(y: np.ndarray, v: np.ndarray, level: float = 0.95) -> tuple
     q0 = generalised_q(y, v, 0.0)
     bounds = []
     for quantile in (1 - alpha / 2, alpha / 2):
-        crit = stats.chi2.ppf(quantile, k - 1)
+        crit = special.chdtri(k - 1, 1 - quantile)
         if q0 <= crit:
             bounds.append(0.0)
         else:
@@ -224,7 +224,7 @@ def inverse_variance(
         fields["tau2"] = tau2
         fields["tau2_ci_low"], fields["tau2_ci_high"] = tau2_qprofile_ci(y, v)
         if k >= 3:
-            crit = stats.t.ppf(0.975, k - 2)
+            crit = special.stdtrit(k - 2, 0.975)
             half = crit * math.sqrt(se**2 + tau2)
             fields["pi_low"], fields["pi_high"] = back(mu - half), back(mu + half)
             fields["pi_method"] = f"t, df = k - 2 = {k - 2} (Higgins 2009)"
@@ -245,12 +245,12 @@ def inverse_variance(
                 "is not narrower than the Wald interval"
             )
         se = math.sqrt(max(1.0, q_hk) / w.sum())
-        crit = stats.t.ppf(0.975, k - 1)
-        p = float(2 * stats.t.sf(abs(mu / se), k - 1))
+        crit = special.stdtrit(k - 1, 0.975)
+        p = float(2 * special.stdtr(k - 1, -abs(mu / se)))
         ci_method = f"HKSJ (ad hoc max(1, q)), t, df = {k - 1}"
     else:
         crit = Z975
-        p = float(2 * stats.norm.sf(abs(mu / se))) if se > 0 else math.nan
+        p = float(2 * special.ndtr(-abs(mu / se))) if se > 0 else math.nan
         ci_method = "Wald, normal"
     return PooledEffect(
         **base,

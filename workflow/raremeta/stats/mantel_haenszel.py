@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import stats
+from scipy import special, stats
 
 from raremeta.stats.counts import Tables
 from raremeta.stats.effect_sizes import corrected_cells, study_effects
@@ -54,7 +54,7 @@ def _heterogeneity(tables: Tables, measure: str, beta: float) -> dict:
     return {
         "q": q,
         "q_df": df,
-        "q_p": float(stats.chi2.sf(q, df)),
+        "q_p": float(special.chdtrc(df, q)),
         "i2": max(0.0, 100 * (q - df) / q) if q > 0 else 0.0,
     }
 
@@ -174,6 +174,18 @@ def mantel_haenszel(
         beta = float((a * n2 / N - c * n1 / N).sum() / W)
         num = beta * (c * (n1 / N) ** 2 - a * (n2 / N) ** 2 + (n1 / N) * (n2 / N) * (n2 - n1) / 2)
         num = num.sum() + (a * (n2 - c) / N + c * (n1 - a) / N).sum() / 2
+        if num <= 0:
+            notes.append(
+                "no confidence interval: the Sato variance is not positive (every arm has either "
+                "no events or only events), as in metafor, which returns NaN"
+            )
+            return PooledEffect(
+                **base,
+                estimate=beta,
+                note="; ".join(notes),
+                log_scale=False,
+                **_heterogeneity(tables, measure, beta),
+            )
         se = math.sqrt(num / W**2)
     else:
         raise ValueError(f"unknown measure {measure!r}")
@@ -189,7 +201,7 @@ def mantel_haenszel(
         ci_low=lo,
         ci_high=hi,
         se=se,
-        p_value=float(2 * stats.norm.sf(abs(z))) if math.isfinite(z) else math.nan,
+        p_value=float(2 * special.ndtr(-abs(z))) if math.isfinite(z) else math.nan,
         note="; ".join(notes),
         log_scale=measure != "RD",
         **_heterogeneity(tables, measure, beta),

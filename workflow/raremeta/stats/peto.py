@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import stats
+from scipy import special, stats
 
 from raremeta.stats.counts import Tables
 from raremeta.stats.results import PooledEffect
@@ -67,7 +67,7 @@ def peto(tables: Tables) -> PooledEffect:
         het = {
             "q": q,
             "q_df": df,
-            "q_p": float(stats.chi2.sf(q, df)),
+            "q_p": float(special.chdtrc(df, q)),
             "i2": max(0.0, 100 * (q - df) / q) if q > 0 else 0.0,
         }
     else:
@@ -83,7 +83,7 @@ def peto(tables: Tables) -> PooledEffect:
         ci_low=math.exp(beta - Z975 * se),
         ci_high=math.exp(beta + Z975 * se),
         se=se,
-        p_value=float(2 * stats.norm.sf(abs(beta / se))),
+        p_value=float(2 * special.ndtr(-abs(beta / se))),
         note="; ".join(notes),
         **het,
     )
