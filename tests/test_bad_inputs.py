@@ -47,7 +47,8 @@ def test_bad_input_is_rejected_and_results_untouched(good_run, tmp_path, case):
     before = digest(project)
     for rel in spec["remove"]:
         (project / rel).unlink()
-    shutil.copytree(case / "overlay", project, dirs_exist_ok=True)
+    if (case / "overlay").is_dir():  # git keeps no empty folders
+        shutil.copytree(case / "overlay", project, dirs_exist_ok=True)
     result = run_snakemake(project, timeout=120)
     assert result.returncode != 0
     assert spec["expected"] in result.stderr, result.stderr

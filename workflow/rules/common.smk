@@ -1,5 +1,6 @@
 # Shared helpers and parse-time validation. Bad input stops the run here, before any job,
 # with one message per problem (file, line, column, value); nothing is written.
+import fcntl
 import sys
 from pathlib import Path
 
@@ -25,6 +26,20 @@ except OSError as error:
     sys.exit(1)
 
 OUTCOMES = [outcome.id for outcome in ANALYSIS.outcomes]
+
+# One run at a time per folder: Snakemake's own lock check can let two runs that start in the
+# same instant both proceed. An flock is atomic and is released even when a run is killed.
+if workflow.is_main_process:
+    Path(".snakemake").mkdir(exist_ok=True)
+    RUN_LOCK = open(".snakemake/raremeta-run.lock", "w")
+    try:
+        fcntl.flock(RUN_LOCK, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        sys.stderr.write(
+            "another run of this workflow is in progress in this folder; "
+            "wait for it to finish (nothing was written)\n"
+        )
+        sys.exit(1)
 
 # An intermediate file changed since it was written (corrupted, edited by hand) is removed
 # with its siblings, so that the job that writes them runs again.
