@@ -130,10 +130,15 @@ def outcome_data(harmonised: pd.DataFrame, outcome: str) -> OutcomeData:
         "comparator": ([], [], []),
     }
     labels = {}
-    for comparison, group in rows.groupby("comparison", sort=True):
-        by_role = {r["role"]: r for _, r in group.iterrows()}
+    grouped: dict[str, dict[str, dict]] = {}
+    for record in rows[["comparison", "label", "role", "events", "n", "reported"]].to_dict(
+        "records"
+    ):
+        grouped.setdefault(str(record["comparison"]), {})[record["role"]] = record
+    for comparison in sorted(grouped):
+        by_role = grouped[comparison]
         cni, comp = by_role.get("cni"), by_role.get("comparator")
-        labels[comparison] = str(group["label"].iloc[0])
+        labels[comparison] = str(next(iter(by_role.values()))["label"])
         for role, r in (("cni", cni), ("comparator", comp)):
             if r is not None and _true(r["reported"]):
                 arms[role][0].append(comparison)
@@ -317,11 +322,13 @@ def study_effects_frame(data: OutcomeData, harmonised: pd.DataFrame) -> pd.DataF
                 row[key] = w[i]
             row["note"] = ""
             rows.append(row)
+    excluded_rows: dict[str, dict[str, dict]] = {}
+    if data.excluded:
+        subset = harmonised[harmonised["outcome"] == data.outcome]
+        for record in subset[["comparison", "role", "events", "n", "reported"]].to_dict("records"):
+            excluded_rows.setdefault(str(record["comparison"]), {})[record["role"]] = record
     for study, why in data.excluded.items():
-        group = harmonised[
-            (harmonised["outcome"] == data.outcome) & (harmonised["comparison"] == study)
-        ]
-        by_role = {r["role"]: r for _, r in group.iterrows()}
+        by_role = excluded_rows.get(study, {})
         row = {
             "outcome": data.outcome,
             "study": study,
