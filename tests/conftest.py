@@ -14,6 +14,18 @@ FIXTURES = Path(__file__).parent / "fixtures"
 SNAKEMAKE = Path(sys.executable).parent / "snakemake"
 
 
+def digest(project: Path, skip: tuple[str, ...] = ("provenance.json", "report.html")) -> dict:
+    """sha256 of every file under ``results/`` and ``data/processed/`` (except ``skip``)."""
+    import hashlib
+
+    out = {}
+    for folder in ("results", "data/processed"):
+        for p in sorted((project / folder).rglob("*")):
+            if p.is_file() and p.name not in skip:
+                out[str(p.relative_to(project))] = hashlib.sha256(p.read_bytes()).hexdigest()
+    return out
+
+
 def run_snakemake(project: Path, *args: str, timeout: int = 300) -> subprocess.CompletedProcess:
     """Run the repository's Snakefile with ``project`` as the working directory."""
     return subprocess.run(

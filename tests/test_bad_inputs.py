@@ -6,25 +6,15 @@ executed from YAML, and the previous results left exactly as they were (sha256 b
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import copy_seed_project, run_snakemake
+from conftest import copy_seed_project, digest, run_snakemake
 
 CASES = sorted(p for p in (Path(__file__).parent / "bad_inputs").iterdir() if p.is_dir())
 pytestmark = pytest.mark.pipeline
-
-
-def digest(project: Path) -> dict[str, str]:
-    out = {}
-    for folder in ("results", "data/processed"):
-        for p in sorted((project / folder).rglob("*")):
-            if p.is_file():
-                out[str(p.relative_to(project))] = hashlib.sha256(p.read_bytes()).hexdigest()
-    return out
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@ hostile text in labels. Each compares against an uninterrupted run of the same p
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import signal
@@ -13,18 +12,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import ROOT, SNAKEMAKE, copy_project, copy_seed_project, run_snakemake
+from conftest import ROOT, SNAKEMAKE, copy_project, copy_seed_project, digest, run_snakemake
 
 pytestmark = pytest.mark.pipeline
-
-
-def digest(project: Path) -> dict[str, str]:
-    out = {}
-    for folder in ("results", "data/processed"):
-        for p in sorted((project / folder).rglob("*")):
-            if p.is_file() and p.name not in ("provenance.json", "report.html"):
-                out[str(p.relative_to(project))] = hashlib.sha256(p.read_bytes()).hexdigest()
-    return out
 
 
 @pytest.fixture(scope="module")

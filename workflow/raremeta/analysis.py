@@ -373,23 +373,7 @@ def study_effects_frame(data: OutcomeData, harmonised: pd.DataFrame) -> pd.DataF
 
 
 def _sens_row(data: OutcomeData, analysis: str, variant: str, result: PooledEffect) -> dict:
-    row = {
-        k: getattr(result, k)
-        for k in (
-            "measure",
-            "method",
-            "model",
-            "tau2_estimator",
-            "k",
-            "estimate",
-            "ci_low",
-            "ci_high",
-            "p_value",
-            "ci_method",
-            "correction",
-            "note",
-        )
-    }
+    row = {k: getattr(result, k) for k in SENSITIVITY_COLUMNS[3:]}
     row.update(outcome=data.outcome, analysis=analysis, variant=variant)
     return row
 
