@@ -22,11 +22,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import optimize, special, stats
+from scipy import optimize, stats
 from scipy.special import gammaln
 
 from raremeta.stats.counts import Tables
-from raremeta.stats.results import PooledEffect
+from raremeta.stats.results import PooledEffect, wald_fields
 
 Z975 = stats.norm.ppf(0.975)
 
@@ -143,10 +143,6 @@ def conditional_mle(tables: Tables) -> PooledEffect:
     se = 1 / math.sqrt(info)
     return PooledEffect(
         **base,
-        estimate=math.exp(theta),
-        ci_low=math.exp(theta - Z975 * se),
-        ci_high=math.exp(theta + Z975 * se),
-        se=se,
-        p_value=float(2 * special.ndtr(-abs(theta / se))),
+        **wald_fields(theta, se, log_scale=True),
         note="; ".join(notes),
     )

@@ -18,7 +18,7 @@ from scipy import special, stats
 
 from raremeta.stats.counts import Tables
 from raremeta.stats.effect_sizes import corrected_cells, study_effects
-from raremeta.stats.results import PooledEffect
+from raremeta.stats.results import PooledEffect, wald_fields
 
 Z975 = stats.norm.ppf(0.975)
 
@@ -189,19 +189,9 @@ def mantel_haenszel(
         se = math.sqrt(num / W**2)
     else:
         raise ValueError(f"unknown measure {measure!r}")
-    z = beta / se if se > 0 else math.nan
-    lo, hi = beta - Z975 * se, beta + Z975 * se
-    if measure != "RD":
-        est, lo, hi = math.exp(beta), math.exp(lo), math.exp(hi)
-    else:
-        est = beta
     return PooledEffect(
         **base,
-        estimate=est,
-        ci_low=lo,
-        ci_high=hi,
-        se=se,
-        p_value=float(2 * special.ndtr(-abs(z))) if math.isfinite(z) else math.nan,
+        **wald_fields(beta, se, log_scale=measure != "RD"),
         note="; ".join(notes),
         log_scale=measure != "RD",
         **_heterogeneity(tables, measure, beta),

@@ -8,7 +8,7 @@ import numpy as np
 from scipy import special, stats
 
 from raremeta.stats.counts import Tables
-from raremeta.stats.results import PooledEffect
+from raremeta.stats.results import PooledEffect, wald_fields
 
 Z975 = stats.norm.ppf(0.975)
 
@@ -79,11 +79,7 @@ def peto(tables: Tables) -> PooledEffect:
         )
     return PooledEffect(
         **base,
-        estimate=math.exp(beta),
-        ci_low=math.exp(beta - Z975 * se),
-        ci_high=math.exp(beta + Z975 * se),
-        se=se,
-        p_value=float(2 * special.ndtr(-abs(beta / se))),
+        **wald_fields(beta, se, log_scale=True),
         note="; ".join(notes),
         **het,
     )

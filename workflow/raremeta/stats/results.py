@@ -6,6 +6,7 @@ import math
 from dataclasses import asdict, dataclass, field
 
 import pandas as pd
+from scipy import special
 
 NAN = math.nan
 
@@ -81,6 +82,21 @@ class PooledRate:
     def to_frame(self) -> pd.DataFrame:
         """The result as a one-row DataFrame."""
         return pd.DataFrame([self.to_dict()])
+
+
+Z975 = 1.959963984540054  # scipy.stats.norm.ppf(0.975)
+
+
+def wald_fields(beta: float, se: float, log_scale: bool) -> dict[str, float]:
+    """Estimate, 95% Wald CI, se and two-sided p-value from ``beta`` and ``se``.
+
+    ``beta`` is on the analysis scale (log OR / log RR, or RD); estimate and CI are returned
+    on the natural scale (exponentiated when ``log_scale``).
+    """
+    lo, hi = beta - Z975 * se, beta + Z975 * se
+    back = math.exp if log_scale else float
+    p = float(2 * special.ndtr(-abs(beta / se))) if se > 0 else math.nan
+    return {"estimate": back(beta), "ci_low": back(lo), "ci_high": back(hi), "se": se, "p_value": p}
 
 
 def not_estimable(measure: str, method: str, model: str, why: str, **fields) -> PooledEffect:
