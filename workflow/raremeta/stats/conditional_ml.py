@@ -22,13 +22,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import optimize, stats
+from scipy import optimize
 from scipy.special import gammaln
 
 from raremeta.stats.counts import Tables
 from raremeta.stats.results import PooledEffect, wald_fields
-
-Z975 = stats.norm.ppf(0.975)
 
 
 def _log_choose(n: np.ndarray, k: np.ndarray) -> np.ndarray:

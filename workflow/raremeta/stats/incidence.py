@@ -9,9 +9,8 @@ from numpy.typing import ArrayLike
 from scipy import optimize, stats
 from scipy.special import expit, gammaln
 
-from raremeta.stats.results import PooledRate
+from raremeta.stats.results import Z975, PooledRate
 
-Z975 = stats.norm.ppf(0.975)
 #: Gauss-Hermite points of the adaptive quadrature, as lme4 ``glmer(nAGQ = 7)``, the default of
 #: metafor ``rma.glmm`` for measure "PLO".
 N_AGQ = 7

@@ -18,11 +18,10 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import optimize, special, stats
+from scipy import optimize, special
 
-from raremeta.stats.results import PooledEffect
+from raremeta.stats.results import Z975, PooledEffect
 
-Z975 = stats.norm.ppf(0.975)
 TAU2_ESTIMATORS = ("DL", "REML", "PM")
 _TAU2_MAX = 1e6
 

@@ -14,13 +14,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 from raremeta.stats.counts import Tables
 from raremeta.stats.effect_sizes import corrected_cells, study_effects
 from raremeta.stats.results import PooledEffect, wald_fields
-
-Z975 = stats.norm.ppf(0.975)
 
 
 def mh_weights(tables: Tables, measure: str) -> np.ndarray:

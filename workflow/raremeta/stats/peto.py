@@ -5,12 +5,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 from raremeta.stats.counts import Tables
 from raremeta.stats.results import PooledEffect, wald_fields
-
-Z975 = stats.norm.ppf(0.975)
 
 
 def peto_terms(tables: Tables) -> tuple[np.ndarray, np.ndarray]:
