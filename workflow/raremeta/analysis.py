@@ -401,6 +401,7 @@ def sensitivity(
             note="not estimable: no study reports this outcome in both arms",
         )
         rows.append(_sens_row(data, "all", "no comparable study", empty))
+        rows += _multi_arm_rows(data, primary, alternative, alternative_label)
         return pd.DataFrame(rows)[SENSITIVITY_COLUMNS]
     for measure in ("OR", "RR", "RD"):
         for est in ("DL", "REML", "PM"):
@@ -433,10 +434,35 @@ def sensitivity(
     else:
         result = PooledEffect(*primary.key, note="leave-one-out needs at least two studies")
         rows.append(_sens_row(data, "leave-one-out", "k = 1", result))
-    if alternative is not None:
-        if alternative.tables is None:
-            result = PooledEffect(*primary.key, note="not estimable: no comparable study")
-        else:
-            result = run_method(alternative.tables, *primary.key)
-        rows.append(_sens_row(data, "multi-arm handling", alternative_label, result))
+    rows += _multi_arm_rows(data, primary, alternative, alternative_label)
     return pd.DataFrame(rows)[SENSITIVITY_COLUMNS]
+
+
+NOT_MULTI_ARM = "not applicable: no study has more than one arm of the same role"
+
+
+def _multi_arm_rows(
+    data: OutcomeData, primary: PrimaryChoice, alternative: OutcomeData | None, label: str
+) -> list[dict]:
+    """The primary method under the other multi-arm handling, or why it does not apply."""
+    if not label:
+        return []
+    if alternative is None:
+        row = dict.fromkeys(SENSITIVITY_COLUMNS, "")
+        row.update(
+            outcome=data.outcome,
+            analysis="multi-arm handling",
+            variant=label,
+            k=0,
+            measure=primary.measure,
+            method=primary.method,
+            model=primary.model,
+            tau2_estimator=primary.tau2_estimator,
+            note=NOT_MULTI_ARM,
+        )
+        return [row]
+    if alternative.tables is None:
+        result = PooledEffect(*primary.key, note="not estimable: no comparable study")
+    else:
+        result = run_method(alternative.tables, *primary.key)
+    return [_sens_row(data, "multi-arm handling", label, result)]

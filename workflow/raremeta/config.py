@@ -52,6 +52,11 @@ class AnalysisConfig:
     multi_arm: str = "combine"
     percent_tolerance: float = 0.0
 
+    @property
+    def other_multi_arm(self) -> str:
+        """The multi-arm handling that is not chosen (for the sensitivity analysis)."""
+        return "split" if self.multi_arm == "combine" else "combine"
+
     def outcome(self, outcome_id: str) -> Outcome:
         """Return the outcome with this id."""
         for outcome in self.outcomes:

@@ -22,8 +22,6 @@ from raremeta.harmonise import harmonise
 from raremeta.output import write_csv
 from raremeta.rawdata import load_studies, load_study
 
-NOT_MULTI_ARM = "not applicable: no study has more than one arm of the same role"
-
 
 def read_harmonised(path: Path) -> pd.DataFrame:
     """Read ``harmonised.csv`` keeping empty cells (not reported) apart from zeros."""
@@ -68,8 +66,7 @@ def run_harmonise(
     if problems:
         raise InvalidInputError(problems)
     frame, log = harmonise(studies, config)
-    other = "split" if config.multi_arm == "combine" else "combine"
-    alt_config = AnalysisConfig(config.outcomes, other, config.percent_tolerance)
+    alt_config = AnalysisConfig(config.outcomes, config.other_multi_arm, config.percent_tolerance)
     alt_frame, _ = harmonise(studies, alt_config)
     write_csv(frame, harmonised)
     write_csv(alt_frame, alternative)
@@ -95,7 +92,7 @@ def run_pool(
     config = load_config(config_path, str(config_path))
     frame = read_harmonised(harmonised)
     alt = read_harmonised(alternative)
-    other = "split" if config.multi_arm == "combine" else "combine"
+    other = config.other_multi_arm
     multi = alt["comparison"].nunique() != frame["comparison"].nunique()
     tables: dict[str, list[pd.DataFrame]] = {"pooled": [], "rates": [], "studies": [], "sens": []}
     for outcome in config.outcomes:
@@ -104,34 +101,8 @@ def run_pool(
         tables["rates"].append(pooled_rates(data))
         tables["studies"].append(study_effects_frame(data, frame))
         alt_data = outcome_data(alt, outcome.id) if multi else None
-        label = (
-            f"multi_arm: {other} instead of {config.multi_arm}"
-            if multi
-            else "no study has more than one arm of a role"
-        )
+        label = f"multi_arm: {other}" + (f" instead of {config.multi_arm}" if multi else "")
         sens = sensitivity(data, outcome.primary, alt_data, label)
-        if not multi:
-            sens = pd.concat(
-                [
-                    sens,
-                    pd.DataFrame(
-                        [
-                            {
-                                "outcome": outcome.id,
-                                "analysis": "multi-arm handling",
-                                "variant": f"multi_arm: {other}",
-                                "measure": outcome.primary.measure,
-                                "method": outcome.primary.method,
-                                "model": outcome.primary.model,
-                                "tau2_estimator": outcome.primary.tau2_estimator,
-                                "k": 0,
-                                "note": NOT_MULTI_ARM,
-                            }
-                        ]
-                    ),
-                ],
-                ignore_index=True,
-            )
         tables["sens"].append(sens)
     write_csv(pd.concat(tables["pooled"], ignore_index=True), pooled)
     write_csv(pd.concat(tables["rates"], ignore_index=True), rates)
