@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from raremeta.config import PrimaryChoice
+from raremeta.result_rows import is_true
 from raremeta.stats.conditional_ml import conditional_mle
 from raremeta.stats.counts import Tables
 from raremeta.stats.effect_sizes import study_effects
@@ -140,14 +141,14 @@ def outcome_data(harmonised: pd.DataFrame, outcome: str) -> OutcomeData:
         cni, comp = by_role.get("cni"), by_role.get("comparator")
         labels[comparison] = str(next(iter(by_role.values()))["label"])
         for role, r in (("cni", cni), ("comparator", comp)):
-            if r is not None and _true(r["reported"]):
+            if r is not None and is_true(r["reported"]):
                 arms[role][0].append(comparison)
                 arms[role][1].append(float(r["events"]))
                 arms[role][2].append(float(r["n"]))
         reported = [
             role
             for role, r in (("CNI", cni), ("comparator", comp))
-            if r is not None and _true(r["reported"])
+            if r is not None and is_true(r["reported"])
         ]
         if len(reported) == 2:
             ids.append(comparison)
@@ -162,10 +163,6 @@ def outcome_data(harmonised: pd.DataFrame, outcome: str) -> OutcomeData:
             excluded[comparison] = f"outcome not reported for the {missing} arm"
     tables = Tables.from_counts(a, n1, c, n2, ids) if ids else None
     return OutcomeData(outcome, tables, excluded, arms, labels)
-
-
-def _true(value) -> bool:
-    return value is True or str(value).lower() == "true"
 
 
 def _excluded_note(data: OutcomeData) -> str:
@@ -338,7 +335,7 @@ def study_effects_frame(data: OutcomeData, harmonised: pd.DataFrame) -> pd.DataF
         for role, key in (("cni", "cni"), ("comparator", "comparator")):
             r = by_role.get(role)
             row[f"events_{key}"] = (
-                float(r["events"]) if r is not None and _true(r["reported"]) else math.nan
+                float(r["events"]) if r is not None and is_true(r["reported"]) else math.nan
             )
             row[f"n_{key}"] = float(r["n"]) if r is not None else math.nan
         row["note"] = why

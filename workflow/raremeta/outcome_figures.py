@@ -8,6 +8,14 @@ import pandas as pd
 
 from raremeta.forest import PooledRow, StudyRow, forest_plot
 from raremeta.incidence_plot import ArmRate, incidence_plot
+from raremeta.result_rows import cell_float as _f
+from raremeta.result_rows import (
+    is_true,
+    outcome_pooled,
+    pooled_row,
+    row_key,
+    shown_rows,
+)
 
 METHOD_LABELS = {
     ("MH", "common", ""): "Mantel-Haenszel, common effect",
@@ -18,13 +26,6 @@ METHOD_LABELS = {
     ("IV", "random", "PM"): "Inverse variance, random effects (PM)",
     ("exact", "common", ""): "Exact conditional ML, common effect",
 }
-#: Alternatives shown under the primary diamond (measure, method, model, tau2_estimator).
-KEY_ALTERNATIVES = [
-    ("OR", "Peto", "common", ""),
-    ("RD", "MH", "common", ""),
-    ("OR", "exact", "common", ""),
-    ("OR", "IV", "random", "REML"),
-]
 WEIGHT_COLUMN = {
     ("OR", "MH"): "weight_mh_or",
     ("RR", "MH"): "weight_mh_rr",
@@ -32,13 +33,6 @@ WEIGHT_COLUMN = {
     ("OR", "Peto"): "weight_peto",
     ("OR", "exact"): "weight_peto",
 }
-
-
-def _f(x) -> float:
-    try:
-        return float(x)
-    except (TypeError, ValueError):
-        return math.nan
 
 
 def method_label(measure: str, method: str, model: str, estimator: str) -> str:
@@ -55,15 +49,14 @@ def weight_column(measure: str, method: str, model: str, estimator: str) -> str:
 
 def forest_for_outcome(outcome: str, label: str, pooled: pd.DataFrame, studies: pd.DataFrame):
     """Build one outcome's forest plot from ``pooled_effects.csv`` and ``study_effects.csv``."""
-    p = pooled[pooled["outcome"] == outcome].fillna({"tau2_estimator": ""})
-    primary = p[p["primary"].astype(str).str.lower() == "true"].iloc[0]
+    p, primary = outcome_pooled(pooled, outcome)
     measure = primary["measure"]
-    key = (measure, primary["method"], primary["model"], primary["tau2_estimator"])
+    key = row_key(primary)
     wcol = weight_column(*key)
     rows = []
     s = studies[studies["outcome"] == outcome]
-    inc = s[s["included"].astype(str).str.lower() == "true"]
-    exc = s[s["included"].astype(str).str.lower() != "true"]
+    inc = s[s["included"].map(is_true)]
+    exc = s[~s["included"].map(is_true)]
     m = measure.lower()
     for _, r in inc.iterrows():
         rows.append(
@@ -93,20 +86,7 @@ def forest_for_outcome(outcome: str, label: str, pooled: pd.DataFrame, studies: 
             )
         )
     pooled_rows = []
-    seen = set()
-    for k in [key, *KEY_ALTERNATIVES]:
-        if k in seen:
-            continue
-        seen.add(k)
-        row = p[
-            (p["measure"] == k[0])
-            & (p["method"] == k[1])
-            & (p["model"] == k[2])
-            & (p["tau2_estimator"] == k[3])
-        ]
-        if row.empty:
-            continue
-        r = row.iloc[0]
+    for k, r in shown_rows(p, primary):
         pooled_rows.append(
             PooledRow(
                 ("Primary: " if k == key else "") + method_label(*k),
@@ -118,10 +98,9 @@ def forest_for_outcome(outcome: str, label: str, pooled: pd.DataFrame, studies: 
                 primary=k == key,
             )
         )
-    reml = p[(p["measure"] == measure) & (p["method"] == "IV") & (p["tau2_estimator"] == "REML")]
+    r = pooled_row(p, (measure, "IV", "random", "REML"))
     het = "Heterogeneity: not assessable with a single study"
-    if not reml.empty and _f(reml.iloc[0]["k"]) >= 2:
-        r = reml.iloc[0]
+    if r is not None and _f(r["k"]) >= 2:
         het = (
             f"Heterogeneity ({measure}, IV): tau² (REML) = {_f(r['tau2']):.3g} "
             f"[{_f(r['tau2_ci_low']):.3g}, {_f(r['tau2_ci_high']):.3g}]; "

@@ -17,10 +17,9 @@ from raremeta.analysis import (
     study_effects_frame,
 )
 from raremeta.config import AnalysisConfig, load_config
-from raremeta.errors import InvalidInputError
 from raremeta.harmonise import harmonise
 from raremeta.output import write_csv
-from raremeta.rawdata import load_studies, load_study
+from raremeta.rawdata import load_studies, load_study_folders
 
 
 def read_harmonised(path: Path) -> pd.DataFrame:
@@ -55,16 +54,7 @@ def run_harmonise(
     ``study_files`` are the raw files of every study; their folders are the studies.
     """
     config = load_config(config_path, str(config_path))
-    folders = sorted({Path(p).parent for p in study_files})
-    problems = []
-    studies = []
-    for folder in folders:
-        try:
-            studies.append(load_study(folder, str(folder)))
-        except InvalidInputError as err:
-            problems += err.problems
-    if problems:
-        raise InvalidInputError(problems)
+    studies = load_study_folders(sorted({Path(p).parent for p in study_files}))
     frame, log = harmonise(studies, config)
     alt_config = AnalysisConfig(config.outcomes, config.other_multi_arm, config.percent_tolerance)
     alt_frame, _ = harmonise(studies, alt_config)

@@ -287,10 +287,9 @@ def study_folders(raw_dir: Path) -> list[Path]:
     return sorted(p for p in raw_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
-def load_studies(raw_dir: Path, shown: str | None = None) -> list[Study]:
-    """Read and validate every study folder under ``raw_dir``.
+def load_study_folders(folders: list[Path], shown: dict[Path, str] | None = None) -> list[Study]:
+    """Read and validate the given study folders, collecting every problem before raising.
 
-    Problems from all folders are collected before raising, so a user sees every one at once.
     Folder names must be valid study ids (``^[a-z0-9][a-z0-9_-]*$``).
 
     Raises
@@ -298,13 +297,10 @@ def load_studies(raw_dir: Path, shown: str | None = None) -> list[Study]:
     InvalidInputError
         With every problem found.
     """
-    shown = shown or str(raw_dir)
     problems: list[Problem] = []
     studies: list[Study] = []
-    if not raw_dir.is_dir():
-        raise InvalidInputError([Problem(shown, "raw-data folder does not exist")])
-    for folder in study_folders(raw_dir):
-        name = f"{shown}/{folder.name}"
+    for folder in folders:
+        name = (shown or {}).get(folder, str(folder))
         if not STUDY_ID.match(folder.name):
             problems.append(
                 Problem(
@@ -322,3 +318,18 @@ def load_studies(raw_dir: Path, shown: str | None = None) -> list[Study]:
     if problems:
         raise InvalidInputError(problems)
     return studies
+
+
+def load_studies(raw_dir: Path, shown: str | None = None) -> list[Study]:
+    """Read and validate every study folder under ``raw_dir`` (see :func:`load_study_folders`).
+
+    Raises
+    ------
+    InvalidInputError
+        With every problem found, or if ``raw_dir`` does not exist.
+    """
+    shown = shown or str(raw_dir)
+    if not raw_dir.is_dir():
+        raise InvalidInputError([Problem(shown, "raw-data folder does not exist")])
+    folders = study_folders(raw_dir)
+    return load_study_folders(folders, {f: f"{shown}/{f.name}" for f in folders})

@@ -14,16 +14,11 @@ from dataclasses import dataclass
 import pandas as pd
 
 from raremeta.forest import fmt_ci, fmt_number, short_reason
-from raremeta.outcome_figures import KEY_ALTERNATIVES, method_label
+from raremeta.outcome_figures import method_label
+from raremeta.result_rows import cell_float as _f
+from raremeta.result_rows import is_true, outcome_pooled, pooled_row, row_key, shown_rows
 
 MEASURE_WORDS = {"OR": "odds ratio", "RR": "risk ratio", "RD": "risk difference"}
-
-
-def _f(x) -> float:
-    try:
-        return float(x)
-    except (TypeError, ValueError):
-        return math.nan
 
 
 def _pct(x: float) -> str:
@@ -89,10 +84,9 @@ def summarise(
     outcome: str, label: str, pooled: pd.DataFrame, rates: pd.DataFrame, studies: pd.DataFrame
 ) -> OutcomeSummary:
     """Collect one outcome's summary rows from the results tables."""
-    p = pooled[pooled["outcome"] == outcome].fillna({"tau2_estimator": ""})
-    primary = p[p["primary"].astype(str).str.lower() == "true"].iloc[0]
+    p, primary = outcome_pooled(pooled, outcome)
     s = studies[studies["outcome"] == outcome]
-    inc = s[s["included"].astype(str).str.lower() == "true"]
+    inc = s[s["included"].map(is_true)]
     k = len(inc)
     n_patients = _f(inc["n_cni"].sum()) + _f(inc["n_comparator"].sum()) if k else 0.0
     rows: list[tuple[str, str]] = [
@@ -108,7 +102,7 @@ def summarise(
             else "-",
         ),
     ]
-    excluded = s[s["included"].astype(str).str.lower() != "true"]
+    excluded = s[~s["included"].map(is_true)]
     if len(excluded):
         rows.append(
             (
@@ -131,18 +125,9 @@ def summarise(
                 else "not estimable"
             )
             rows.append((f"Pooled rate, {name} ({method})", f"{value}, k = {int(_f(x['k']))}"))
-    key = (primary["measure"], primary["method"], primary["model"], primary["tau2_estimator"])
+    key = row_key(primary)
     alternatives = []
-    for k_alt in [key, *KEY_ALTERNATIVES]:
-        row = p[
-            (p["measure"] == k_alt[0])
-            & (p["method"] == k_alt[1])
-            & (p["model"] == k_alt[2])
-            & (p["tau2_estimator"] == k_alt[3])
-        ]
-        if row.empty:
-            continue
-        x = row.iloc[0]
+    for k_alt, x in shown_rows(p, primary):
         if k_alt != key:
             alternatives.append(x)
         est = _f(x["estimate"])
@@ -153,9 +138,8 @@ def summarise(
             else "not estimable: " + short_reason(str(x["note"]))
         )
         rows.append((("Primary: " if k_alt == key else "") + method_label(*k_alt), value))
-    reml = p[(p["measure"] == key[0]) & (p["method"] == "IV") & (p["tau2_estimator"] == "REML")]
-    if not reml.empty and _f(reml.iloc[0]["k"]) >= 2:
-        x = reml.iloc[0]
+    x = pooled_row(p, (key[0], "IV", "random", "REML"))
+    if x is not None and _f(x["k"]) >= 2:
         rows.append(
             (
                 "Heterogeneity (IV, REML)",

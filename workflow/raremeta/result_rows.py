@@ -1,0 +1,56 @@
+"""Reading rows back from the results tables, shared by the figures and the summary tables."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+#: Alternatives shown beside the primary estimate (measure, method, model, tau2_estimator).
+KEY_ALTERNATIVES = [
+    ("OR", "Peto", "common", ""),
+    ("RD", "MH", "common", ""),
+    ("OR", "exact", "common", ""),
+    ("OR", "IV", "random", "REML"),
+]
+
+
+def cell_float(x) -> float:
+    """A table cell as a float; NaN for an empty or non-numeric cell."""
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def is_true(x) -> bool:
+    """A ``true``/``false`` cell (or a boolean pandas parsed it as) as a bool."""
+    return str(x).lower() == "true"
+
+
+def outcome_pooled(pooled: pd.DataFrame, outcome: str) -> tuple[pd.DataFrame, pd.Series]:
+    """One outcome's rows of ``pooled_effects.csv`` and its primary row."""
+    p = pooled[pooled["outcome"] == outcome].fillna({"tau2_estimator": ""})
+    return p, p[p["primary"].map(is_true)].iloc[0]
+
+
+def row_key(row: pd.Series) -> tuple[str, str, str, str]:
+    """The (measure, method, model, tau2_estimator) key of a pooled row."""
+    return (row["measure"], row["method"], row["model"], row["tau2_estimator"])
+
+
+def pooled_row(p: pd.DataFrame, key: tuple[str, str, str, str]) -> pd.Series | None:
+    """The pooled row with this key, or None."""
+    row = p[
+        (p["measure"] == key[0])
+        & (p["method"] == key[1])
+        & (p["model"] == key[2])
+        & (p["tau2_estimator"] == key[3])
+    ]
+    return None if row.empty else row.iloc[0]
+
+
+def shown_rows(p: pd.DataFrame, primary: pd.Series) -> list[tuple[tuple, pd.Series]]:
+    """The primary row then the key alternatives (without repeating the primary)."""
+    keys = list(dict.fromkeys([row_key(primary), *KEY_ALTERNATIVES]))
+    return [(k, r) for k in keys if (r := pooled_row(p, k)) is not None]
