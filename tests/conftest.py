@@ -26,20 +26,24 @@ def digest(project: Path, skip: tuple[str, ...] = ("provenance.json", "report.ht
     return out
 
 
+def snakemake_command(project: Path, *args: str, cores: int = 2) -> list[str]:
+    """The command line that runs the repository's Snakefile in ``project``."""
+    return [
+        str(SNAKEMAKE),
+        "-s",
+        str(ROOT / "Snakefile"),
+        "-d",
+        str(project),
+        "--cores",
+        str(cores),
+        *args,
+    ]
+
+
 def run_snakemake(project: Path, *args: str, timeout: int = 300) -> subprocess.CompletedProcess:
-    """Run the repository's Snakefile with ``project`` as the working directory."""
+    """Run the repository's Snakefile quietly with ``project`` as the working directory."""
     return subprocess.run(
-        [
-            str(SNAKEMAKE),
-            "-s",
-            str(ROOT / "Snakefile"),
-            "-d",
-            str(project),
-            "--cores",
-            "2",
-            "--quiet",
-            *args,
-        ],
+        snakemake_command(project, "--quiet", *args),
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import ROOT, SNAKEMAKE, copy_project, copy_seed_project, digest, run_snakemake
+from conftest import copy_project, copy_seed_project, digest, run_snakemake, snakemake_command
 
 pytestmark = pytest.mark.pipeline
 
@@ -27,16 +27,7 @@ def reference(tmp_path_factory) -> dict[str, str]:
 
 def _start(project: Path) -> subprocess.Popen:
     return subprocess.Popen(
-        [
-            str(SNAKEMAKE),
-            "-s",
-            str(ROOT / "Snakefile"),
-            "-d",
-            str(project),
-            "--cores",
-            "1",
-            "--quiet",
-        ],
+        snakemake_command(project, "--quiet", cores=1),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         start_new_session=True,

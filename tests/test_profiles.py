@@ -6,7 +6,7 @@ import re
 import subprocess
 
 import pytest
-from conftest import ROOT, SNAKEMAKE, copy_seed_project
+from conftest import ROOT, copy_seed_project, snakemake_command
 
 pytestmark = pytest.mark.pipeline
 
@@ -23,16 +23,7 @@ def test_every_rule_declares_threads_and_resources():
 def test_slurm_profile_dag_resolves(tmp_path):
     project = copy_seed_project(tmp_path)
     result = subprocess.run(
-        [
-            str(SNAKEMAKE),
-            "-s",
-            str(ROOT / "Snakefile"),
-            "-d",
-            str(project),
-            "-n",
-            "--workflow-profile",
-            str(ROOT / "profiles" / "slurm"),
-        ],
+        snakemake_command(project, "-n", "--workflow-profile", str(ROOT / "profiles" / "slurm")),
         capture_output=True,
         text=True,
         timeout=300,

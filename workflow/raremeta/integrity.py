@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
-from raremeta.output import atomic_write_text
+from raremeta.output import atomic_write_text, sha256
 
 
 def write_checksums(files: list[Path], out: Path) -> None:
     """Write ``sha256  path`` lines (the ``sha256sum`` format) for ``files`` to ``out``."""
-    lines = [f"{hashlib.sha256(Path(f).read_bytes()).hexdigest()}  {f}" for f in files]
+    lines = [f"{sha256(f)}  {f}" for f in files]
     atomic_write_text(out, "\n".join(lines) + "\n")
 
 
@@ -24,7 +23,7 @@ def corrupted(checksums: Path) -> list[Path]:
     for line in checksums.read_text(encoding="utf-8").splitlines():
         digest, _, name = line.partition("  ")
         path = Path(name)
-        if path.is_file() and hashlib.sha256(path.read_bytes()).hexdigest() != digest:
+        if path.is_file() and sha256(path) != digest:
             bad.append(path)
     return bad
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import platform
 import subprocess
 from datetime import UTC, datetime
@@ -11,6 +10,7 @@ from pathlib import Path
 
 from raremeta import __version__
 from raremeta.config import AnalysisConfig
+from raremeta.output import sha256
 
 PACKAGES = (
     "numpy",
@@ -75,31 +75,17 @@ def methods_paragraph(config: AnalysisConfig, software: dict[str, str]) -> str:
     )
 
 
-def sha256(path: Path) -> str:
-    """Hex digest of a file."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+def _git(cwd: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=cwd, capture_output=True, text=True, check=True, timeout=10
+    ).stdout.strip()
 
 
 def git_commit(cwd: Path) -> str:
-    """The current commit (with ``-dirty`` if the work tree differs), or ``unknown``."""
+    """The current commit (with ``-dirty`` if tracked files differ), or ``unknown``."""
     try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=10,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=10,
-        ).stdout.strip()
-        return commit + ("-dirty" if dirty else "")
+        dirty = _git(cwd, "status", "--porcelain", "--untracked-files=no")
+        return _git(cwd, "rev-parse", "HEAD") + ("-dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):
         return "unknown"
 
