@@ -147,7 +147,7 @@ def test_figures_are_byte_identical_across_runs(seed_run):
     figures = sorted((seed_run / "results" / "figures").iterdir())
     assert len(figures) == 12  # forest and incidence, 2 outcomes, png/pdf/svg
     before = {p.name: p.read_bytes() for p in figures}
-    result = run_snakemake(seed_run, "--forcerun", "forest_plot", "incidence_plot")
+    result = run_snakemake(seed_run, "--forcerun", "forest_plots_1", "incidence_plots_1")
     assert result.returncode == 0, result.stderr
     assert {p.name: p.read_bytes() for p in figures} == before
     assert b"CreationDate" not in before["forest_pres.pdf"]

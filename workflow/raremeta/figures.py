@@ -18,6 +18,8 @@ STYLE = {
     "svg.fonttype": "none",
     "pdf.fonttype": 42,
     "path.simplify": False,
+    # labels are data: a "$" in a study label is a dollar sign, not the start of mathtext
+    "text.parse_math": False,
 }
 _METADATA = {
     "png": {"Software": None},
@@ -26,7 +28,7 @@ _METADATA = {
 }
 
 
-def save_figure(fig, paths: list[Path], dpi: int = 200) -> None:
+def save_figure(fig, paths: list[Path], dpi: int = 150) -> None:
     """Save ``fig`` to every path (format from the suffix) without run-specific metadata.
 
     Each file is written to a temporary name and renamed, so a reader never sees half a file.

@@ -18,6 +18,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+from matplotlib.collections import LineCollection
 from matplotlib.patches import Polygon
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
@@ -191,6 +192,9 @@ def forest_plot(
         max_label = 44
         weights = [s.weight for s in studies if s.included and math.isfinite(s.weight)]
         wmax = max(weights) if weights else 1.0
+        # one collection for all whiskers and one for all squares: hundreds of studies draw fast
+        whiskers: list[list[tuple[float, float]]] = []
+        squares: list[tuple[float, float, float]] = []
         for s in studies:
             y += 1
             label = textwrap.shorten(s.label, max_label, placeholder="...")
@@ -236,17 +240,26 @@ def forest_plot(
                 fontsize=fs,
                 va="center",
             )
-            _whisker(ax, y, s.ci_low, s.ci_high, lo, hi)
+            segment = _whisker(ax, y, s.ci_low, s.ci_high, lo, hi)
+            if segment is not None:
+                whiskers.append(segment)
             if math.isfinite(s.estimate):
                 size = 4 + 8 * math.sqrt(s.weight / wmax) if math.isfinite(s.weight) else 4
-                ax.plot(
-                    [min(max(s.estimate, lo), hi)],
-                    [y],
-                    marker="s",
-                    color="black",
-                    markersize=size,
-                    linestyle="none",
-                )
+                squares.append((min(max(s.estimate, lo), hi), y, size))
+        ax.add_collection(LineCollection(whiskers, colors="black", linewidths=0.9))
+        if squares:
+            x_sq, y_sq, size_sq = zip(*squares, strict=True)
+            # plot()'s markersize m is scatter's s = m**2 (points squared); the edge as in plot()
+            ax.scatter(
+                x_sq,
+                y_sq,
+                s=[m * m for m in size_sq],
+                marker="s",
+                c="black",
+                edgecolors="black",
+                linewidths=1.0,
+                zorder=2,
+            )
         y += 1
         for p in pooled:
             y += 1
@@ -295,11 +308,13 @@ def _place_favours(ax, y_axis: float, fs: int) -> None:
     ax.text(hi, y_axis + 1.6, "Favours comparator →", fontsize=fs, ha="right", va="center")
 
 
-def _whisker(ax, y: float, lo_ci: float, hi_ci: float, lo: float, hi: float) -> None:
+def _whisker(
+    ax, y: float, lo_ci: float, hi_ci: float, lo: float, hi: float
+) -> list[tuple[float, float]] | None:
+    """Draw the arrows of an interval that leaves the axis; return the segment to draw."""
     if not (math.isfinite(lo_ci) and math.isfinite(hi_ci)):
-        return
+        return None
     a, b = max(lo_ci, lo), min(hi_ci, hi)
-    ax.plot([a, b], [y, y], color="black", linewidth=0.9)
     if lo_ci < lo:
         ax.annotate(
             "",
@@ -314,6 +329,7 @@ def _whisker(ax, y: float, lo_ci: float, hi_ci: float, lo: float, hi: float) -> 
             xytext=(a if a < hi else lo, y),
             arrowprops={"arrowstyle": "->", "color": "black", "lw": 0.9},
         )
+    return [(a, y), (b, y)]
 
 
 def _diamond(ax, y: float, p: PooledRow, lo: float, hi: float) -> None:
@@ -330,4 +346,6 @@ def _diamond(ax, y: float, p: PooledRow, lo: float, hi: float) -> None:
         )
     )
     if p.ci_low < lo or p.ci_high > hi:
-        _whisker(ax, y, p.ci_low, p.ci_high, lo, hi)
+        segment = _whisker(ax, y, p.ci_low, p.ci_high, lo, hi)
+        if segment is not None:
+            ax.plot(*zip(*segment, strict=True), color="black", linewidth=0.9)

@@ -10,6 +10,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+from matplotlib.collections import LineCollection
 
 from raremeta.figures import STYLE
 from raremeta.stats.incidence import clopper_pearson
@@ -61,18 +62,15 @@ def incidence_plot(title: str, arms: list[ArmRate], pooled: dict) -> plt.Figure:
         ax.set_ylim(n + 0.5, 0.5)
         ax.set_yticks(range(1, n + 1))
         labels = []
+        # one collection for the intervals and one per marker kind: hundreds of arms draw fast
+        segments: list[list[tuple[float, float]]] = []
+        points: dict[str, list[tuple[float, float]]] = {"arm": [], "pooled": []}
         for i, (text, kind, est, lo, hi, _) in enumerate(lines, start=1):
             labels.append(text)
             if kind == "header" or not math.isfinite(est):
                 continue
-            ax.plot([100 * lo, 100 * hi], [i, i], color="black", linewidth=0.9)
-            ax.plot(
-                [100 * est],
-                [i],
-                marker="D" if kind == "pooled" else "s",
-                color="black" if kind == "pooled" else "0.35",
-                markersize=5,
-            )
+            segments.append([(100 * lo, i), (100 * hi, i)])
+            points[kind].append((100 * est, i))
             fig.text(
                 0.84,
                 1 - (0.10 + 0.78 * (i - 0.5) / n),
@@ -80,6 +78,19 @@ def incidence_plot(title: str, arms: list[ArmRate], pooled: dict) -> plt.Figure:
                 fontsize=8,
                 va="center",
             )
+        ax.add_collection(LineCollection(segments, colors="black", linewidths=0.9))
+        for kind, marker, colour in (("arm", "s", "0.35"), ("pooled", "D", "black")):
+            if points[kind]:
+                # plot()'s markersize 5 is scatter's s = 25; the edge as in plot()
+                ax.scatter(
+                    *zip(*points[kind], strict=True),
+                    s=25,
+                    marker=marker,
+                    c=colour,
+                    edgecolors=colour,
+                    linewidths=1.0,
+                    zorder=2,
+                )
         ax.set_yticklabels(labels, fontsize=8)
         for tick, (_, kind, *_rest) in zip(ax.get_yticklabels(), lines, strict=True):
             if kind == "header":

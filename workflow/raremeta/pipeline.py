@@ -100,36 +100,61 @@ def run_pool(
     write_csv(pd.concat(tables["sens"], ignore_index=True), sensitivity_out)
 
 
-def _outcome_label(config: AnalysisConfig, outcome: str) -> str:
-    return config.outcome(outcome).label
+#: Outcomes per figure job: enough to pay the start-up of Python and matplotlib (about 1.5 s)
+#: once for several figures, few enough that the batches keep every core busy.
+FIGURE_BATCH_SIZE = 8
 
 
-def run_forest(
-    outcome: str, pooled: Path, studies: Path, config_path: Path, outputs: list[Path]
+def figure_batches(outcomes: list[str], size: int = FIGURE_BATCH_SIZE) -> dict[str, list[str]]:
+    """Split the outcomes, in their configured order, into numbered batches of ``size``.
+
+    >>> figure_batches(["a", "b", "c"], size=2)
+    {'1': ['a', 'b'], '2': ['c']}
+    """
+    return {
+        str(number): outcomes[start : start + size]
+        for number, start in enumerate(range(0, len(outcomes), size), start=1)
+    }
+
+
+def run_figures(
+    kind: str,
+    inputs: dict[str, Path],
+    outcomes: list[str],
+    formats: list[str],
+    outputs: list[Path],
 ) -> None:
-    """Draw the forest plot of one outcome in every requested format."""
+    """Draw the forest (``kind="forest"``) or incidence plots of several outcomes.
+
+    ``outputs`` lists each outcome's files in ``formats`` order, outcome after outcome.
+    """
+    import matplotlib.pyplot as plt
+
     from raremeta.figures import save_figure
-    from raremeta.outcome_figures import forest_for_outcome
+    from raremeta.outcome_figures import forest_for_outcome, incidence_for_outcome
 
-    config = load_config(config_path, str(config_path))
-    fig = forest_for_outcome(
-        outcome, _outcome_label(config, outcome), pd.read_csv(pooled), pd.read_csv(studies)
-    )
-    save_figure(fig, outputs)
-
-
-def run_incidence(
-    outcome: str, harmonised: Path, rates: Path, config_path: Path, outputs: list[Path]
-) -> None:
-    """Draw the per-arm incidence plot of one outcome in every requested format."""
-    from raremeta.figures import save_figure
-    from raremeta.outcome_figures import incidence_for_outcome
-
-    config = load_config(config_path, str(config_path))
-    fig = incidence_for_outcome(
-        outcome, _outcome_label(config, outcome), read_harmonised(harmonised), pd.read_csv(rates)
-    )
-    save_figure(fig, outputs)
+    if len(outputs) != len(outcomes) * len(formats):
+        raise ValueError(f"{len(outputs)} outputs for {len(outcomes)} outcomes x {formats}")
+    config = load_config(inputs["config"], str(inputs["config"]))
+    if kind == "forest":
+        pooled, studies = pd.read_csv(inputs["pooled"]), pd.read_csv(inputs["studies"])
+    elif kind == "incidence":
+        harmonised, rates = read_harmonised(inputs["harmonised"]), pd.read_csv(inputs["rates"])
+    else:
+        raise ValueError(f"unknown figure kind {kind!r}")
+    for index, outcome in enumerate(outcomes):
+        label = config.outcome(outcome).label
+        if kind == "forest":
+            fig = forest_for_outcome(outcome, label, pooled, studies)
+        else:
+            fig = incidence_for_outcome(outcome, label, harmonised, rates)
+        files = outputs[index * len(formats) : (index + 1) * len(formats)]
+        for path, ext in zip(files, formats, strict=True):
+            if Path(path).suffix != f".{ext}" or f"{kind}_{outcome}." not in Path(path).name:
+                raise ValueError(f"{path} is not the {ext} {kind} plot of {outcome}")
+        save_figure(fig, files)
+        plt.close(fig)
+        print(f"{kind} plot of {outcome}: {', '.join(str(p) for p in files)}")
 
 
 def run_summary(

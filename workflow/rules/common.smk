@@ -8,7 +8,7 @@ sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))  # the raremeta pac
 
 from raremeta.errors import InvalidInputError
 from raremeta.integrity import remove_corrupted
-from raremeta.pipeline import validate_inputs
+from raremeta.pipeline import figure_batches, validate_inputs
 from raremeta.rawdata import CHARACTERISTICS_FILE, EVENTS_FILE, STUDY_FILE
 
 # The analysis configuration is read by raremeta's strict YAML loader (no tags, no aliases)

@@ -1,54 +1,65 @@
-rule forest_plot:
-    input:
-        pooled="results/tables/pooled_effects.csv",
-        studies="results/tables/study_effects.csv",
-        config=ANALYSIS_CONFIG,
-    output:
-        png=report(
-            "results/figures/forest_{outcome}.png",
-            caption="../report/forest.rst",
-            category="Forest plots",
-            labels={"outcome": "{outcome}", "format": "png"},
-        ),
-        pdf="results/figures/forest_{outcome}.pdf",
-        svg="results/figures/forest_{outcome}.svg",
-    log:
-        "logs/forest_plot/{outcome}.log",
-    benchmark:
-        "benchmarks/forest_plot/{outcome}.tsv"
-    conda:
-        "../envs/raremeta.yaml"
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=10,
-    script:
-        "../scripts/forest_plot.py"
+# Figures are drawn in batches of outcomes: each job pays the start-up of Python, pandas and
+# matplotlib once for several outcomes, and the batches run in parallel. The batches are
+# fixed by the order of the outcomes in the configuration (raremeta.pipeline.figure_batches).
+FIGURE_FORMATS = ["png", "pdf", "svg"]
+FIGURE_CAPTIONS = {
+    "forest": "../report/forest.rst",
+    "incidence": "../report/incidence.rst",
+}
+FIGURE_CATEGORIES = {"forest": "Forest plots", "incidence": "Per-arm incidence"}
+FIGURE_INPUTS = {
+    "forest": {
+        "pooled": "results/tables/pooled_effects.csv",
+        "studies": "results/tables/study_effects.csv",
+    },
+    "incidence": {
+        "harmonised": "data/processed/harmonised.csv",
+        "rates": "results/tables/pooled_rates.csv",
+    },
+}
 
 
-rule incidence_plot:
-    input:
-        harmonised="data/processed/harmonised.csv",
-        rates="results/tables/pooled_rates.csv",
-        config=ANALYSIS_CONFIG,
-    output:
-        png=report(
-            "results/figures/incidence_{outcome}.png",
-            caption="../report/incidence.rst",
-            category="Per-arm incidence",
-            labels={"outcome": "{outcome}", "format": "png"},
-        ),
-        pdf="results/figures/incidence_{outcome}.pdf",
-        svg="results/figures/incidence_{outcome}.svg",
-    log:
-        "logs/incidence_plot/{outcome}.log",
-    benchmark:
-        "benchmarks/incidence_plot/{outcome}.tsv"
-    conda:
-        "../envs/raremeta.yaml"
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=10,
-    script:
-        "../scripts/incidence_plot.py"
+def figure_outputs(kind, outcomes):
+    """The files of one batch, outcome by outcome in FIGURE_FORMATS order; PNGs in the report."""
+    files = []
+    for outcome in outcomes:
+        for ext in FIGURE_FORMATS:
+            path = f"results/figures/{kind}_{outcome}.{ext}"
+            if ext == "png":
+                path = report(
+                    path,
+                    caption=FIGURE_CAPTIONS[kind],
+                    category=FIGURE_CATEGORIES[kind],
+                    labels={"outcome": outcome, "format": ext},
+                )
+            files.append(path)
+    return files
+
+
+for kind in ("forest", "incidence"):
+    for batch, batch_outcomes in figure_batches(OUTCOMES).items():
+
+        rule:
+            name:
+                f"{kind}_plots_{batch}"
+            input:
+                **FIGURE_INPUTS[kind],
+                config=ANALYSIS_CONFIG,
+            output:
+                figure_outputs(kind, batch_outcomes),
+            log:
+                f"logs/{kind}_plots/{batch}.log",
+            benchmark:
+                f"benchmarks/{kind}_plots/{batch}.tsv"
+            conda:
+                "../envs/raremeta.yaml"
+            threads: 1
+            resources:
+                mem_mb=1000,
+                runtime=10 + 2 * len(batch_outcomes),
+            params:
+                kind=kind,
+                outcomes=batch_outcomes,
+                formats=FIGURE_FORMATS,
+            script:
+                "../scripts/figures.py"

@@ -1,0 +1,100 @@
+"""Where the pipeline's time goes at living-review size: cProfile of the pool step and of one
+outcome's figures (issue 6).
+
+Generates N synthetic studies by M outcomes, runs harmonisation, then profiles ``run_pool``
+(all outcomes) and ``run_figures`` for the first outcome (forest and incidence, png/pdf/svg),
+printing wall time per stage and format and the functions with the most time of their own.
+
+    python bench/profile_pipeline.py --studies 300 --outcomes 40 --top 12
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import platform
+import pstats
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import matplotlib
+
+sys.path.insert(0, str(Path(__file__).parent))
+from generate import generate
+
+from raremeta.pipeline import run_figures, run_harmonise, run_pool
+
+
+def _profile(label: str, top: int, call) -> None:
+    profiler = cProfile.Profile()
+    start = time.perf_counter()
+    profiler.enable()
+    call()
+    profiler.disable()
+    print(f"\n{label}: {time.perf_counter() - start:.2f} s under cProfile")
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(top)
+    body = out.getvalue()
+    print(body[body.index("ncalls") :].rstrip())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--studies", type=int, default=300)
+    parser.add_argument("--outcomes", type=int, default=40)
+    parser.add_argument("--top", type=int, default=12)
+    args = parser.parse_args()
+    print(
+        f"python {platform.python_version()}, matplotlib {matplotlib.__version__}; "
+        f"{args.studies} studies x {args.outcomes} outcomes"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        generate(root, args.studies, args.outcomes, seed=1)
+        config = root / "config.yaml"
+        raw = sorted((root / "data" / "raw").glob("*/*"))
+        processed = root / "data" / "processed"
+        harmonised = processed / "harmonised.csv"
+        alternative = processed / "alternative.csv"
+        run_harmonise(raw, config, harmonised, alternative, processed / "log.csv")
+        tables = {name: root / f"{name}.csv" for name in ("pooled", "rates", "studies", "sens")}
+        _profile(
+            f"pool, {args.outcomes} outcomes",
+            args.top,
+            lambda: run_pool(harmonised, alternative, config, *tables.values()),
+        )
+        figures = root / "figures"
+        formats = ["png", "pdf", "svg"]
+        inputs = {
+            "forest": {"pooled": tables["pooled"], "studies": tables["studies"]},
+            "incidence": {"harmonised": harmonised, "rates": tables["rates"]},
+        }
+        for kind in ("forest", "incidence"):
+            for fmt in formats:
+                start = time.perf_counter()
+                run_figures(
+                    kind,
+                    {**inputs[kind], "config": config},
+                    ["ae000"],
+                    [fmt],
+                    [figures / f"{kind}_ae000.{fmt}"],
+                )
+                print(f"{kind} plot of one outcome, {fmt}: {time.perf_counter() - start:.2f} s")
+            _profile(
+                f"{kind} plot of one outcome, {'/'.join(formats)}",
+                args.top,
+                lambda kind=kind: run_figures(
+                    kind,
+                    {**inputs[kind], "config": config},
+                    ["ae000"],
+                    formats,
+                    [figures / f"{kind}_ae000.{fmt}" for fmt in formats],
+                ),
+            )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,17 @@
+"""Snakemake adapter: one batch of forest or incidence plots (see raremeta.pipeline.run_figures)."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the raremeta package
+from raremeta.pipeline import run_figures
+
+with open(snakemake.log[0], "w", encoding="utf-8") as log:
+    sys.stderr = sys.stdout = log
+    run_figures(
+        kind=snakemake.params.kind,
+        inputs={key: Path(value) for key, value in snakemake.input.items()},
+        outcomes=list(snakemake.params.outcomes),
+        formats=list(snakemake.params.formats),
+        outputs=[Path(p) for p in snakemake.output],
+    )
