@@ -11,6 +11,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.collections import LineCollection
+from matplotlib.transforms import blended_transform_factory
 
 from raremeta.figures import STYLE
 from raremeta.stats.incidence import clopper_pearson
@@ -56,8 +57,12 @@ def incidence_plot(title: str, arms: list[ArmRate], pooled: dict) -> plt.Figure:
                 text += ": not estimable" if note else ": no data"
             lines.append((text, "pooled", est, lo, hi, True))
     with plt.rc_context(STYLE):
-        fig = plt.figure(figsize=(7.5, max(2.5, 0.24 * (len(lines) + 4))))
-        ax = fig.add_axes((0.42, 0.12, 0.40, 0.78))
+        height = max(2.5, 0.24 * (len(lines) + 4))
+        fig = plt.figure(figsize=(7.5, height))
+        # margins in inches, so that the title and the axis label fit at any height
+        bottom, top = 0.6 / height, 0.4 / height
+        ax = fig.add_axes((0.42, bottom, 0.40, 1 - bottom - top))
+        beside_axis = blended_transform_factory(fig.transFigure, ax.transData)
         n = len(lines)
         ax.set_ylim(n + 0.5, 0.5)
         ax.set_yticks(range(1, n + 1))
@@ -71,12 +76,13 @@ def incidence_plot(title: str, arms: list[ArmRate], pooled: dict) -> plt.Figure:
                 continue
             segments.append([(100 * lo, i), (100 * hi, i)])
             points[kind].append((100 * est, i))
-            fig.text(
+            ax.text(
                 0.84,
-                1 - (0.10 + 0.78 * (i - 0.5) / n),
+                i,
                 f"{100 * est:.2f}% [{100 * lo:.2f}, {100 * hi:.2f}]",
                 fontsize=8,
                 va="center",
+                transform=beside_axis,
             )
         ax.add_collection(LineCollection(segments, colors="black", linewidths=0.9))
         for kind, marker, colour in (("arm", "s", "0.35"), ("pooled", "D", "black")):
@@ -90,6 +96,7 @@ def incidence_plot(title: str, arms: list[ArmRate], pooled: dict) -> plt.Figure:
                     edgecolors=colour,
                     linewidths=1.0,
                     zorder=2,
+                    clip_on=False,  # a rate of 0% sits on the axis, not half hidden by it
                 )
         ax.set_yticklabels(labels, fontsize=8)
         for tick, (_, kind, *_rest) in zip(ax.get_yticklabels(), lines, strict=True):

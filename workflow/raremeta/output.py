@@ -6,11 +6,13 @@ import csv
 import hashlib
 import math
 import os
+import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is not imported at run time: the Snakefile reads this module
+    import pandas as pd
 
 #: A text cell starting with one of these is run as a formula by spreadsheet programs.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -25,7 +27,8 @@ def format_cell(value: Any) -> str:
     >>> [format_cell(v) for v in (None, float("nan"), True, 4.0, 0.123456789012, "=1+1")]
     ['', '', 'true', '4', '0.123456789', "'=1+1"]
     """
-    if value is None or value is pd.NA:
+    pandas = sys.modules.get("pandas")  # pd.NA can only exist once pandas is imported
+    if value is None or (pandas is not None and value is pandas.NA):
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"

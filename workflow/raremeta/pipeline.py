@@ -19,7 +19,7 @@ from raremeta.analysis import (
 from raremeta.config import AnalysisConfig, load_config
 from raremeta.harmonise import harmonise
 from raremeta.output import write_csv
-from raremeta.rawdata import load_studies, load_study_folders
+from raremeta.rawdata import load_study_folders
 
 
 def read_harmonised(path: Path) -> pd.DataFrame:
@@ -32,13 +32,6 @@ def read_harmonised(path: Path) -> pd.DataFrame:
     )
     frame["reported"] = frame["reported"].astype(str).str.lower() == "true"
     return frame
-
-
-def validate_inputs(raw_dir: Path, config_path: Path) -> tuple[AnalysisConfig, list]:
-    """Load and validate the configuration and every study; raises InvalidInputError."""
-    config = load_config(config_path, str(config_path))
-    studies = load_studies(raw_dir, str(raw_dir))
-    return config, studies
 
 
 def run_harmonise(
@@ -98,23 +91,6 @@ def run_pool(
     write_csv(pd.concat(tables["rates"], ignore_index=True), rates)
     write_csv(pd.concat(tables["studies"], ignore_index=True), studies_out)
     write_csv(pd.concat(tables["sens"], ignore_index=True), sensitivity_out)
-
-
-#: Outcomes per figure job: enough to pay the start-up of Python and matplotlib (about 1.5 s)
-#: once for several figures, few enough that the batches keep every core busy.
-FIGURE_BATCH_SIZE = 8
-
-
-def figure_batches(outcomes: list[str], size: int = FIGURE_BATCH_SIZE) -> dict[str, list[str]]:
-    """Split the outcomes, in their configured order, into numbered batches of ``size``.
-
-    >>> figure_batches(["a", "b", "c"], size=2)
-    {'1': ['a', 'b'], '2': ['c']}
-    """
-    return {
-        str(number): outcomes[start : start + size]
-        for number, start in enumerate(range(0, len(outcomes), size), start=1)
-    }
 
 
 def run_figures(

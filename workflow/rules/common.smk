@@ -8,8 +8,9 @@ sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))  # the raremeta pac
 
 from raremeta.errors import InvalidInputError
 from raremeta.integrity import remove_corrupted
-from raremeta.pipeline import figure_batches, validate_inputs
+from raremeta.job_batches import figure_batches
 from raremeta.rawdata import CHARACTERISTICS_FILE, EVENTS_FILE, STUDY_FILE
+from raremeta.validated_inputs import validate_inputs
 
 # The analysis configuration is read by raremeta's strict YAML loader (no tags, no aliases)
 # rather than by `configfile:`; point at another file with --config analysis_config=PATH.
@@ -17,7 +18,10 @@ ANALYSIS_CONFIG = config.get("analysis_config", "config.yaml")
 RAW_DIR = config.get("raw_dir", "data/raw")
 
 try:
-    ANALYSIS, STUDIES = validate_inputs(Path(RAW_DIR), Path(ANALYSIS_CONFIG))
+    # a rerun with unchanged inputs and code skips re-reading the studies (see the module)
+    ANALYSIS, STUDY_FOLDERS = validate_inputs(
+        Path(RAW_DIR), Path(ANALYSIS_CONFIG), Path(".snakemake/raremeta-validated")
+    )
 except InvalidInputError as error:
     sys.stderr.write(f"{error}\n")
     sys.exit(1)
@@ -50,8 +54,7 @@ for changed in remove_corrupted(Path("data/processed/checksums.sha256")):
 def raw_files():
     """Every raw file the analysis reads, so that editing one reruns what depends on it."""
     files = []
-    for study in STUDIES:
-        folder = Path(RAW_DIR) / study.id
+    for folder in STUDY_FOLDERS:
         for name in (STUDY_FILE, EVENTS_FILE, CHARACTERISTICS_FILE):
             if (folder / name).is_file():
                 files.append(str(folder / name))

@@ -1,6 +1,6 @@
 # Figures are drawn in batches of outcomes: each job pays the start-up of Python, pandas and
 # matplotlib once for several outcomes, and the batches run in parallel. The batches are
-# fixed by the order of the outcomes in the configuration (raremeta.pipeline.figure_batches).
+# fixed by the order of the outcomes in the configuration (raremeta.job_batches.figure_batches).
 FIGURE_FORMATS = ["png", "pdf", "svg"]
 FIGURE_CAPTIONS = {
     "forest": "../report/forest.rst",
