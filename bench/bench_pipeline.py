@@ -76,8 +76,11 @@ def main() -> None:
             (extra / "study.yaml").read_text().replace(f"id: {ids[0]}", "id: trial-new")
         )
         _, _, out = run(big, "-n", "--quiet", "rules")
-        print("adding one study reruns (snakemake -n):")
-        print("\n".join("    " + line for line in out.splitlines() if line.strip()))
+        lines = out.splitlines()
+        start = lines.index("Job stats:") if "Job stats:" in lines else 0
+        end = next((i for i in range(start, len(lines)) if lines[i].startswith("total")), -1)
+        print("adding one study reruns (job list of snakemake -n):")
+        print("\n".join("    " + line for line in lines[start : end + 1] if line.strip()))
 
 
 if __name__ == "__main__":
