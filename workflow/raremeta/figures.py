@@ -26,6 +26,10 @@ _METADATA = {
     "pdf": {"CreationDate": None, "ModDate": None, "Producer": None, "Creator": None},
     "svg": {"Date": None, "Creator": None},
 }
+#: zlib level 3 rather than Pillow's 6: for a 300-study forest plot 40% faster to write and
+#: about 10% smaller (bench/profile_pipeline.py; measured 0.63 s and 2.3 MB against 1.02 s and
+#: 2.6 MB). The level is fixed, so the bytes stay reproducible.
+_EXTRA = {"png": {"pil_kwargs": {"compress_level": 3}}}
 
 
 def save_figure(fig, paths: list[Path], dpi: int = 150) -> None:
@@ -39,5 +43,7 @@ def save_figure(fig, paths: list[Path], dpi: int = 150) -> None:
         fmt = path.suffix.lstrip(".")
         tmp = path.with_name(f".{path.name}.tmp")
         with plt.rc_context(STYLE):
-            fig.savefig(tmp, format=fmt, dpi=dpi, metadata=_METADATA.get(fmt))
+            fig.savefig(
+                tmp, format=fmt, dpi=dpi, metadata=_METADATA.get(fmt), **_EXTRA.get(fmt, {})
+            )
         os.replace(tmp, path)
