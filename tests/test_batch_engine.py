@@ -20,6 +20,8 @@ FIELDS = (
     "se",
     "p_value",
     "q",
+    "q_df",
+    "q_p",
     "i2",
     "tau2",
     "tau2_ci_low",

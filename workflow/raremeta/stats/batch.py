@@ -45,6 +45,8 @@ class BatchFit:
     se: Array
     p_value: Array
     q: Array
+    q_df: Array
+    q_p: Array
     i2: Array
     tau2: Array
     tau2_ci_low: Array
@@ -77,7 +79,17 @@ def _fit(measure, method, model, estimator, k, beta, se, log_scale, **extra) -> 
             "se": se,
             "p_value": p,
         }
-    for name in ("q", "i2", "tau2", "tau2_ci_low", "tau2_ci_high", "pi_low", "pi_high"):
+    for name in (
+        "q",
+        "q_df",
+        "q_p",
+        "i2",
+        "tau2",
+        "tau2_ci_low",
+        "tau2_ci_high",
+        "pi_low",
+        "pi_high",
+    ):
         values[name] = extra.get(name, _nan(m))
     return BatchFit(measure, method, model, estimator, k, **values)
 
@@ -115,8 +127,8 @@ def effects(ai, n1i, ci, n2i, measure: str, drop00: bool | None = None) -> tuple
     return np.where(bad, np.nan, yi), np.where(bad, np.nan, vi)
 
 
-def _q_around(yi: Array, vi: Array, beta: Array) -> tuple[Array, Array, Array]:
-    """Cochran's Q of the finite effects around ``beta``, its df and I² (MH convention)."""
+def _q_around(yi: Array, vi: Array, beta: Array) -> dict[str, Array]:
+    """Cochran's Q of the finite effects around ``beta``, its df, p and I² (MH convention)."""
     ok = np.isfinite(yi)
     k_yi = ok.sum(axis=1)
     w = np.where(ok, 1 / np.where(ok, vi, 1.0), 0.0)
@@ -126,9 +138,11 @@ def _q_around(yi: Array, vi: Array, beta: Array) -> tuple[Array, Array, Array]:
         i2 = np.where(q > 0, np.maximum(0.0, 100 * (q - (k_yi - 1)) / q), 0.0)
     enough = k_yi >= 2
     usable = enough & np.isfinite(beta)
+    df = np.maximum(k_yi - 1, 0).astype(float)
+    q_p = np.where(usable, special.chdtrc(np.maximum(df, 1), q), np.where(enough, np.nan, 1.0))
     q = np.where(usable, q, np.where(enough, np.nan, 0.0))
     i2 = np.where(usable, i2, np.where(enough, np.nan, 0.0))
-    return q, k_yi, i2
+    return {"q": q, "q_df": df, "q_p": q_p, "i2": i2}
 
 
 def mantel_haenszel(ai, n1i, ci, n2i, measure: str) -> BatchFit:
@@ -172,8 +186,9 @@ def mantel_haenszel(ai, n1i, ci, n2i, measure: str) -> BatchFit:
     beta = np.where(estimable, beta, np.nan)
     se = np.where(estimable, np.sqrt(var), np.nan)
     yi, vi = effects(ai, n1i, ci, n2i, measure, drop00=True)
-    q, _, i2 = _q_around(yi, vi, beta)
-    return _fit(measure, "MH", "common", "", k, beta, se, measure != "RD", q=q, i2=i2)
+    return _fit(
+        measure, "MH", "common", "", k, beta, se, measure != "RD", **_q_around(yi, vi, beta)
+    )
 
 
 def peto(ai, n1i, ci, n2i) -> BatchFit:
@@ -197,9 +212,11 @@ def peto(ai, n1i, ci, n2i) -> BatchFit:
         )
         df = (~(((a == 0) & (c == 0)) | ((b == 0) & (d == 0)))).sum(axis=1) - 1
         i2 = np.where((k > 1) & (q > 0), np.maximum(0.0, 100 * (q - df) / q), 0.0)
-    q = np.where(k > 0, q, np.nan)
-    i2 = np.where(k > 0, i2, np.nan)
-    return _fit("OR", "Peto", "common", "", k, beta, se, True, q=q, i2=i2)
+        q_df = np.where(k > 1, df, 0).astype(float)
+        q_p = np.where(k > 1, special.chdtrc(np.maximum(df, 1), q), 1.0)
+    het = {"q": q, "q_df": q_df, "q_p": q_p, "i2": i2}
+    het = {name: np.where(k > 0, value, np.nan) for name, value in het.items()}
+    return _fit("OR", "Peto", "common", "", k, beta, se, True, **het)
 
 
 class _Studies:
@@ -308,7 +325,11 @@ def inverse_variance(
     with np.errstate(divide="ignore", invalid="ignore"):
         i2_q = np.where(two & (q0 > 0), np.maximum(0.0, 100 * (q0 - df) / q0), 0.0)
     q = np.where(two, q0, 0.0)
-    extra: dict[str, Array] = {"q": q}
+    extra: dict[str, Array] = {
+        "q": q,
+        "q_df": np.where(two, df, 0).astype(float),
+        "q_p": np.where(two, special.chdtrc(np.maximum(df, 1), q0), 1.0),
+    }
     if model == "common":
         tau2 = zero
         extra["i2"] = i2_q
