@@ -13,22 +13,7 @@ from raremeta.analysis import PRIMARY_SET, run_method
 from raremeta.stats import batch
 from raremeta.stats.counts import Tables
 
-FIELDS = (
-    "estimate",
-    "ci_low",
-    "ci_high",
-    "se",
-    "p_value",
-    "q",
-    "q_df",
-    "q_p",
-    "i2",
-    "tau2",
-    "tau2_ci_low",
-    "tau2_ci_high",
-    "pi_low",
-    "pi_high",
-)
+FIELDS = ("estimate", "ci_low", "ci_high", "se", "p_value", *batch.HETEROGENEITY_FIELDS)
 
 
 def simulate(m: int, k: int, seed: int) -> tuple[np.ndarray, ...]:

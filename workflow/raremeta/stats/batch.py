@@ -22,6 +22,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
+from raremeta.stats.effect_sizes import effects_from_cells
 from raremeta.stats.inverse_variance import _TAU2_MAX
 from raremeta.stats.results import Z975
 
@@ -62,6 +63,20 @@ class BatchFit:
         return pd.DataFrame(columns)
 
 
+#: The fields of BatchFit after the estimate, its CI, se and p-value.
+HETEROGENEITY_FIELDS = (
+    "q",
+    "q_df",
+    "q_p",
+    "i2",
+    "tau2",
+    "tau2_ci_low",
+    "tau2_ci_high",
+    "pi_low",
+    "pi_high",
+)
+
+
 def _nan(m: int) -> Array:
     return np.full(m, np.nan)
 
@@ -79,17 +94,7 @@ def _fit(measure, method, model, estimator, k, beta, se, log_scale, **extra) -> 
             "se": se,
             "p_value": p,
         }
-    for name in (
-        "q",
-        "q_df",
-        "q_p",
-        "i2",
-        "tau2",
-        "tau2_ci_low",
-        "tau2_ci_high",
-        "pi_low",
-        "pi_high",
-    ):
+    for name in HETEROGENEITY_FIELDS:
         values[name] = extra.get(name, _nan(m))
     return BatchFit(measure, method, model, estimator, k, **values)
 
@@ -108,21 +113,7 @@ def effects(ai, n1i, ci, n2i, measure: str, drop00: bool | None = None) -> tuple
         drop00 = measure != "RD"
     double_zero = ((a == 0) & (c == 0)) | ((b == 0) & (d == 0))
     add = np.where((a == 0) | (b == 0) | (c == 0) | (d == 0), 0.5, 0.0)
-    a, b, c, d = a + add, b + add, c + add, d + add
-    n1, n2 = a + b, c + d
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if measure == "OR":
-            yi = np.log(a * d / (b * c))
-            vi = 1 / a + 1 / b + 1 / c + 1 / d
-        elif measure == "RR":
-            yi = np.log((a / n1) / (c / n2))
-            vi = 1 / a - 1 / n1 + 1 / c - 1 / n2
-        elif measure == "RD":
-            p1, p2 = a / n1, c / n2
-            yi = p1 - p2
-            vi = p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2
-        else:
-            raise ValueError(f"unknown measure {measure!r}")
+    yi, vi = effects_from_cells(a + add, b + add, c + add, d + add, measure)
     bad = (double_zero & drop00) | ~np.isfinite(yi) | ~np.isfinite(vi)
     return np.where(bad, np.nan, yi), np.where(bad, np.nan, vi)
 

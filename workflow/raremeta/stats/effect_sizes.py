@@ -81,6 +81,23 @@ def corrected_cells(
     return a + k1, b + k1, c + k2, d + k2, target & ((k1 > 0) | (k2 > 0))
 
 
+def effects_from_cells(a, b, c, d, measure: str) -> tuple[NDArray, NDArray]:
+    """Effect (log OR, log RR or RD) and sampling variance from cells of any array shape.
+
+    Non-finite where a cell makes them undefined (e.g. log of 0); corrections are the caller's.
+    """
+    n1, n2 = a + b, c + d
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if measure == "OR":
+            return np.log(a * d / (b * c)), 1 / a + 1 / b + 1 / c + 1 / d
+        if measure == "RR":
+            return np.log((a / n1) / (c / n2)), 1 / a - 1 / n1 + 1 / c - 1 / n2
+        if measure == "RD":
+            p1, p2 = a / n1, c / n2
+            return p1 - p2, p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2
+    raise ValueError(f"measure must be one of {MEASURES}")
+
+
 def study_effects(
     tables: Tables,
     measure: str,
@@ -121,18 +138,7 @@ def study_effects(
         if add > 0
         else (tables.ai, tables.bi, tables.ci, tables.di, np.zeros(tables.k, dtype=bool))
     )
-    n1, n2 = a + b, c + d
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if measure == "OR":
-            yi = np.log(a * d / (b * c))
-            vi = 1 / a + 1 / b + 1 / c + 1 / d
-        elif measure == "RR":
-            yi = np.log((a / n1) / (c / n2))
-            vi = 1 / a - 1 / n1 + 1 / c - 1 / n2
-        else:
-            p1, p2 = a / n1, c / n2
-            yi = p1 - p2
-            vi = p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2
+    yi, vi = effects_from_cells(a, b, c, d, measure)
     bad = dropped | ~np.isfinite(yi) | ~np.isfinite(vi)
     yi = np.where(bad, np.nan, yi)
     vi = np.where(bad, np.nan, vi)
