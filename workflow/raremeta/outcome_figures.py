@@ -59,6 +59,11 @@ def forest_for_outcome(outcome: str, label: str, pooled: pd.DataFrame, studies: 
     exc = s[~s["included"].map(is_true)]
     m = measure.lower()
     for _, r in inc.iterrows():
+        estimate = _f(r[m])
+        if math.isfinite(estimate):
+            note = "*" if "0.5 added" in str(r["correction"]) else ""
+        else:  # e.g. a double-zero study, which counts for the RD only
+            note = f"(no {measure}: {str(r['correction']).split(':')[0]})"
         rows.append(
             StudyRow(
                 str(r["label"]),
@@ -70,7 +75,7 @@ def forest_for_outcome(outcome: str, label: str, pooled: pd.DataFrame, studies: 
                 _f(r[f"{m}_ci_low"]),
                 _f(r[f"{m}_ci_high"]),
                 _f(r[wcol]) if math.isfinite(_f(primary["estimate"])) else math.nan,
-                note="*" if "0.5 added" in str(r["correction"]) else "",
+                note=note,
             )
         )
     for _, r in exc.iterrows():
