@@ -58,38 +58,27 @@ def forest_for_outcome(outcome: str, label: str, pooled: pd.DataFrame, studies: 
     inc = s[s["included"].map(is_true)]
     exc = s[~s["included"].map(is_true)]
     m = measure.lower()
+
+    def counts(r) -> tuple[str, float, float, float, float]:
+        """Label and events/patients of both arms, as every study row starts."""
+        cells = ("events_cni", "n_cni", "events_comparator", "n_comparator")
+        return (str(r["label"]), *(_f(r[c]) for c in cells))
+
+    pooled_estimable = math.isfinite(_f(primary["estimate"]))
     for _, r in inc.iterrows():
         estimate = _f(r[m])
         if math.isfinite(estimate):
             note = "*" if "0.5 added" in str(r["correction"]) else ""
         else:  # e.g. a double-zero study, which counts for the RD only
             note = f"(no {measure}: {str(r['correction']).split(':')[0]})"
+        weight = _f(r[wcol]) if pooled_estimable else math.nan
         rows.append(
             StudyRow(
-                str(r["label"]),
-                _f(r["events_cni"]),
-                _f(r["n_cni"]),
-                _f(r["events_comparator"]),
-                _f(r["n_comparator"]),
-                _f(r[m]),
-                _f(r[f"{m}_ci_low"]),
-                _f(r[f"{m}_ci_high"]),
-                _f(r[wcol]) if math.isfinite(_f(primary["estimate"])) else math.nan,
-                note=note,
+                *counts(r), estimate, _f(r[f"{m}_ci_low"]), _f(r[f"{m}_ci_high"]), weight, note
             )
         )
     for _, r in exc.iterrows():
-        rows.append(
-            StudyRow(
-                str(r["label"]),
-                _f(r["events_cni"]),
-                _f(r["n_cni"]),
-                _f(r["events_comparator"]),
-                _f(r["n_comparator"]),
-                note=str(r["note"]),
-                included=False,
-            )
-        )
+        rows.append(StudyRow(*counts(r), note=str(r["note"]), included=False))
     pooled_rows = []
     for k, r in shown_rows(p, primary):
         pooled_rows.append(
