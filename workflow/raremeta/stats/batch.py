@@ -106,12 +106,17 @@ def _cells(ai, n1i, ci, n2i) -> tuple[Array, Array, Array, Array]:
     return a, n1 - a, c, n2 - c
 
 
+def _double_zero(a: Array, b: Array, c: Array, d: Array) -> NDArray[np.bool_]:
+    """No events in either arm, or only events: no information on a ratio."""
+    return ((a == 0) & (c == 0)) | ((b == 0) & (d == 0))
+
+
 def effects(ai, n1i, ci, n2i, measure: str, drop00: bool | None = None) -> tuple[Array, Array]:
     """Per-study effects and variances, ``escalc(add=1/2, to="only0")``; NaN where dropped."""
     a, b, c, d = _cells(ai, n1i, ci, n2i)
     if drop00 is None:
         drop00 = measure != "RD"
-    double_zero = ((a == 0) & (c == 0)) | ((b == 0) & (d == 0))
+    double_zero = _double_zero(a, b, c, d)
     add = np.where((a == 0) | (b == 0) | (c == 0) | (d == 0), 0.5, 0.0)
     yi, vi = effects_from_cells(a + add, b + add, c + add, d + add, measure)
     bad = (double_zero & drop00) | ~np.isfinite(yi) | ~np.isfinite(vi)
@@ -143,7 +148,7 @@ def mantel_haenszel(ai, n1i, ci, n2i, measure: str) -> BatchFit:
     a, b, c, d = _cells(ai, n1i, ci, n2i)
     n1, n2 = a + b, c + d
     N = n1 + n2
-    double_zero = ((a == 0) & (c == 0)) | ((b == 0) & (d == 0))
+    double_zero = _double_zero(a, b, c, d)
     m = a.shape[0]
     k = a.shape[1] - (double_zero.sum(axis=1) if measure != "RD" else 0) * np.ones(m, dtype=int)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -201,7 +206,7 @@ def peto(ai, n1i, ci, n2i) -> BatchFit:
             np.where(pos, oe**2 / np.where(pos, V, 1.0), 0.0).sum(axis=1)
             - oe.sum(axis=1) ** 2 / sum_v,
         )
-        df = (~(((a == 0) & (c == 0)) | ((b == 0) & (d == 0)))).sum(axis=1) - 1
+        df = (~_double_zero(a, b, c, d)).sum(axis=1) - 1
         i2 = np.where((k > 1) & (q > 0), np.maximum(0.0, 100 * (q - df) / q), 0.0)
         q_df = np.where(k > 1, df, 0).astype(float)
         q_p = np.where(k > 1, special.chdtrc(np.maximum(df, 1), q), 1.0)
