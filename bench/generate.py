@@ -103,6 +103,42 @@ def generate(out: Path, n_studies: int, n_outcomes: int, seed: int = 1) -> list[
     return ids
 
 
+def harmonised_project(out: Path, n_studies: int, n_outcomes: int, seed: int = 1) -> dict:
+    """Generate a project and harmonise it in-process (no Snakemake), for profiling and tests.
+
+    Returns the paths of the config, the harmonised tables and where ``run_pool`` should write
+    the four results tables (``pooled``, ``rates``, ``studies``, ``sensitivity``).
+    """
+    import contextlib
+    import io
+
+    from raremeta.pipeline import run_harmonise
+
+    generate(out, n_studies, n_outcomes, seed)
+    paths = {
+        "config": out / "config.yaml",
+        "harmonised": out / "data" / "processed" / "harmonised.csv",
+        "alternative": out / "data" / "processed" / "alternative.csv",
+        **{name: out / f"{name}.csv" for name in ("pooled", "rates", "studies", "sensitivity")},
+    }
+    raw = sorted((out / "data" / "raw").glob("*/*"))
+    with contextlib.redirect_stdout(io.StringIO()):  # the harmonisation log, one line each
+        run_harmonise(
+            raw, paths["config"], paths["harmonised"], paths["alternative"], out / "log.csv"
+        )
+    return paths
+
+
+def pool_tables(paths: dict) -> None:
+    """Run ``run_pool`` on a :func:`harmonised_project`."""
+    from raremeta.pipeline import run_pool
+
+    run_pool(
+        *(paths[k] for k in ("harmonised", "alternative", "config", "pooled", "rates")),
+        *(paths[k] for k in ("studies", "sensitivity")),
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path)

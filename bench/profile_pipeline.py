@@ -24,9 +24,9 @@ from pathlib import Path
 import matplotlib
 
 sys.path.insert(0, str(Path(__file__).parent))
-from generate import generate
+from generate import harmonised_project, pool_tables
 
-from raremeta.pipeline import run_figures, run_harmonise, run_pool
+from raremeta.pipeline import run_figures
 
 
 def _profile(label: str, top: int, call) -> None:
@@ -54,25 +54,14 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        generate(root, args.studies, args.outcomes, seed=1)
-        config = root / "config.yaml"
-        raw = sorted((root / "data" / "raw").glob("*/*"))
-        processed = root / "data" / "processed"
-        harmonised = processed / "harmonised.csv"
-        alternative = processed / "alternative.csv"
-        with contextlib.redirect_stdout(io.StringIO()):  # the harmonisation log, one line each
-            run_harmonise(raw, config, harmonised, alternative, processed / "log.csv")
-        tables = {name: root / f"{name}.csv" for name in ("pooled", "rates", "studies", "sens")}
-        _profile(
-            f"pool, {args.outcomes} outcomes",
-            args.top,
-            lambda: run_pool(harmonised, alternative, config, *tables.values()),
-        )
+        paths = harmonised_project(root, args.studies, args.outcomes, seed=1)
+        config, harmonised = paths["config"], paths["harmonised"]
+        _profile(f"pool, {args.outcomes} outcomes", args.top, lambda: pool_tables(paths))
         figures = root / "figures"
         formats = ["png", "pdf", "svg"]
         inputs = {
-            "forest": {"pooled": tables["pooled"], "studies": tables["studies"]},
-            "incidence": {"harmonised": harmonised, "rates": tables["rates"]},
+            "forest": {"pooled": paths["pooled"], "studies": paths["studies"]},
+            "incidence": {"harmonised": harmonised, "rates": paths["rates"]},
         }
         for kind in ("forest", "incidence"):
             for fmt in formats:

@@ -149,29 +149,21 @@ def test_ci_formatting():
 def test_a_double_zero_study_says_why_it_has_no_ratio(tmp_path):
     """A double-zero study on an OR plot shows '- (no OR: double zero)', not '- *' (its 0.5
     correction is for the RD only)."""
-    import contextlib
-    import io
     import sys
 
     import pandas as pd
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-    from generate import generate
+    from generate import harmonised_project, pool_tables
 
     from raremeta.outcome_figures import forest_for_outcome
-    from raremeta.pipeline import run_harmonise, run_pool
 
-    generate(tmp_path, n_studies=60, n_outcomes=2, seed=2)
-    raw = sorted((tmp_path / "data" / "raw").glob("*/*"))
-    h, alt = tmp_path / "h.csv", tmp_path / "alt.csv"
-    with contextlib.redirect_stdout(io.StringIO()):
-        run_harmonise(raw, tmp_path / "config.yaml", h, alt, tmp_path / "log.csv")
-    out = [tmp_path / f"{name}.csv" for name in ("pooled", "rates", "studies", "sens")]
-    run_pool(h, alt, tmp_path / "config.yaml", *out)
-    studies = pd.read_csv(out[2])
+    paths = harmonised_project(tmp_path, n_studies=60, n_outcomes=2, seed=2)
+    pool_tables(paths)
+    studies = pd.read_csv(paths["studies"])
     double_zero = studies[studies["correction"].astype(str).str.startswith("double zero")]
     outcome = double_zero["outcome"].iloc[0]
-    fig = forest_for_outcome(outcome, "x", pd.read_csv(out[0]), studies)
+    fig = forest_for_outcome(outcome, "x", pd.read_csv(paths["pooled"]), studies)
     texts = [t.get_text() for ax in fig.axes for t in ax.texts]
     n_double_zero = int((double_zero["outcome"] == outcome).sum())
     assert texts.count("- (no OR: double zero)") == n_double_zero >= 1

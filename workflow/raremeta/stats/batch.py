@@ -150,7 +150,7 @@ def mantel_haenszel(ai, n1i, ci, n2i, measure: str) -> BatchFit:
     N = n1 + n2
     double_zero = _double_zero(a, b, c, d)
     m = a.shape[0]
-    k = a.shape[1] - (double_zero.sum(axis=1) if measure != "RD" else 0) * np.ones(m, dtype=int)
+    k = np.full(m, a.shape[1]) if measure == "RD" else (~double_zero).sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         if measure == "OR":
             R_i, S_i = a * d / N, b * c / N
@@ -314,7 +314,9 @@ def inverse_variance(
     s = _Studies(np.asarray(yi, dtype=float), np.asarray(vi, dtype=float))
     m, k = len(s.k), s.k
     zero = np.zeros(m)
-    estimable = (k > 0) & ~np.any(s.ok & (s.v <= 0), axis=1)
+    # no study, or a study with zero variance: the scalar core reports nothing at all
+    usable = (k > 0) & ~np.any(s.ok & (s.v <= 0), axis=1)
+    estimable = usable.copy()
     q0 = s.generalised_q(zero)
     df = k - 1
     two = k >= 2
@@ -373,8 +375,6 @@ def inverse_variance(
             extra["pi_high"] = np.where(three, back(mu + half), np.nan)
         for name in ("i2", "tau2", "tau2_ci_low", "tau2_ci_high"):
             extra[name] = np.where(np.isfinite(tau2), extra[name], np.nan)
-    # no study, or a study with zero variance: the scalar core reports nothing at all
-    usable = (k > 0) & ~np.any(s.ok & (s.v <= 0), axis=1)
     for name in extra:
         extra[name] = np.where(usable, extra[name], np.nan)
     return _fit(
