@@ -23,9 +23,9 @@ from types import SimpleNamespace
 import numpy as np
 import scipy
 
-from raremeta.analysis import PRIMARY_SET, run_method
+from raremeta.analysis.result_tables import PRIMARY_SET, run_method
 from raremeta.stats import batch
-from raremeta.stats.counts import Tables
+from raremeta.stats.two_by_two import Tables
 
 #: One R call per fit of PRIMARY_SET, in its order; estimates kept on the natural scale.
 R_FITS = {

@@ -112,7 +112,7 @@ def harmonised_project(out: Path, n_studies: int, n_outcomes: int, seed: int = 1
     import contextlib
     import io
 
-    from raremeta.pipeline import run_harmonise
+    from raremeta.steps.harmonise import run_harmonise
 
     generate(out, n_studies, n_outcomes, seed)
     paths = {
@@ -131,7 +131,7 @@ def harmonised_project(out: Path, n_studies: int, n_outcomes: int, seed: int = 1
 
 def pool_tables(paths: dict) -> None:
     """Run ``run_pool`` on a :func:`harmonised_project`."""
-    from raremeta.pipeline import run_pool
+    from raremeta.steps.pool import run_pool
 
     run_pool(
         *(paths[k] for k in ("harmonised", "alternative", "config", "pooled", "rates")),

@@ -26,7 +26,7 @@ import matplotlib
 sys.path.insert(0, str(Path(__file__).parent))
 from generate import harmonised_project, pool_tables
 
-from raremeta.pipeline import run_figures
+from raremeta.steps.figures import run_figures
 
 
 def _profile(label: str, top: int, call) -> None:

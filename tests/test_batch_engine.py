@@ -9,9 +9,9 @@ import math
 import numpy as np
 import pytest
 
-from raremeta.analysis import PRIMARY_SET, run_method
+from raremeta.analysis.result_tables import PRIMARY_SET, run_method
 from raremeta.stats import batch
-from raremeta.stats.counts import Tables
+from raremeta.stats.two_by_two import Tables
 
 FIELDS = ("estimate", "ci_low", "ci_high", "se", "p_value", *batch.HETEROGENEITY_FIELDS)
 

@@ -7,8 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from raremeta.config import load_config
-from raremeta.rawdata import load_studies
+from raremeta.io.analysis_config import load_config
+from raremeta.io.raw_studies import load_studies
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))

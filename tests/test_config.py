@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from raremeta.config import load_config, parse_config
-from raremeta.errors import InvalidInputError
+from raremeta.io.analysis_config import load_config, parse_config
+from raremeta.io.errors import InvalidInputError
 
 ROOT = Path(__file__).resolve().parents[1]
 

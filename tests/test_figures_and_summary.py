@@ -9,9 +9,9 @@ from pathlib import Path
 import matplotlib
 import pytest
 
-from raremeta.forest import PooledRow, StudyRow, fmt_ci, forest_plot
-from raremeta.incidence_plot import ArmRate, incidence_plot
-from raremeta.summary import OutcomeSummary, escape_latex, plain_language, to_html, to_latex
+from raremeta.report.forest import PooledRow, StudyRow, fmt_ci, forest_plot
+from raremeta.report.incidence_plot import ArmRate, incidence_plot
+from raremeta.report.summary import OutcomeSummary, escape_latex, plain_language, to_html, to_latex
 
 matplotlib.use("Agg")
 
@@ -156,7 +156,7 @@ def test_a_double_zero_study_says_why_it_has_no_ratio(tmp_path):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
     from generate import harmonised_project, pool_tables
 
-    from raremeta.outcome_figures import forest_for_outcome
+    from raremeta.report.outcome_figures import forest_for_outcome
 
     paths = harmonised_project(tmp_path, n_studies=60, n_outcomes=2, seed=2)
     pool_tables(paths)

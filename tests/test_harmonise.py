@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from raremeta.config import load_config, parse_config
-from raremeta.harmonise import HARMONISED_COLUMNS, harmonise
-from raremeta.rawdata import load_studies
+from raremeta.harmonise.outcome_rows import HARMONISED_COLUMNS, harmonise
+from raremeta.io.analysis_config import load_config, parse_config
+from raremeta.io.raw_studies import load_studies
 
 ROOT = Path(__file__).resolve().parents[1]
 FORM = ROOT.parent / "shared" / "extraction" / "seed_trials.csv"

@@ -15,12 +15,12 @@ import pandas as pd
 import pytest
 
 from raremeta.stats.conditional_ml import conditional_mle
-from raremeta.stats.counts import Tables
 from raremeta.stats.effect_sizes import study_effects
 from raremeta.stats.incidence import crude_rate, glmm_rate
 from raremeta.stats.inverse_variance import inverse_variance
 from raremeta.stats.mantel_haenszel import mantel_haenszel
 from raremeta.stats.peto import peto
+from raremeta.stats.two_by_two import Tables
 
 REF = Path(__file__).parent / "reference"
 INPUTS = pd.read_csv(REF / "inputs.csv")

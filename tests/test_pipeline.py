@@ -9,8 +9,13 @@ import pandas as pd
 import pytest
 from conftest import copy_project, run_snakemake
 
-from raremeta.analysis import POOLED_COLUMNS, PRIMARY_SET, RATE_COLUMNS, SENSITIVITY_COLUMNS
-from raremeta.harmonise import HARMONISED_COLUMNS
+from raremeta.analysis.result_tables import (
+    POOLED_COLUMNS,
+    PRIMARY_SET,
+    RATE_COLUMNS,
+    SENSITIVITY_COLUMNS,
+)
+from raremeta.harmonise.outcome_rows import HARMONISED_COLUMNS
 
 pytestmark = pytest.mark.pipeline
 TABLES = ["pooled_effects", "pooled_rates", "study_effects", "sensitivity"]

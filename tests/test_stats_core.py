@@ -11,12 +11,12 @@ from hypothesis import strategies as st
 from statsmodels.stats.contingency_tables import StratifiedTable
 
 from raremeta.stats.conditional_ml import conditional_mle
-from raremeta.stats.counts import Tables
 from raremeta.stats.effect_sizes import corrected_cells, study_effects
 from raremeta.stats.incidence import clopper_pearson, glmm_rate
 from raremeta.stats.inverse_variance import inverse_variance
 from raremeta.stats.mantel_haenszel import mantel_haenszel
 from raremeta.stats.peto import peto
+from raremeta.stats.two_by_two import Tables
 
 AURA = Tables.from_counts([4], [177], [0], [88], ["aura-lv"])  # PRES, Xu 2020
 LIU = Tables.from_counts([1], [181], [0], [181], ["liu-2015"])  # seizure, Xu 2020

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from raremeta.output import format_cell, frame_to_csv
-from raremeta.quality import percent_mismatch
-from raremeta.terms import normalise_term
+from raremeta.harmonise.quality import percent_mismatch
+from raremeta.io.terms import normalise_term
+from raremeta.io.writing import format_cell, frame_to_csv
 
 
 def test_matching_ignores_case_spacing_hyphens_and_ise():

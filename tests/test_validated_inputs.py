@@ -9,9 +9,9 @@ import pytest
 from conftest import copy_seed_project
 
 from raremeta import validated_inputs
-from raremeta.errors import InvalidInputError
+from raremeta.io.errors import InvalidInputError
 from raremeta.job_batches import figure_batches
-from raremeta.pipeline import run_figures
+from raremeta.steps.figures import run_figures
 from raremeta.validated_inputs import inputs_digest, validate_inputs
 
 

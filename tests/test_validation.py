@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from raremeta.errors import InvalidInputError
-from raremeta.rawdata import load_studies
+from raremeta.io.errors import InvalidInputError
+from raremeta.io.raw_studies import load_studies
 
 STUDY = """id: {id}
 label: Test trial

@@ -1,12 +1,15 @@
 """raremeta: rare adverse-event meta-analysis, from raw trial tables to pooled effects.
 
-The package has two layers:
+Layers, imports running one way only (``tests/test_layers.py`` enforces it):
 
-* data: :mod:`raremeta.rawdata` (read and validate one study folder),
-  :mod:`raremeta.config` (analysis choices), :mod:`raremeta.harmonise` (map reported terms to
-  outcomes and combine arms) and :mod:`raremeta.quality` (data-quality checks);
-* statistics: :mod:`raremeta.stats`, a pure core that takes counts and returns frozen result
-  objects, with no file I/O, no Snakemake and no plotting.
+* :mod:`raremeta.io`: the raw-data contract, schemas, safe YAML, term normalisation, the
+  analysis configuration, writing and reading files. Imports nothing else of raremeta.
+* :mod:`raremeta.harmonise`: reported terms to outcomes, arms to roles, data quality.
+* :mod:`raremeta.stats`: the pure statistical core, counts in, typed frozen results out; no
+  file I/O, no pandas, no plotting, and no import of any other part of raremeta.
+* :mod:`raremeta.analysis`: what is fitted for each outcome and the results tables.
+* :mod:`raremeta.report`: figures, summaries, methods text; reads the results, never fits.
+* :mod:`raremeta.steps`: one function per Snakemake rule, the only place that knows files.
 """
 
 __version__ = "0.1.0"

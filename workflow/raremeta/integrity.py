@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from raremeta.output import atomic_write_text, sha256
+from raremeta.io.checksums import sha256
+from raremeta.io.writing import atomic_write_text
 
 
 def write_checksums(files: list[Path], out: Path) -> None:

@@ -18,9 +18,9 @@ import platform
 from importlib import metadata
 from pathlib import Path
 
-from raremeta.config import AnalysisConfig, load_config
-from raremeta.rawdata import load_studies, study_folders
-from raremeta.schemas import SCHEMA_DIR
+from raremeta.io.analysis_config import AnalysisConfig, load_config
+from raremeta.io.raw_studies import load_studies, study_folders
+from raremeta.io.schemas import SCHEMA_DIR
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 #: Libraries whose behaviour validation depends on.

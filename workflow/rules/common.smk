@@ -6,10 +6,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))  # the raremeta package
 
-from raremeta.errors import InvalidInputError
+from raremeta.io.errors import InvalidInputError
 from raremeta.integrity import remove_corrupted
 from raremeta.job_batches import figure_batches
-from raremeta.rawdata import CHARACTERISTICS_FILE, EVENTS_FILE, STUDY_FILE
+from raremeta.io.raw_studies import CHARACTERISTICS_FILE, EVENTS_FILE, STUDY_FILE
 from raremeta.validated_inputs import validate_inputs
 
 # The analysis configuration is read by raremeta's strict YAML loader (no tags, no aliases)

@@ -1,10 +1,10 @@
-"""Snakemake adapter: one batch of forest or incidence plots (see raremeta.pipeline.run_figures)."""
+"""Snakemake adapter: one batch of forest or incidence plots (see raremeta.steps.figures)."""
 
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the raremeta package
-from raremeta.pipeline import run_figures
+from raremeta.steps.figures import run_figures
 
 with open(snakemake.log[0], "w", encoding="utf-8") as log:
     sys.stderr = sys.stdout = log

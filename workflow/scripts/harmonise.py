@@ -1,10 +1,10 @@
-"""Snakemake adapter: harmonise the raw tables (see raremeta.pipeline.run_harmonise)."""
+"""Snakemake adapter: harmonise the raw tables (see raremeta.steps.harmonise)."""
 
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the raremeta package
-from raremeta.pipeline import run_harmonise
+from raremeta.steps.harmonise import run_harmonise
 
 with open(snakemake.log[0], "w", encoding="utf-8") as log:
     sys.stderr = sys.stdout = log

@@ -1,10 +1,10 @@
-"""Snakemake adapter: pool every outcome (see raremeta.pipeline.run_pool)."""
+"""Snakemake adapter: pool every outcome (see raremeta.steps.pool)."""
 
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the raremeta package
-from raremeta.pipeline import run_pool
+from raremeta.steps.pool import run_pool
 
 with open(snakemake.log[0], "w", encoding="utf-8") as log:
     sys.stderr = sys.stdout = log

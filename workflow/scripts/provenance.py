@@ -1,10 +1,10 @@
-"""Snakemake adapter: provenance record (see raremeta.pipeline.run_provenance)."""
+"""Snakemake adapter: provenance record (see raremeta.steps.provenance)."""
 
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the raremeta package
-from raremeta.pipeline import run_provenance
+from raremeta.steps.provenance import run_provenance
 
 with open(snakemake.log[0], "w", encoding="utf-8") as log:
     sys.stderr = sys.stdout = log

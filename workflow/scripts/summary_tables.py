@@ -1,10 +1,10 @@
-"""Snakemake adapter: summary tables and methods (see raremeta.pipeline.run_summary)."""
+"""Snakemake adapter: summary tables and methods (see raremeta.steps.summary)."""
 
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the raremeta package
-from raremeta.pipeline import run_summary
+from raremeta.steps.summary import run_summary
 
 with open(snakemake.log[0], "w", encoding="utf-8") as log:
     sys.stderr = sys.stdout = log

@@ -25,8 +25,8 @@ import numpy as np
 from scipy import optimize
 from scipy.special import gammaln
 
-from raremeta.stats.counts import Tables
 from raremeta.stats.results import PooledEffect, wald_fields
+from raremeta.stats.two_by_two import Tables
 
 
 def _log_choose(n: np.ndarray, k: np.ndarray) -> np.ndarray:

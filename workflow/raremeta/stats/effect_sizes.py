@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from raremeta.stats.counts import Tables
+from raremeta.stats.two_by_two import Tables
 
 MEASURES = ("OR", "RR", "RD")
 

@@ -16,9 +16,9 @@ import math
 import numpy as np
 from scipy import special
 
-from raremeta.stats.counts import Tables
 from raremeta.stats.effect_sizes import corrected_cells, study_effects
 from raremeta.stats.results import PooledEffect, wald_fields
+from raremeta.stats.two_by_two import Tables
 
 
 def mh_weights(tables: Tables, measure: str) -> np.ndarray:

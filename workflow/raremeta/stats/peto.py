@@ -7,8 +7,8 @@ import math
 import numpy as np
 from scipy import special
 
-from raremeta.stats.counts import Tables
 from raremeta.stats.results import PooledEffect, wald_fields
+from raremeta.stats.two_by_two import Tables
 
 
 def peto_terms(tables: Tables) -> tuple[np.ndarray, np.ndarray]:

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from raremeta.errors import InvalidInputError, Problem
-from raremeta.safe_yaml import load_yaml
-from raremeta.schemas import schema_problems
-from raremeta.terms import normalise_term
+from raremeta.io.errors import InvalidInputError, Problem
+from raremeta.io.safe_yaml import load_yaml
+from raremeta.io.schemas import schema_problems
+from raremeta.io.terms import normalise_term
 
 DEFAULT_PRIMARY = {"measure": "OR", "method": "MH", "model": "common", "tau2_estimator": ""}
 

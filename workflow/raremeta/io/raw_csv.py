@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from raremeta.errors import Problem
-from raremeta.schemas import load_schema
+from raremeta.io.errors import Problem
+from raremeta.io.schemas import load_schema
 
 #: Counts above this are rejected as implausible (a typo, not a trial).
 MAX_COUNT = 10_000_000

@@ -11,16 +11,16 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from raremeta.config import PrimaryChoice
-from raremeta.result_rows import is_true
+from raremeta.io.analysis_config import PrimaryChoice
+from raremeta.io.results_reading import is_true
 from raremeta.stats.conditional_ml import conditional_mle
-from raremeta.stats.counts import Tables
 from raremeta.stats.effect_sizes import study_effects
 from raremeta.stats.incidence import crude_rate, glmm_rate
 from raremeta.stats.inverse_variance import inverse_variance
 from raremeta.stats.mantel_haenszel import mantel_haenszel, mh_weights
 from raremeta.stats.peto import peto, peto_terms
 from raremeta.stats.results import PooledEffect
+from raremeta.stats.two_by_two import Tables
 
 #: The primary set: (measure, method, model, tau2_estimator), one pooled row each.
 PRIMARY_SET: tuple[tuple[str, str, str, str], ...] = (

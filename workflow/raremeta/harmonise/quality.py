@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from raremeta.rawdata import Study
+from raremeta.io.raw_studies import Study
 
 
 def percent_decimals(percent: float) -> int:

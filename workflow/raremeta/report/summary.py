@@ -13,10 +13,11 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from raremeta.forest import fmt_ci, fmt_number, short_reason
-from raremeta.outcome_figures import method_label
-from raremeta.result_rows import cell_float as _f
-from raremeta.result_rows import is_true, outcome_pooled, pooled_row, row_key, shown_rows
+from raremeta.io.results_reading import cell_float as _f
+from raremeta.io.results_reading import is_true
+from raremeta.report.forest import fmt_ci, fmt_number, short_reason
+from raremeta.report.outcome_figures import method_label
+from raremeta.report.pooled_rows import outcome_pooled, pooled_row, row_key, shown_rows
 
 MEASURE_WORDS = {"OR": "odds ratio", "RR": "risk ratio", "RD": "risk difference"}
 

@@ -22,7 +22,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.patches import Polygon
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
-from raremeta.figures import STYLE
+from raremeta.report.figure_files import STYLE
 
 ROW_HEIGHT_IN = 0.24
 MIN_FONT_PT = 8

@@ -1,10 +1,10 @@
-"""Reading rows back from the results tables, shared by the figures and the summary tables."""
+"""Which pooled rows a figure or summary shows: the primary row and the key alternatives."""
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
+
+from raremeta.io.results_reading import is_true
 
 #: Alternatives shown beside the primary estimate (measure, method, model, tau2_estimator).
 KEY_ALTERNATIVES = [
@@ -13,19 +13,6 @@ KEY_ALTERNATIVES = [
     ("OR", "exact", "common", ""),
     ("OR", "IV", "random", "REML"),
 ]
-
-
-def cell_float(x) -> float:
-    """A table cell as a float; NaN for an empty or non-numeric cell."""
-    try:
-        return float(x)
-    except (TypeError, ValueError):
-        return math.nan
-
-
-def is_true(x) -> bool:
-    """A ``true``/``false`` cell (or a boolean pandas parsed it as) as a bool."""
-    return str(x).lower() == "true"
 
 
 def outcome_pooled(pooled: pd.DataFrame, outcome: str) -> tuple[pd.DataFrame, pd.Series]:

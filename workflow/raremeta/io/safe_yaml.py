@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from raremeta.errors import InvalidInputError, Problem
+from raremeta.io.errors import InvalidInputError, Problem
 
 
 class _PlainDataLoader(yaml.SafeLoader):

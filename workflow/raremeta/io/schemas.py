@@ -9,9 +9,9 @@ from typing import Any
 import jsonschema
 import yaml
 
-from raremeta.errors import Problem
+from raremeta.io.errors import Problem
 
-SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
+SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas"
 
 
 @cache

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from raremeta.config import AnalysisConfig, Outcome
-from raremeta.quality import quality_warnings
-from raremeta.rawdata import Arm, EventRecord, Study
-from raremeta.terms import normalise_term
+from raremeta.harmonise.quality import quality_warnings
+from raremeta.io.analysis_config import AnalysisConfig, Outcome
+from raremeta.io.raw_studies import Arm, EventRecord, Study
+from raremeta.io.terms import normalise_term
 
 ROLES = ("cni", "comparator")
 HARMONISED_COLUMNS = [
@@ -121,7 +121,7 @@ def harmonise(studies: list[Study], config: AnalysisConfig) -> tuple[pd.DataFram
     Parameters
     ----------
     studies : list of Study
-        Validated studies (see :func:`raremeta.rawdata.load_studies`).
+        Validated studies (see :func:`raremeta.io.raw_studies.load_studies`).
     config : AnalysisConfig
         Outcomes and the multi-arm choice.
 

@@ -1,39 +1,8 @@
-"""Methods paragraph and provenance record: what was run, on what, with which software."""
+"""The methods paragraph, generated from the configuration and the software versions."""
 
 from __future__ import annotations
 
-import platform
-import subprocess
-from datetime import UTC, datetime
-from importlib import metadata
-from pathlib import Path
-
-from raremeta import __version__
-from raremeta.config import AnalysisConfig
-from raremeta.output import sha256
-
-PACKAGES = (
-    "numpy",
-    "scipy",
-    "pandas",
-    "statsmodels",
-    "matplotlib",
-    "PyYAML",
-    "jsonschema",
-    "snakemake",
-)
-
-
-def versions() -> dict[str, str]:
-    """Python and package versions actually installed."""
-    out = {"python": platform.python_version(), "raremeta": __version__}
-    out["python_minor"] = ".".join(platform.python_version_tuple()[:2])
-    for name in PACKAGES:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = "not installed"
-    return out
+from raremeta.io.analysis_config import AnalysisConfig
 
 
 def methods_paragraph(config: AnalysisConfig, software: dict[str, str]) -> str:
@@ -73,31 +42,3 @@ def methods_paragraph(config: AnalysisConfig, software: dict[str, str]) -> str:
         f"{software['statsmodels']}, matplotlib {software['matplotlib']}; Snakemake "
         f"{software['snakemake']}), whose estimates agree with R metafor 3.8-1."
     )
-
-
-def _git(cwd: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=cwd, capture_output=True, text=True, check=True, timeout=10
-    ).stdout.strip()
-
-
-def git_commit(cwd: Path) -> str:
-    """The current commit (with ``-dirty`` if tracked files differ), or ``unknown``."""
-    try:
-        dirty = _git(cwd, "status", "--porcelain", "--untracked-files=no")
-        return _git(cwd, "rev-parse", "HEAD") + ("-dirty" if dirty else "")
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-
-
-def provenance(raw_files: list[Path], config_path: Path, outputs: list[Path], cwd: Path) -> dict:
-    """Provenance record: hashes of every input and output, software, commit and time."""
-    return {
-        "generated_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "git_commit": git_commit(cwd),
-        "software": versions(),
-        "platform": platform.platform(),
-        "config": {"path": str(config_path), "sha256": sha256(config_path)},
-        "raw_files": {str(p): sha256(p) for p in sorted(raw_files)},
-        "outputs": {str(p): sha256(p) for p in sorted(outputs)},
-    }

@@ -6,11 +6,11 @@ import math
 
 import pandas as pd
 
-from raremeta.forest import PooledRow, StudyRow, forest_plot
-from raremeta.incidence_plot import ArmRate, incidence_plot
-from raremeta.result_rows import cell_float as _f
-from raremeta.result_rows import (
-    is_true,
+from raremeta.io.results_reading import cell_float as _f
+from raremeta.io.results_reading import is_true
+from raremeta.report.forest import PooledRow, StudyRow, forest_plot
+from raremeta.report.incidence_plot import ArmRate, incidence_plot
+from raremeta.report.pooled_rows import (
     outcome_pooled,
     pooled_row,
     row_key,

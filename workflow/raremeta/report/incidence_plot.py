@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt
 from matplotlib.collections import LineCollection
 from matplotlib.transforms import blended_transform_factory
 
-from raremeta.figures import STYLE
+from raremeta.report.figure_files import STYLE
 from raremeta.stats.incidence import clopper_pearson
 
 ROLE_NAMES = {"cni": "CNI arms", "comparator": "Comparator arms"}

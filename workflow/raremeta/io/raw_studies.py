@@ -11,11 +11,11 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from raremeta.errors import InvalidInputError, Problem
-from raremeta.safe_yaml import load_yaml
-from raremeta.schemas import schema_problems
-from raremeta.tables import read_table
-from raremeta.terms import normalise_term
+from raremeta.io.errors import InvalidInputError, Problem
+from raremeta.io.raw_csv import read_table
+from raremeta.io.safe_yaml import load_yaml
+from raremeta.io.schemas import schema_problems
+from raremeta.io.terms import normalise_term
 
 STUDY_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 STUDY_FILE = "study.yaml"

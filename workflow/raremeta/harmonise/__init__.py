@@ -1,0 +1,1 @@
+"""Harmonisation: reported terms to outcomes, arms to roles, data-quality warnings."""

@@ -1,0 +1,38 @@
+"""Rule `harmonise`: raw study folders to harmonised counts and the harmonisation log."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from raremeta.harmonise.outcome_rows import harmonise
+from raremeta.io.analysis_config import AnalysisConfig, load_config
+from raremeta.io.raw_studies import load_study_folders
+from raremeta.io.writing import write_csv
+
+
+def run_harmonise(
+    study_files: list[Path],
+    config_path: Path,
+    harmonised: Path,
+    alternative: Path,
+    log_table: Path,
+    checksums: Path | None = None,
+) -> None:
+    """Write ``harmonised.csv``, the same with the other multi-arm handling, and the log.
+
+    ``study_files`` are the raw files of every study; their folders are the studies.
+    """
+    config = load_config(config_path, str(config_path))
+    studies = load_study_folders(sorted({Path(p).parent for p in study_files}))
+    frame, log = harmonise(studies, config)
+    alt_config = AnalysisConfig(config.outcomes, config.other_multi_arm, config.percent_tolerance)
+    alt_frame, _ = harmonise(studies, alt_config)
+    write_csv(frame, harmonised)
+    write_csv(alt_frame, alternative)
+    write_csv(log, log_table)
+    if checksums is not None:
+        from raremeta.integrity import write_checksums
+
+        write_checksums([harmonised, alternative, log_table], checksums)
+    for record in log.itertuples():
+        print(f"[{record.kind}] {record.study}: {record.message}")

@@ -1,0 +1,49 @@
+"""Rule `pool`: harmonised counts to the four results tables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from raremeta.analysis.result_tables import (
+    outcome_data,
+    pooled_effects,
+    pooled_rates,
+    sensitivity,
+    study_effects_frame,
+)
+from raremeta.io.analysis_config import load_config
+from raremeta.io.results_reading import read_harmonised
+from raremeta.io.writing import write_csv
+
+
+def run_pool(
+    harmonised: Path,
+    alternative: Path,
+    config_path: Path,
+    pooled: Path,
+    rates: Path,
+    studies_out: Path,
+    sensitivity_out: Path,
+) -> None:
+    """Write the four results tables for every configured outcome."""
+    config = load_config(config_path, str(config_path))
+    frame = read_harmonised(harmonised)
+    alt = read_harmonised(alternative)
+    other = config.other_multi_arm
+    multi = alt["comparison"].nunique() != frame["comparison"].nunique()
+    tables: dict[str, list[pd.DataFrame]] = {"pooled": [], "rates": [], "studies": [], "sens": []}
+    for outcome in config.outcomes:
+        data = outcome_data(frame, outcome.id)
+        tables["pooled"].append(pooled_effects(data, outcome.primary))
+        tables["rates"].append(pooled_rates(data))
+        tables["studies"].append(study_effects_frame(data, frame))
+        alt_data = outcome_data(alt, outcome.id) if multi else None
+        label = f"multi_arm: {other}" + (f" instead of {config.multi_arm}" if multi else "")
+        sens = sensitivity(data, outcome.primary, alt_data, label)
+        tables["sens"].append(sens)
+    write_csv(pd.concat(tables["pooled"], ignore_index=True), pooled)
+    write_csv(pd.concat(tables["rates"], ignore_index=True), rates)
+    write_csv(pd.concat(tables["studies"], ignore_index=True), studies_out)
+    write_csv(pd.concat(tables["sens"], ignore_index=True), sensitivity_out)
