@@ -23,9 +23,13 @@ from types import SimpleNamespace
 import numpy as np
 import scipy
 
-from raremeta.analysis.result_tables import PRIMARY_SET, run_method
-from raremeta.stats import batch
-from raremeta.stats.two_by_two import Tables
+from raremeta.analysis.methods import PRIMARY_SET as SPECS
+from raremeta.stats.engine import fit, fit_stack
+from raremeta.stats.two_by_two import Tables, TableStack
+
+#: (measure, method, model, tau2_estimator) of each fit, in the order of the primary set
+PRIMARY_SET = [spec.key for spec in SPECS]
+SPEC_OF = {spec.key: spec for spec in SPECS}
 
 #: One R call per fit of PRIMARY_SET, in its order; estimates kept on the natural scale.
 R_FITS = {
@@ -104,7 +108,7 @@ def simulate(n: int, k: int = 10, seed: int = 1) -> list[Tables]:
 def python_run(tables: list[Tables], keys) -> tuple[float, list[list]]:
     """Seconds for every fit in ``keys`` on every meta-analysis, and the results."""
     start = time.perf_counter()
-    results = [[run_method(t, *key) for key in keys] for t in tables]
+    results = [[fit(t, SPEC_OF[key]) for key in keys] for t in tables]
     return time.perf_counter() - start, results
 
 
@@ -178,12 +182,13 @@ def compare(keys, ours: list[list], theirs: list[dict]) -> tuple[int, int, int, 
 
 
 def batch_run(tables: list[Tables]) -> tuple[float, list[list]]:
-    """Seconds for the 16 fits vectorised across meta-analyses, and per-fit results."""
+    """Seconds for the 16 fits, each one engine call over every meta-analysis, and results."""
     ai, n1i, ci, n2i = (
         np.array([getattr(t, f) for t in tables]) for f in ("ai", "n1i", "ci", "n2i")
     )
     start = time.perf_counter()
-    fits = batch.primary_set(ai, n1i, ci, n2i)
+    stack = TableStack.from_arrays(ai, n1i, ci, n2i)
+    fits = [fit_stack(stack, spec) for spec in SPECS if spec.method != "exact"]
     seconds = time.perf_counter() - start
     results = [
         [
@@ -219,7 +224,7 @@ def main() -> None:
     seconds, _ = batch_run(tables)
     per_ma[WITHOUT] = seconds / args.n
     print(
-        f"engine, python, {WITHOUT}, vectorised across meta-analyses (raremeta.stats.batch): "
+        f"engine, python, {WITHOUT}, vectorised across meta-analyses (stats.engine.fit_stack): "
         f"{args.n} meta-analyses in {seconds:.2f} s = {1000 * per_ma[WITHOUT]:.4f} ms per "
         "meta-analysis"
     )

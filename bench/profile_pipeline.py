@@ -55,13 +55,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         paths = harmonised_project(root, args.studies, args.outcomes, seed=1)
-        config, harmonised = paths["config"], paths["harmonised"]
+        config = paths["config"]
         _profile(f"pool, {args.outcomes} outcomes", args.top, lambda: pool_tables(paths))
         figures = root / "figures"
         formats = ["png", "pdf", "svg"]
         inputs = {
             "forest": {"pooled": paths["pooled"], "studies": paths["studies"]},
-            "incidence": {"harmonised": harmonised, "rates": paths["rates"]},
+            "incidence": {"studies": paths["studies"], "rates": paths["rates"]},
         }
         for kind in ("forest", "incidence"):
             for fmt in formats:

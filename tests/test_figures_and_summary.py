@@ -9,8 +9,9 @@ from pathlib import Path
 import matplotlib
 import pytest
 
-from raremeta.report.forest import PooledRow, StudyRow, fmt_ci, forest_plot
+from raremeta.report.forest import PooledRow, StudyRow, forest_plot
 from raremeta.report.incidence_plot import ArmRate, incidence_plot
+from raremeta.report.numbers import fmt_ci
 from raremeta.report.summary import OutcomeSummary, escape_latex, plain_language, to_html, to_latex
 
 matplotlib.use("Agg")
@@ -40,8 +41,8 @@ def studies(n: int) -> list[StudyRow]:
             80,
             None,
             81,
-            note="outcome not reported in either arm",
             included=False,
+            reason="not_reported_either_arm",
         )
     )
     return rows
@@ -51,7 +52,7 @@ POOLED = [
     PooledRow(
         "Primary: OR, Mantel-Haenszel",
         "OR",
-        note="not estimable: no comparator events in any study (sum of b*c/N is 0)",
+        reason="no_comparator_events",
         primary=True,
     ),
     PooledRow("OR, Peto", "OR", 3.1, 1.2, 8.0),
@@ -94,10 +95,14 @@ def test_forest_marks_out_of_axis_intervals_and_non_estimable_results():
 
 
 def test_incidence_plot_has_a_row_per_arm_and_pooled_rate():
+    # Clopper-Pearson intervals from R 4.2.2 binom.test(4, 177) and binom.test(0, 88)
     fig = incidence_plot(
         "PRES",
-        [ArmRate("A", "cni", 4, 177), ArmRate("B", "comparator", 0, 88)],
-        {("cni", "crude"): (0.02, 0.006, 0.06, "")},
+        [
+            ArmRate("A", "cni", 4, 177, 4 / 177, 0.006190969085, 0.05684867506),
+            ArmRate("B", "comparator", 0, 88, 0.0, 0.0, 0.04105262906),
+        ],
+        {("cni", "crude"): (0.02, 0.006, 0.06, "estimated")},
     )
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert labels[:2] == ["CNI arms", "A  4/177"]
@@ -117,7 +122,7 @@ def test_single_trial_is_not_called_a_meta_analysis():
             "n_cni": 177,
             "events_comparator": 0,
             "n_comparator": 88,
-            "note": "not estimable: no comparator events",
+            "reason": "no_comparator_events",
         }
     )
     alt = pd.Series(
@@ -161,10 +166,57 @@ def test_a_double_zero_study_says_why_it_has_no_ratio(tmp_path):
     paths = harmonised_project(tmp_path, n_studies=60, n_outcomes=2, seed=2)
     pool_tables(paths)
     studies = pd.read_csv(paths["studies"])
-    double_zero = studies[studies["correction"].astype(str).str.startswith("double zero")]
+    double_zero = studies[studies["double_zero"].astype(str) == "True"]
     outcome = double_zero["outcome"].iloc[0]
     fig = forest_for_outcome(outcome, "x", pd.read_csv(paths["pooled"]), studies)
     texts = [t.get_text() for ax in fig.axes for t in ax.texts]
     n_double_zero = int((double_zero["outcome"] == outcome).sum())
     assert texts.count("- (no OR: double zero)") == n_double_zero >= 1
     assert "- *" not in texts
+
+
+def test_methods_paragraph_names_exactly_the_methods_that_ran(tmp_path):
+    """A config that runs only MH and IV: the paragraph names those (and their sensitivity
+    analyses), not Peto or the exact method; it names the packages
+    the workflow imports and no package it does not (statsmodels), and claims no agreement with
+    other software."""
+    import sys
+
+    from raremeta.io.analysis_config import load_config
+    from raremeta.steps.pool import run_pool
+    from raremeta.steps.summary import run_summary
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    from generate import harmonised_project
+
+    paths = harmonised_project(tmp_path, n_studies=12, n_outcomes=2, seed=4)
+    paths["config"].write_text(paths["config"].read_text() + "methods: [MH, IV]\n")
+    assert load_config(paths["config"]).methods == ("MH", "IV")
+    run_pool(
+        *(paths[k] for k in ("harmonised", "alternative", "config", "pooled", "rates")),
+        *(paths[k] for k in ("studies", "sensitivity")),
+    )
+    out = {name: tmp_path / f"{name}.out" for name in ("md", "html", "tex", "methods", "book")}
+    run_summary(
+        paths["pooled"], paths["rates"], paths["studies"], paths["sensitivity"], paths["config"],
+        out["md"], out["html"], out["tex"], out["methods"], out["book"],
+    )  # fmt: skip
+    methods = out["methods"].read_text()
+    assert "Mantel-Haenszel" in methods and "inverse-variance" in methods
+    assert "Peto odds ratio" not in methods and "exact conditional" not in methods
+    assert "Hartung-Knapp-Sidik-Jonkman" in methods and "RevMan-style" in methods
+    assert "scipy" in methods and "numpy" in methods and "matplotlib" in methods
+    assert "statsmodels" not in methods and "metafor" not in methods
+
+
+def test_codebook_defines_every_column_and_code():
+    from raremeta.analysis.codebook import codebook_markdown
+    from raremeta.stats.results import Reason
+
+    book = codebook_markdown()
+    # the contract columns as README.md states them (a sample from each table)
+    for column in ("status", "reason", "studies", "risk_cni_ci_low", "zero_cell_corrected"):
+        assert f"| `{column}` |" in book
+    for reason in Reason:
+        if reason.value:
+            assert f"| `{reason.value}` |" in book

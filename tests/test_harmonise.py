@@ -6,13 +6,36 @@ import math
 from pathlib import Path
 
 import pandas as pd
+import yaml
 
-from raremeta.harmonise.outcome_rows import HARMONISED_COLUMNS, harmonise
+from raremeta.harmonise.outcome_rows import harmonise
 from raremeta.io.analysis_config import load_config, parse_config
 from raremeta.io.raw_studies import load_studies
 
 ROOT = Path(__file__).resolve().parents[1]
-FORM = ROOT.parent / "shared" / "extraction" / "seed_trials.csv"
+#: the seed extraction form, committed (see tests/fixtures/extraction/README.md)
+FORM = Path(__file__).parent / "fixtures" / "extraction" / "seed_trials.csv"
+
+#: The columns of data/processed/harmonised.csv. README.md does not list them: it says "one row
+#: per study, outcome and role", and data/raw/README.md that `reported` is false and `events`
+#: empty where nothing was reported. This list is the header of the committed
+#: data/processed/harmonised.csv (which CI regenerates and compares byte for byte).
+HARMONISED_CONTRACT = [
+    "study",
+    "comparison",
+    "label",
+    "outcome",
+    "role",
+    "arms",
+    "events",
+    "n",
+    "reported",
+    "terms",
+    "sources",
+    "locations",
+    "quotes",
+    "note",
+]
 
 
 def seed():
@@ -29,18 +52,10 @@ def cell(frame, study, outcome, role):
 
 def test_columns_are_the_contract():
     frame, _ = seed()
-    assert list(frame.columns) == HARMONISED_COLUMNS
-    assert {
-        "study",
-        "outcome",
-        "role",
-        "arms",
-        "events",
-        "n",
-        "reported",
-        "terms",
-        "sources",
-    } <= set(frame.columns)
+    assert list(frame.columns) == HARMONISED_CONTRACT
+    # README.md: one row per study, outcome and role (every role of every study and outcome)
+    keys = list(zip(frame.study, frame.outcome, frame.role, strict=True))
+    assert len(keys) == len(set(keys)) == 3 * 2 * 2, keys  # 3 seed trials, 2 outcomes, 2 roles
 
 
 def test_seed_counts_equal_the_extraction_form():
@@ -71,15 +86,47 @@ def test_not_reported_is_never_zero():
     assert (frame[frame.reported].events.notna()).all()
 
 
-def test_form_reported_counts_all_present():
-    form = pd.read_csv(FORM) if FORM.exists() else None
-    if form is None:
-        return
+def _norm(term: str) -> str:
+    # data/raw/README.md: terms are compared ignoring case, spacing and hyphens
+    return "".join(ch for ch in term.lower() if not ch.isspace() and ch != "-")
+
+
+def form_outcome(term: str) -> str | None:
+    """The outcome of config.yaml whose terms include ``term``; None for a baseline row."""
+    outcomes = yaml.safe_load((ROOT / "config.yaml").read_text())["outcomes"]
+    found = [o for o, spec in outcomes.items() if _norm(term) in map(_norm, spec["terms"])]
+    assert len(found) <= 1, (term, found)
+    return found[0] if found else None
+
+
+def test_form_counts_equal_the_harmonised_counts():
+    assert FORM.is_file(), f"{FORM} is missing: it is committed, see its README.md"
+    form = pd.read_csv(FORM, dtype={"role": str}, keep_default_na=False)
     frame, _ = seed()
-    reported = form[form.status.isin(["reported", "reported_zero"]) & form.role.notna()]
-    for row in reported.itertuples():
-        match = frame[(frame.study == row.study) & (frame.role == row.role) & frame.reported]
-        assert (match.events == row.events).any(), row
+    checked = 0
+    for row in form.itertuples():
+        outcome = form_outcome(row.term)
+        if outcome is None:
+            # baseline characteristics of both arms combined (antiphospholipid antibodies)
+            assert row.arm == "both arms combined", row
+            continue
+        roles = [row.role] if row.role else ["cni", "comparator"]
+        for role in roles:
+            got = cell(frame, row.study, outcome, role)
+            what = f"form line {row.Index + 2}: {row.study}, {row.term}, {role} ({row.status})"
+            if row.status in ("reported", "reported_zero"):
+                assert got.reported, what
+                assert (got.events, got.n) == (int(row.events), int(row.n)), (what, got)
+            elif row.status in ("not_reported", "not_found"):
+                assert not got.reported and pd.isna(got.events), (what, got)
+                if row.n:
+                    assert got.n == int(row.n), (what, got)
+            else:
+                raise AssertionError(f"{what}: status this test does not know")
+            checked += 1
+    # the form's 9 event rows (6 for one arm, 3 "not found" for both arms) cover all 12
+    # study-outcome-role cells of the seed
+    assert checked == 12, checked
 
 
 def test_letter_slip_is_a_data_quality_warning():

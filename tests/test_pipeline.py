@@ -9,16 +9,153 @@ import pandas as pd
 import pytest
 from conftest import copy_project, run_snakemake
 
-from raremeta.analysis.result_tables import (
-    POOLED_COLUMNS,
-    PRIMARY_SET,
-    RATE_COLUMNS,
-    SENSITIVITY_COLUMNS,
-)
-from raremeta.harmonise.outcome_rows import HARMONISED_COLUMNS
-
 pytestmark = pytest.mark.pipeline
 TABLES = ["pooled_effects", "pooled_rates", "study_effects", "sensitivity"]
+
+# The output contract, spelled out as README.md ("Results tables (the output contract)") states
+# it; deliberately not imported from the package, so that a change of the code cannot change it.
+POOLED_CONTRACT = [
+    "outcome",
+    "measure",
+    "method",
+    "model",
+    "tau2_estimator",
+    "primary",
+    "k",
+    "k_excluded",
+    "events_cni",
+    "n_cni",
+    "events_comparator",
+    "n_comparator",
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "tau2",
+    "tau2_ci_low",
+    "tau2_ci_high",
+    "i2",
+    "q",
+    "q_df",
+    "q_p",
+    "pi_low",
+    "pi_high",
+    "pi_method",
+    "ci_method",
+    "correction",
+    "note",
+    "status",
+    "reason",
+    "studies",
+]
+RATES_CONTRACT = [
+    "outcome",
+    "role",
+    "method",
+    "k",
+    "events",
+    "n",
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "tau2",
+    "note",
+    "status",
+    "reason",
+]
+SENSITIVITY_CONTRACT = [
+    "outcome",
+    "analysis",
+    "variant",
+    "measure",
+    "method",
+    "model",
+    "tau2_estimator",
+    "k",
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "ci_method",
+    "correction",
+    "note",
+    "status",
+    "reason",
+]
+#: study_effects.csv: the columns README names (besides the counts and the CIs); weight_iv_ is
+#: README's `weight_iv_<measure>_<common|dl|reml|pm>`
+STUDY_EFFECTS_NAMED = [
+    "included",
+    "or",
+    "rr",
+    "rd",
+    "correction",
+    "weight_mh_or",
+    "weight_mh_rr",
+    "weight_mh_rd",
+    "weight_peto",
+    "weight_iv_or_common",
+    "weight_iv_or_dl",
+    "weight_iv_or_reml",
+    "weight_iv_or_pm",
+    "weight_iv_rr_common",
+    "weight_iv_rr_dl",
+    "weight_iv_rr_reml",
+    "weight_iv_rr_pm",
+    "weight_iv_rd_common",
+    "weight_iv_rd_dl",
+    "weight_iv_rd_reml",
+    "weight_iv_rd_pm",
+    "note",
+    "double_zero",
+    "zero_cell_corrected",
+    "reason",
+    "risk_cni",
+    "risk_cni_ci_low",
+    "risk_cni_ci_high",
+    "risk_comparator",
+    "risk_comparator_ci_low",
+    "risk_comparator_ci_high",
+]
+#: README: "MH OR/RR/RD; Peto OR; IV OR/RR/RD common and random with DL, REML and PM; exact
+#: conditional OR: 17 rows per outcome", as (measure, method, model, tau2_estimator)
+PRIMARY_CONTRACT = {
+    ("OR", "MH", "common", ""),
+    ("RR", "MH", "common", ""),
+    ("RD", "MH", "common", ""),
+    ("OR", "Peto", "common", ""),
+    ("OR", "IV", "common", ""),
+    ("RR", "IV", "common", ""),
+    ("RD", "IV", "common", ""),
+    ("OR", "IV", "random", "DL"),
+    ("OR", "IV", "random", "REML"),
+    ("OR", "IV", "random", "PM"),
+    ("RR", "IV", "random", "DL"),
+    ("RR", "IV", "random", "REML"),
+    ("RR", "IV", "random", "PM"),
+    ("RD", "IV", "random", "DL"),
+    ("RD", "IV", "random", "REML"),
+    ("RD", "IV", "random", "PM"),
+    ("OR", "exact", "common", ""),
+}
+#: data/processed/harmonised.csv: README.md does not list its columns (only "one row per study,
+#: outcome and role"); this is the header of the committed data/processed/harmonised.csv
+HARMONISED_CONTRACT = [
+    "study",
+    "comparison",
+    "label",
+    "outcome",
+    "role",
+    "arms",
+    "events",
+    "n",
+    "reported",
+    "terms",
+    "sources",
+    "locations",
+    "quotes",
+    "note",
+]
 
 
 def digest(project: Path) -> dict[str, str]:
@@ -39,14 +176,20 @@ def seed_run(tmp_path_factory):
 
 
 def test_seed_run_writes_every_table(seed_run):
+    assert len(PRIMARY_CONTRACT) == 17 and len(POOLED_CONTRACT) == 32  # as README lists them
     harmonised = pd.read_csv(seed_run / "data/processed/harmonised.csv")
-    assert list(harmonised.columns) == HARMONISED_COLUMNS
+    assert list(harmonised.columns) == HARMONISED_CONTRACT
     pooled = pd.read_csv(seed_run / "results/tables/pooled_effects.csv")
-    assert list(pooled.columns) == POOLED_COLUMNS
-    assert list(pd.read_csv(seed_run / "results/tables/pooled_rates.csv").columns) == RATE_COLUMNS
+    assert list(pooled.columns) == POOLED_CONTRACT
+    rates = pd.read_csv(seed_run / "results/tables/pooled_rates.csv")
+    assert list(rates.columns) == RATES_CONTRACT
+    assert set(rates.method) == {"crude", "GLMM"}  # README: method (crude|GLMM)
     sens = pd.read_csv(seed_run / "results/tables/sensitivity.csv")
-    assert list(sens.columns) == SENSITIVITY_COLUMNS
-    assert pd.read_csv(seed_run / "results/tables/study_effects.csv").shape[0] == 6
+    assert list(sens.columns) == SENSITIVITY_CONTRACT
+    studies = pd.read_csv(seed_run / "results/tables/study_effects.csv")
+    missing = [c for c in STUDY_EFFECTS_NAMED if c not in studies.columns]
+    assert not missing, f"study_effects.csv lacks {missing}"
+    assert studies.shape[0] == 6  # per study and outcome: 3 seed trials x 2 outcomes
 
 
 def test_one_row_per_method_and_outcome(seed_run):
@@ -61,7 +204,9 @@ def test_one_row_per_method_and_outcome(seed_run):
             strict=True,
         )
     )
-    assert len(keys) == len(set(keys)) == 2 * len(PRIMARY_SET)
+    assert len(keys) == len(set(keys)) == 2 * 17
+    for outcome in ("pres", "seizure"):
+        assert {key[1:] for key in keys if key[0] == outcome} == PRIMARY_CONTRACT, outcome
     assert pooled.primary.sum() == 2  # "true"/"false" parse as booleans
 
 
@@ -71,10 +216,13 @@ def test_seed_pres_numbers(seed_run):
         ["measure", "method", "model", "tau2_estimator"]
     )
     mh_or = pres.loc[("OR", "MH", "common", "")]
-    assert mh_or.estimate == "" and mh_or.note.startswith("not estimable")
-    assert "mok-2016 (outcome not reported for the comparator arm)" in mh_or.note
-    # metafor rma.mh(ai=4, n1i=177, ci=0, n2i=88, measure="RD"): 0.02259887006
-    assert float(pres.loc[("RD", "MH", "common", "")].estimate) == pytest.approx(4 / 177)
+    # AURA-LV has no comparator events: the MH OR is infinite (metafor rma.mh returns NA)
+    assert mh_or.estimate == "" and mh_or.status == "not_estimable"
+    assert mh_or.reason == "no_comparator_events" and mh_or.studies == "aura-lv"
+    # R: rma.mh(ai=4, n1i=177, ci=0, n2i=88, measure="RD") = 0.0225988700564972
+    # (tests/reference/stats_core.csv, aura_pres mh_rd); the table has 10 significant digits
+    mh_rd = float(pres.loc[("RD", "MH", "common", "")].estimate)
+    assert mh_rd == pytest.approx(0.0225988700564972, rel=1e-9)
     assert (int(mh_or.k), int(mh_or.k_excluded)) == (1, 2)
 
 
@@ -125,7 +273,8 @@ def test_bad_input_stops_with_message_and_leaves_results(
 
     project = tmp_path / "p"
     shutil.copytree(seed_run, project, ignore=shutil.ignore_patterns(".snakemake"))
-    run_snakemake(project)
+    first = run_snakemake(project)
+    assert first.returncode == 0, first.stderr
     before = digest(project)
     (project / target).write_text(content)
     result = run_snakemake(project)

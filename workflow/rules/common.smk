@@ -78,6 +78,7 @@ def final_outputs():
         "results/tables/summary.html",
         "results/tables/summary.tex",
         "results/methods.md",
+        "results/tables/README.md",
     ]
     figures = expand(
         "results/figures/{kind}_{outcome}.{ext}",

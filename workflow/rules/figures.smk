@@ -13,7 +13,7 @@ FIGURE_INPUTS = {
         "studies": "results/tables/study_effects.csv",
     },
     "incidence": {
-        "harmonised": "data/processed/harmonised.csv",
+        "studies": "results/tables/study_effects.csv",
         "rates": "results/tables/pooled_rates.csv",
     },
 }

@@ -3,6 +3,7 @@ rule summary_tables:
         pooled="results/tables/pooled_effects.csv",
         rates="results/tables/pooled_rates.csv",
         studies="results/tables/study_effects.csv",
+        sensitivity="results/tables/sensitivity.csv",
         config=ANALYSIS_CONFIG,
     output:
         markdown="results/tables/summary.md",
@@ -14,6 +15,7 @@ rule summary_tables:
         ),
         latex="results/tables/summary.tex",
         methods="results/methods.md",
+        codebook="results/tables/README.md",
     log:
         "logs/summary_tables.log",
     benchmark:

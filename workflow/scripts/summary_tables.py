@@ -12,9 +12,11 @@ with open(snakemake.log[0], "w", encoding="utf-8") as log:
         pooled=Path(snakemake.input.pooled),
         rates=Path(snakemake.input.rates),
         studies=Path(snakemake.input.studies),
+        sensitivity=Path(snakemake.input.sensitivity),
         config_path=Path(snakemake.input.config),
         markdown=Path(snakemake.output.markdown),
         html_out=Path(snakemake.output.html),
         latex=Path(snakemake.output.latex),
         methods_out=Path(snakemake.output.methods),
+        codebook=Path(snakemake.output.codebook),
     )

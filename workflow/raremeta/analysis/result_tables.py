@@ -1,36 +1,30 @@
-"""Apply the statistical core to harmonised counts: the four results tables of one outcome.
+"""The results tables of one outcome (the CSV contract), built from typed results.
 
-Pure functions from DataFrames to DataFrames; the Snakemake scripts do the reading and writing.
+Pure functions from harmonised counts to DataFrames; the step functions do the reading and
+writing. Column lists here are the contract the README states and the codebook documents.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
-from raremeta.io.analysis_config import PrimaryChoice
-from raremeta.io.results_reading import is_true
-from raremeta.stats.conditional_ml import conditional_mle
+from raremeta.analysis import wording
+from raremeta.analysis.fitting import OutcomeFits
+from raremeta.analysis.methods import Variant
+from raremeta.analysis.outcome_data import OutcomeData
+from raremeta.io.raw_studies import ROLES, Role
 from raremeta.stats.effect_sizes import study_effects
-from raremeta.stats.incidence import crude_rate, glmm_rate
-from raremeta.stats.inverse_variance import inverse_variance
-from raremeta.stats.mantel_haenszel import mantel_haenszel, mh_weights
-from raremeta.stats.peto import peto, peto_terms
-from raremeta.stats.results import PooledEffect
-from raremeta.stats.two_by_two import Tables
-
-#: The primary set: (measure, method, model, tau2_estimator), one pooled row each.
-PRIMARY_SET: tuple[tuple[str, str, str, str], ...] = (
-    ("OR", "MH", "common", ""),
-    ("RR", "MH", "common", ""),
-    ("RD", "MH", "common", ""),
-    ("OR", "Peto", "common", ""),
-    *((m, "IV", "common", "") for m in ("OR", "RR", "RD")),
-    *((m, "IV", "random", e) for m in ("OR", "RR", "RD") for e in ("DL", "REML", "PM")),
-    ("OR", "exact", "common", ""),
+from raremeta.stats.incidence import clopper_pearson, crude_rate, glmm_rate
+from raremeta.stats.results import (
+    MethodSpec,
+    PooledEffect,
+    PooledRate,
+    Reason,
+    Status,
+    wald,
 )
 
 POOLED_COLUMNS = [
@@ -63,6 +57,9 @@ POOLED_COLUMNS = [
     "ci_method",
     "correction",
     "note",
+    "status",
+    "reason",
+    "studies",
 ]
 RATE_COLUMNS = [
     "outcome",
@@ -76,6 +73,8 @@ RATE_COLUMNS = [
     "ci_high",
     "tau2",
     "note",
+    "status",
+    "reason",
 ]
 SENSITIVITY_COLUMNS = [
     "outcome",
@@ -93,373 +92,249 @@ SENSITIVITY_COLUMNS = [
     "ci_method",
     "correction",
     "note",
+    "status",
+    "reason",
+]
+#: Weight columns of study_effects.csv, by the method whose weights they hold.
+WEIGHT_COLUMNS = {
+    ("OR", "MH", "common", ""): "weight_mh_or",
+    ("RR", "MH", "common", ""): "weight_mh_rr",
+    ("RD", "MH", "common", ""): "weight_mh_rd",
+    ("OR", "Peto", "common", ""): "weight_peto",
+    **{
+        (m, "IV", model, e): f"weight_iv_{m.lower()}_{(e or 'common').lower()}"
+        for m in ("OR", "RR", "RD")
+        for model, e in (("common", ""), ("random", "DL"), ("random", "REML"), ("random", "PM"))
+    },
+}
+STUDY_COLUMNS = [
+    "outcome",
+    "study",
+    "label",
+    "included",
+    "events_cni",
+    "n_cni",
+    "events_comparator",
+    "n_comparator",
+    "or",
+    "or_ci_low",
+    "or_ci_high",
+    "rr",
+    "rr_ci_low",
+    "rr_ci_high",
+    "rd",
+    "rd_ci_low",
+    "rd_ci_high",
+    "correction",
+    *WEIGHT_COLUMNS.values(),
+    "note",
+    "double_zero",
+    "zero_cell_corrected",
+    "reason",
+    "risk_cni",
+    "risk_cni_ci_low",
+    "risk_cni_ci_high",
+    "risk_comparator",
+    "risk_comparator_ci_low",
+    "risk_comparator_ci_high",
 ]
 
 
-@dataclass(frozen=True)
-class OutcomeData:
-    """The harmonised counts of one outcome, split by what each study can contribute.
-
-    Attributes
-    ----------
-    outcome : str
-        Outcome id.
-    tables : Tables or None
-        Studies (comparisons) that reported the outcome in both roles; None if there are none.
-    excluded : dict
-        Study or comparison id -> why it cannot enter the comparative analysis.
-    arms : dict
-        Role -> (ids, events, n) of every arm that reported the outcome, for per-arm rates.
-    labels : dict
-        Comparison id -> study label.
-    """
-
-    outcome: str
-    tables: Tables | None
-    excluded: dict[str, str] = field(default_factory=dict)
-    arms: dict[str, tuple[list[str], list[float], list[float]]] = field(default_factory=dict)
-    labels: dict[str, str] = field(default_factory=dict)
-
-
-def outcome_data(harmonised: pd.DataFrame, outcome: str) -> OutcomeData:
-    """Collect one outcome's comparable studies, excluded studies and reporting arms."""
-    rows = harmonised[harmonised["outcome"] == outcome]
-    ids, a, n1, c, n2 = [], [], [], [], []
-    excluded: dict[str, str] = {}
-    arms: dict[str, tuple[list[str], list[float], list[float]]] = {
-        "cni": ([], [], []),
-        "comparator": ([], [], []),
+def _effect_row(result: PooledEffect) -> dict:
+    return {
+        "measure": result.measure,
+        "method": result.method,
+        "model": result.model,
+        "tau2_estimator": result.tau2_estimator,
+        "k": result.k,
+        "estimate": result.estimate,
+        "ci_low": result.ci_low,
+        "ci_high": result.ci_high,
+        "p_value": result.p_value,
+        "ci_method": wording.ci_method_text(result),
+        "correction": wording.correction_text(result),
+        "status": result.status,
+        "reason": result.reason,
     }
-    labels = {}
-    grouped: dict[str, dict[str, dict]] = {}
-    for record in rows[["comparison", "label", "role", "events", "n", "reported"]].to_dict(
-        "records"
-    ):
-        grouped.setdefault(str(record["comparison"]), {})[record["role"]] = record
-    for comparison in sorted(grouped):
-        by_role = grouped[comparison]
-        cni, comp = by_role.get("cni"), by_role.get("comparator")
-        labels[comparison] = str(next(iter(by_role.values()))["label"])
-        for role, r in (("cni", cni), ("comparator", comp)):
-            if r is not None and is_true(r["reported"]):
-                arms[role][0].append(comparison)
-                arms[role][1].append(float(r["events"]))
-                arms[role][2].append(float(r["n"]))
-        reported = [
-            role
-            for role, r in (("CNI", cni), ("comparator", comp))
-            if r is not None and is_true(r["reported"])
-        ]
-        if len(reported) == 2:
-            ids.append(comparison)
-            a.append(float(cni["events"]))
-            n1.append(float(cni["n"]))
-            c.append(float(comp["events"]))
-            n2.append(float(comp["n"]))
-        elif not reported:
-            excluded[comparison] = "outcome not reported in either arm"
-        else:
-            missing = "comparator" if reported == ["CNI"] else "CNI"
-            excluded[comparison] = f"outcome not reported for the {missing} arm"
-    tables = Tables.from_counts(a, n1, c, n2, ids) if ids else None
-    return OutcomeData(outcome, tables, excluded, arms, labels)
 
 
-def _excluded_note(data: OutcomeData) -> str:
-    if not data.excluded:
-        return ""
-    return "not in the comparison: " + "; ".join(f"{k} ({v})" for k, v in data.excluded.items())
-
-
-def run_method(
-    tables: Tables, measure: str, method: str, model: str, estimator: str, hksj: bool = False
-) -> PooledEffect:
-    """Run one method of the primary set on the tables."""
-    if method == "MH":
-        return mantel_haenszel(tables, measure)
-    if method == "Peto":
-        return peto(tables)
-    if method == "exact":
-        return conditional_mle(tables)
-    eff = study_effects(tables, measure)
-    result = inverse_variance(eff.yi, eff.vi, measure, model, estimator, hksj=hksj)
-    corrected = int(eff.corrected.sum())
-    dropped = int(eff.dropped.sum())
-    notes = [result.note] if result.note else []
-    if dropped:
-        notes.append(f"{dropped} double-zero study/studies excluded for {measure}")
-
-    return replace(
-        result,
-        correction=f"{eff.correction} ({corrected} of {tables.k} studies)"
-        if corrected
-        else "none needed (no zero cells)",
-        note="; ".join(notes),
-    )
-
-
-def _included_mask(tables: Tables, measure: str) -> np.ndarray:
-    return np.ones(tables.k, dtype=bool) if measure == "RD" else ~tables.double_zero
-
-
-def pooled_effects(data: OutcomeData, primary: PrimaryChoice) -> pd.DataFrame:
-    """One row per method of :data:`PRIMARY_SET`, columns :data:`POOLED_COLUMNS`."""
+def pooled_effects(data: OutcomeData, fits: OutcomeFits, primary: MethodSpec) -> pd.DataFrame:
+    """One row per method of the primary set, columns :data:`POOLED_COLUMNS`."""
     rows = []
-    n_excl = len(data.excluded)
-    for measure, method, model, estimator in PRIMARY_SET:
-        is_primary = (measure, method, model, estimator) == primary.key
-        if data.tables is None:
-            result = PooledEffect(
-                measure,
-                method,
-                model,
-                estimator,
-                k=0,
-                k_excluded=n_excl,
-                note="not estimable: no study reports this outcome in both arms",
-            )
+    excluded = wording.excluded_note(data.excluded)
+    t = data.tables
+    for result in fits.primary_set:
+        row = _effect_row(result)
+        if t is None:
             totals = (math.nan,) * 4
+            ids = ""
         else:
-            t = data.tables
-            result = run_method(t, measure, method, model, estimator)
-
-            result = replace(result, k_excluded=result.k_excluded + n_excl)
-            mask = _included_mask(t, measure)
-            if method in ("Peto", "exact"):
-                mask = ~t.double_zero
-            totals = (t.ai[mask].sum(), t.n1i[mask].sum(), t.ci[mask].sum(), t.n2i[mask].sum())
-        note = "; ".join(x for x in (result.note, _excluded_note(data)) if x)
-        row = result.to_dict()
+            # events and patients of the studies a method of this measure can use
+            used = np.ones(t.k, dtype=bool) if result.measure == "RD" else ~t.double_zero
+            totals = (t.ai[used].sum(), t.n1i[used].sum(), t.ci[used].sum(), t.n2i[used].sum())
+            ids = ";".join(np.asarray(t.labels)[np.asarray(result.used, dtype=bool)])
+        note = "; ".join(x for x in (wording.pooled_note(result), excluded) if x)
         row.update(
             outcome=data.outcome,
-            primary=is_primary,
-            note=note,
+            primary=result.spec == primary,
+            k_excluded=result.k_excluded + len(data.excluded),
             events_cni=totals[0],
             n_cni=totals[1],
             events_comparator=totals[2],
             n_comparator=totals[3],
+            tau2=result.tau2,
+            tau2_ci_low=result.tau2_ci_low,
+            tau2_ci_high=result.tau2_ci_high,
+            i2=result.i2,
+            q=result.q,
+            q_df=result.q_df,
+            q_p=result.q_p,
+            pi_low=result.pi_low,
+            pi_high=result.pi_high,
+            pi_method=wording.pi_method_text(result),
+            note=note,
+            studies=ids,
         )
         rows.append(row)
-    return pd.DataFrame(rows)[POOLED_COLUMNS]
+    return pd.DataFrame(rows, columns=POOLED_COLUMNS)
+
+
+def _rate_row(outcome: str, role: Role, rate: PooledRate) -> dict:
+    return {
+        "outcome": outcome,
+        "role": role,
+        "method": rate.method,
+        "k": rate.k,
+        "events": rate.events,
+        "n": rate.n,
+        "estimate": rate.estimate,
+        "ci_low": rate.ci_low,
+        "ci_high": rate.ci_high,
+        "tau2": rate.tau2,
+        "note": wording.rate_note(rate),
+        "status": rate.status,
+        "reason": rate.reason,
+    }
 
 
 def pooled_rates(data: OutcomeData) -> pd.DataFrame:
     """Crude and GLMM incidence per role, columns :data:`RATE_COLUMNS`."""
     rows = []
-    for role in ("cni", "comparator"):
-        _, events, n = data.arms.get(role, ([], [], []))
-        for result in (crude_rate(events, n), glmm_rate(events, n)):
-            row = result.to_dict()
-            row.update(outcome=data.outcome, role=role)
-            rows.append(row)
-    return pd.DataFrame(rows)[RATE_COLUMNS]
+    for role in ROLES:
+        events, n = data.arms(role)
+        for rate in (crude_rate(events, n), glmm_rate(events, n)):
+            rows.append(_rate_row(data.outcome, role, rate))
+    return pd.DataFrame(rows, columns=RATE_COLUMNS)
 
 
-def _percent(w: np.ndarray) -> np.ndarray:
-    w = np.where(np.isfinite(w), w, 0.0)
-    total = w.sum()
-    return 100 * w / total if total > 0 else np.full_like(w, np.nan)
+def _risk(events: float, n: float) -> tuple[float, float, float]:
+    """An arm's incidence with its Clopper-Pearson interval (rounded counts if split)."""
+    if not (math.isfinite(events) and math.isfinite(n)):
+        return (math.nan,) * 3
+    lo, hi = clopper_pearson(round(events), round(n))
+    return events / n, lo, hi
 
 
-def study_effects_frame(data: OutcomeData, harmonised: pd.DataFrame) -> pd.DataFrame:
-    """Per-study counts, OR/RR/RD with 95% CI and correction, and weights (%) per method.
-
-    Studies that cannot enter the comparison are listed too, with ``included`` false and the
-    reason in ``note``.
+def study_effects_frame(data: OutcomeData, fits: OutcomeFits) -> pd.DataFrame:
+    """Per-study counts, incidence per arm, OR/RR/RD with 95% CI and corrections, and weights
+    (%) per method, taken from the fitted results. Studies that cannot enter the comparison
+    are listed too, with ``included`` false and the reason.
     """
     rows: list[dict] = []
-    if data.tables is not None:
-        t = data.tables
-        z = 1.959963984540054
-        weights: dict[str, np.ndarray] = {}
-        for measure in ("OR", "RR", "RD"):
-            w = mh_weights(t, measure)
-            if measure != "RD":
-                w = np.where(t.double_zero, 0.0, w)
-            weights[f"weight_mh_{measure.lower()}"] = _percent(w)
-        weights["weight_peto"] = _percent(peto_terms(t)[1])
-        effects = {}
-        for measure in ("OR", "RR", "RD"):
-            eff = study_effects(t, measure)
-            effects[measure] = eff
-            weights[f"weight_iv_{measure.lower()}_common"] = _percent(1 / eff.vi)
-            for est in ("DL", "REML", "PM"):
-                pooled = inverse_variance(eff.yi, eff.vi, measure, "random", est)
-                tau2 = pooled.tau2 if math.isfinite(pooled.tau2) else 0.0
-                weights[f"weight_iv_{measure.lower()}_{est.lower()}"] = _percent(
-                    1 / (eff.vi + tau2)
-                )
+    t = data.tables
+    if t is not None:
+        weights = {
+            WEIGHT_COLUMNS[r.spec.key]: r.weights
+            for r in fits.primary_set
+            if r.spec.key in WEIGHT_COLUMNS
+        }
+        effects = {m: study_effects(t, m) for m in ("OR", "RR", "RD")}
+        intervals = {m: wald(e.yi, np.sqrt(e.vi), log_scale=m != "RD") for m, e in effects.items()}
+        corrected = effects["RD"].corrected
         for i, study in enumerate(t.labels):
             row = {
                 "outcome": data.outcome,
                 "study": study,
                 "label": data.labels[study],
                 "included": True,
-                "events_cni": t.ai[i],
-                "n_cni": t.n1i[i],
-                "events_comparator": t.ci[i],
-                "n_comparator": t.n2i[i],
+                "double_zero": bool(t.double_zero[i]),
+                "zero_cell_corrected": bool(corrected[i]),
+                "correction": wording.study_correction_text(t.double_zero[i], corrected[i]),
+                "reason": Reason.NONE,
+                "note": "",
             }
-            for measure, eff in effects.items():
-                y, v = eff.yi[i], eff.vi[i]
-                back = (lambda x: x) if measure == "RD" else math.exp
-                ok = math.isfinite(y)
-                row[measure.lower()] = back(y) if ok else math.nan
-                row[f"{measure.lower()}_ci_low"] = back(y - z * math.sqrt(v)) if ok else math.nan
-                row[f"{measure.lower()}_ci_high"] = back(y + z * math.sqrt(v)) if ok else math.nan
-            if t.double_zero[i]:
-                row["correction"] = (
-                    "double zero: OR and RR not estimable; RD with 0.5 added to every cell"
-                )
-            elif t.any_zero[i]:
-                row["correction"] = "0.5 added to every cell (zero cell)"
-            else:
-                row["correction"] = "none"
-            for key, w in weights.items():
-                row[key] = w[i]
-            row["note"] = ""
+            for m, ci in intervals.items():
+                row[m.lower()] = ci["estimate"][i]
+                row[f"{m.lower()}_ci_low"] = ci["ci_low"][i]
+                row[f"{m.lower()}_ci_high"] = ci["ci_high"][i]
+            for column, values in weights.items():
+                row[column] = values[i]
             rows.append(row)
-    excluded_rows: dict[str, dict[str, dict]] = {}
-    if data.excluded:
-        subset = harmonised[harmonised["outcome"] == data.outcome]
-        for record in subset[["comparison", "role", "events", "n", "reported"]].to_dict("records"):
-            excluded_rows.setdefault(str(record["comparison"]), {})[record["role"]] = record
     for study, why in data.excluded.items():
-        by_role = excluded_rows.get(study, {})
-        row = {
-            "outcome": data.outcome,
-            "study": study,
-            "label": data.labels.get(study, study),
-            "included": False,
-        }
-        for role, key in (("cni", "cni"), ("comparator", "comparator")):
-            r = by_role.get(role)
-            row[f"events_{key}"] = (
-                float(r["events"]) if r is not None and is_true(r["reported"]) else math.nan
-            )
-            row[f"n_{key}"] = float(r["n"]) if r is not None else math.nan
-        row["note"] = why
-        rows.append(row)
-    columns = [
-        "outcome",
-        "study",
-        "label",
-        "included",
-        "events_cni",
-        "n_cni",
-        "events_comparator",
-        "n_comparator",
-        "or",
-        "or_ci_low",
-        "or_ci_high",
-        "rr",
-        "rr_ci_low",
-        "rr_ci_high",
-        "rd",
-        "rd_ci_low",
-        "rd_ci_high",
-        "correction",
-        "weight_mh_or",
-        "weight_mh_rr",
-        "weight_mh_rd",
-        "weight_peto",
-        *(f"weight_iv_{m}_{e}" for m in ("or", "rr", "rd") for e in ("common", "dl", "reml", "pm")),
-        "note",
-    ]
-    return pd.DataFrame(rows, columns=columns)
+        rows.append(
+            {
+                "outcome": data.outcome,
+                "study": study,
+                "label": data.labels.get(study, study),
+                "included": False,
+                "reason": why,
+                "note": wording.STUDY_REASONS[why],
+            }
+        )
+    for row in rows:
+        counts = data.counts[row["study"]]
+        for role in ROLES:
+            events, n = counts[role]
+            row[f"events_{role}"], row[f"n_{role}"] = events, n
+            risk = _risk(events, n)
+            row[f"risk_{role}"], row[f"risk_{role}_ci_low"], row[f"risk_{role}_ci_high"] = risk
+    return pd.DataFrame(rows, columns=STUDY_COLUMNS)
 
 
-def _sens_row(data: OutcomeData, analysis: str, variant: str, result: PooledEffect) -> dict:
-    row = {k: getattr(result, k) for k in SENSITIVITY_COLUMNS[3:]}
-    row.update(outcome=data.outcome, analysis=analysis, variant=variant)
+def _sens_row(outcome: str, analysis: str, variant: str, result: PooledEffect, context="") -> dict:
+    row = _effect_row(result)
+    note = wording.pooled_note(result, context)
+    row.update(outcome=outcome, analysis=analysis, variant=variant, note=note)
     return row
 
 
 def sensitivity(
-    data: OutcomeData,
-    primary: PrimaryChoice,
-    alternative: OutcomeData | None = None,
-    alternative_label: str = "",
+    data: OutcomeData, fits: OutcomeFits, primary: MethodSpec, alternative_label: str = ""
 ) -> pd.DataFrame:
     """Labelled variants that are not the primary set, columns :data:`SENSITIVITY_COLUMNS`.
 
     HKSJ intervals for every random-effects row; RevMan-style MH with 0.5 inside the sums;
     continuity corrections 0.5, 0.01 and treatment-arm (Sweeting 2004) for the OR by IV and MH;
-    leave-one-out of the primary method; and the other multi-arm handling (``alternative``).
+    leave-one-out of the primary method; and the other multi-arm handling.
     """
+    out = data.outcome
     rows: list[dict] = []
-    t = data.tables
-    if t is None:
-        empty = PooledEffect(
-            primary.measure,
-            primary.method,
-            primary.model,
-            primary.tau2_estimator,
-            note="not estimable: no study reports this outcome in both arms",
-        )
-        rows.append(_sens_row(data, "all", "no comparable study", empty))
-        rows += _multi_arm_rows(data, primary, alternative, alternative_label)
-        return pd.DataFrame(rows)[SENSITIVITY_COLUMNS]
-    for measure in ("OR", "RR", "RD"):
-        for est in ("DL", "REML", "PM"):
-            result = run_method(t, measure, "IV", "random", est, hksj=True)
-            rows.append(_sens_row(data, "HKSJ interval", f"HKSJ ad hoc, {est}", result))
-    for measure in ("OR", "RR"):
-        result = mantel_haenszel(t, measure, add=0.5)
-        rows.append(_sens_row(data, "RevMan-style MH", "0.5 inside MH sums", result))
-    for label, add, kind in (
-        ("0.5", 0.5, "constant"),
-        ("0.01", 0.01, "constant"),
-        ("treatment-arm", 0.5, "treatment_arm"),
-    ):
-        keep = ~t.double_zero
-        if keep.any():
-            sub = t.subset(keep)
-            eff = study_effects(sub, "OR", add=add, kind=kind)
-            iv = inverse_variance(eff.yi, eff.vi, "OR", "common")
-
-            iv = replace(iv, correction=eff.correction)
-            rows.append(_sens_row(data, "continuity correction", f"{label}, IV common", iv))
-            mh = mantel_haenszel(t, "OR", add=add, kind=kind)
-            rows.append(_sens_row(data, "continuity correction", f"{label}, MH", mh))
-    if t.k >= 2:
-        for i, study in enumerate(t.labels):
-            mask = np.ones(t.k, dtype=bool)
-            mask[i] = False
-            result = run_method(t.subset(mask), *primary.key)
-            rows.append(_sens_row(data, "leave-one-out", f"without {study}", result))
+    if data.tables is None:
+        empty = PooledEffect.missing(primary, Reason.NO_COMPARABLE_STUDY)
+        rows.append(_sens_row(out, "all", "no comparable study", empty))
     else:
-        result = PooledEffect(*primary.key, note="leave-one-out needs at least two studies")
-        rows.append(_sens_row(data, "leave-one-out", "k = 1", result))
-    rows += _multi_arm_rows(data, primary, alternative, alternative_label)
-    return pd.DataFrame(rows)[SENSITIVITY_COLUMNS]
+        variant: Variant
+        for variant, result in fits.variants:
+            rows.append(_sens_row(out, variant.analysis, variant.variant, result))
+        for study, result in fits.leave_one_out:
+            rows.append(_sens_row(out, "leave-one-out", f"without {study}", result))
+        if not fits.leave_one_out:
+            result = PooledEffect.missing(primary, Reason.SINGLE_STUDY)
+            rows.append(_sens_row(out, "leave-one-out", "k = 1", result, "leave-one-out"))
+    if alternative_label:
+        result = fits.alternative or PooledEffect.missing(primary, Reason.NO_MULTI_ARM_STUDY)
+        rows.append(_sens_row(out, "multi-arm handling", alternative_label, result))
+    return pd.DataFrame(rows, columns=SENSITIVITY_COLUMNS)
 
 
-NOT_MULTI_ARM = "not applicable: no study has more than one arm of the same role"
-
-
-def _multi_arm_rows(
-    data: OutcomeData, primary: PrimaryChoice, alternative: OutcomeData | None, label: str
-) -> list[dict]:
-    """The primary method under the other multi-arm handling, or why it does not apply."""
-    if not label:
-        return []
-    if alternative is None:
-        row = dict.fromkeys(SENSITIVITY_COLUMNS, "")
-        row.update(
-            outcome=data.outcome,
-            analysis="multi-arm handling",
-            variant=label,
-            k=0,
-            measure=primary.measure,
-            method=primary.method,
-            model=primary.model,
-            tau2_estimator=primary.tau2_estimator,
-            note=NOT_MULTI_ARM,
-        )
-        return [row]
-    if alternative.tables is None:
-        result = PooledEffect(*primary.key, note="not estimable: no comparable study")
-    else:
-        result = run_method(alternative.tables, *primary.key)
-    return [_sens_row(data, "multi-arm handling", label, result)]
+__all__ = [
+    "POOLED_COLUMNS",
+    "RATE_COLUMNS",
+    "SENSITIVITY_COLUMNS",
+    "STUDY_COLUMNS",
+    "Status",
+    "pooled_effects",
+    "pooled_rates",
+    "sensitivity",
+    "study_effects_frame",
+]

@@ -12,10 +12,9 @@ import pandas as pd
 
 from raremeta.harmonise.quality import quality_warnings
 from raremeta.io.analysis_config import AnalysisConfig, Outcome
-from raremeta.io.raw_studies import Arm, EventRecord, Study
+from raremeta.io.raw_studies import ROLES, Arm, EventRecord, Role, Study
 from raremeta.io.terms import normalise_term
 
-ROLES = ("cni", "comparator")
 HARMONISED_COLUMNS = [
     "study",
     "comparison",
@@ -171,7 +170,7 @@ def harmonise(studies: list[Study], config: AnalysisConfig) -> tuple[pd.DataFram
                 role: [arm_outcome(study, a, outcome) for a in study.arms_of(role)]
                 for role in ROLES
             }
-            for part in parts["cni"] + parts["comparator"]:
+            for part in parts[Role.CNI] + parts[Role.COMPARATOR]:
                 if len(part.records) > 1:
                     log.append(
                         {
@@ -185,13 +184,13 @@ def harmonise(studies: list[Study], config: AnalysisConfig) -> tuple[pd.DataFram
                             "lower bound: the sum could count a patient twice",
                         }
                     )
-            if config.multi_arm == "split" and len(parts["cni"]) > 1:
-                share = len(parts["cni"])
-                for cni_part in parts["cni"]:
+            if config.multi_arm == "split" and len(parts[Role.CNI]) > 1:
+                share = len(parts[Role.CNI])
+                for cni_part in parts[Role.CNI]:
                     comparison = f"{study.id}:{cni_part.arm.id}"
                     for role, role_parts, role_share in (
-                        ("cni", [cni_part], 1),
-                        ("comparator", parts["comparator"], share),
+                        (Role.CNI, [cni_part], 1),
+                        (Role.COMPARATOR, parts[Role.COMPARATOR], share),
                     ):
                         row, _ = _role_row(study, comparison, outcome, role, role_parts, role_share)
                         rows.append(row)

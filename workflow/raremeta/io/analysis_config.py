@@ -51,6 +51,7 @@ class AnalysisConfig:
     outcomes: tuple[Outcome, ...]
     multi_arm: str = "combine"
     percent_tolerance: float = 0.0
+    methods: tuple[str, ...] = ("MH", "Peto", "IV", "exact")
 
     @property
     def other_multi_arm(self) -> str:
@@ -148,12 +149,25 @@ def parse_config(document: Any, file: str = "config.yaml") -> AnalysisConfig:
                 primary=_primary(spec.get("primary"), global_primary),
             )
         )
+    families = tuple(document.get("methods", AnalysisConfig.methods))
+    for outcome in outcomes:
+        if outcome.primary.method not in families:
+            problems.append(
+                Problem(
+                    file,
+                    f"the primary method of outcome '{outcome.id}' is not among the configured "
+                    f"methods ({', '.join(families)})",
+                    column="methods",
+                    value=outcome.primary.method,
+                )
+            )
     if problems:
         raise InvalidInputError(problems)
     return AnalysisConfig(
         outcomes=tuple(outcomes),
         multi_arm=document.get("multi_arm", "combine"),
         percent_tolerance=float(document.get("percent_tolerance", 0.0)),
+        methods=families,
     )
 
 

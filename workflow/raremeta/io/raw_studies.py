@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 from raremeta.io.errors import InvalidInputError, Problem
@@ -21,6 +22,16 @@ STUDY_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 STUDY_FILE = "study.yaml"
 EVENTS_FILE = "adverse_events.csv"
 CHARACTERISTICS_FILE = "characteristics.csv"
+
+
+class Role(StrEnum):
+    """The role of an arm: the calcineurin-inhibitor arm or its comparator."""
+
+    CNI = "cni"
+    COMPARATOR = "comparator"
+
+
+ROLES = (Role.CNI, Role.COMPARATOR)
 
 
 @dataclass(frozen=True)
@@ -130,7 +141,7 @@ def _study_yaml(folder: Path, shown: str) -> tuple[dict | None, list[Problem]]:
             )
         seen.add(arm["id"])
     roles = {arm["role"] for arm in document["arms"]}
-    for role in ("cni", "comparator"):
+    for role in ROLES:
         if role not in roles:
             problems.append(
                 Problem(

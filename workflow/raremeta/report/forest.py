@@ -22,7 +22,9 @@ from matplotlib.collections import LineCollection
 from matplotlib.patches import Polygon
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
+from raremeta.analysis.wording import short_reason
 from raremeta.report.figure_files import STYLE
+from raremeta.report.numbers import fmt_ci, fmt_count
 
 ROW_HEIGHT_IN = 0.24
 MIN_FONT_PT = 8
@@ -44,6 +46,7 @@ class StudyRow:
     weight: float = math.nan
     note: str = ""
     included: bool = True
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -55,56 +58,8 @@ class PooledRow:
     estimate: float = math.nan
     ci_low: float = math.nan
     ci_high: float = math.nan
-    note: str = ""
+    reason: str = ""
     primary: bool = False
-
-
-def fmt_number(x: float, measure: str) -> str:
-    """Format an estimate: 2 decimals for ratios (3 significant below 0.1), 3 for RD."""
-    if x is None or not math.isfinite(x):
-        return "inf" if x == math.inf else "-"
-    if measure == "RD":
-        return f"{x:.3f}"
-    if abs(x) >= 100:
-        return f"{x:.0f}"
-    if abs(x) < 0.1:
-        return f"{x:.3f}"
-    return f"{x:.2f}"
-
-
-def fmt_ci(est: float, lo: float, hi: float, measure: str) -> str:
-    """``est [lo, hi]`` or ``-`` when not estimable."""
-    if not math.isfinite(est):
-        return "-"
-    return f"{fmt_number(est, measure)} [{fmt_number(lo, measure)}, {fmt_number(hi, measure)}]"
-
-
-def fmt_count(events: float | None, n: float | None) -> str:
-    """``events/n``, ``NR/n`` when not reported."""
-    if n is None or not math.isfinite(n):
-        return "-"
-    n_text = f"{n:g}"
-    if events is None or not math.isfinite(events):
-        return f"NR/{n_text}"
-    return f"{events:g}/{n_text}"
-
-
-def short_reason(note: str) -> str:
-    """A short form of a 'not estimable' or exclusion note, for a figure."""
-    for needle, short in (
-        ("no comparator events", "no comparator events (OR infinite)"),
-        ("all its events in the CNI arm", "no comparator events (OR infinite)"),
-        ("no CNI events", "no CNI events (OR zero)"),
-        ("all its events in the comparator arm", "no CNI events (OR zero)"),
-        ("not reported in either arm", "outcome not reported"),
-        ("not reported for the comparator arm", "not reported for comparator"),
-        ("not reported for the CNI arm", "not reported for CNI arm"),
-    ):
-        if needle in note.split(";")[0]:
-            return short
-    text = note.split(";")[0].replace("not estimable: ", "")
-    text = text.split(" (")[0].split(", so ")[0]
-    return textwrap.shorten(text, 34, placeholder="...")
 
 
 def _limits(rows: list, measure: str) -> tuple[float, float]:
@@ -218,7 +173,7 @@ def forest_plot(
                 left.text(
                     cols["est"],
                     y,
-                    short_reason(s.note),
+                    short_reason(s.reason),
                     fontsize=fs,
                     va="center",
                     color="0.35",
@@ -270,7 +225,7 @@ def forest_plot(
                 left.text(
                     cols["est"],
                     y,
-                    "not estimable:\n" + short_reason(p.note),
+                    "not estimable:\n" + short_reason(p.reason),
                     fontsize=fs,
                     va="center",
                     style="italic",

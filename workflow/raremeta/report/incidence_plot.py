@@ -14,7 +14,6 @@ from matplotlib.collections import LineCollection
 from matplotlib.transforms import blended_transform_factory
 
 from raremeta.report.figure_files import STYLE
-from raremeta.stats.incidence import clopper_pearson
 
 ROLE_NAMES = {"cni": "CNI arms", "comparator": "Comparator arms"}
 
@@ -27,34 +26,36 @@ class ArmRate:
     role: str
     events: float
     n: float
+    risk: float
+    ci_low: float
+    ci_high: float
 
 
 def incidence_plot(title: str, arms: list[ArmRate], pooled: dict) -> plt.Figure:
     """Draw the incidence (%) of each arm and the pooled crude and GLMM rates per role.
 
-    ``pooled`` maps (role, method) to (estimate, ci_low, ci_high, note).
+    ``pooled`` maps (role, method) to (estimate, ci_low, ci_high, status).
     """
     lines: list[tuple[str, str, float, float, float, bool]] = []
     for role in ("cni", "comparator"):
         lines.append((ROLE_NAMES[role], "header", math.nan, math.nan, math.nan, False))
         for arm in [a for a in arms if a.role == role]:
-            lo, hi = clopper_pearson(round(arm.events), round(arm.n))
             lines.append(
                 (
                     f"{textwrap.shorten(arm.label, 30, placeholder='...')}  "
                     f"{arm.events:g}/{arm.n:g}",
                     "arm",
-                    arm.events / arm.n,
-                    lo,
-                    hi,
+                    arm.risk,
+                    arm.ci_low,
+                    arm.ci_high,
                     False,
                 )
             )
         for method in ("crude", "GLMM"):
-            est, lo, hi, note = pooled.get((role, method), (math.nan,) * 3 + ("",))
+            est, lo, hi, status = pooled.get((role, method), (math.nan,) * 3 + ("",))
             text = f"Pooled ({method})"
             if not math.isfinite(est):
-                text += ": not estimable" if note else ": no data"
+                text += ": not estimable" if status else ": no data"
             lines.append((text, "pooled", est, lo, hi, True))
     with plt.rc_context(STYLE):
         height = max(2.5, 0.24 * (len(lines) + 4))

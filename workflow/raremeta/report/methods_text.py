@@ -1,12 +1,63 @@
-"""The methods paragraph, generated from the configuration and the software versions."""
+"""The methods paragraph, generated from what ran: the configuration, the methods that produced
+rows in the results tables, and the software the workflow imported, with versions.
+"""
 
 from __future__ import annotations
 
 from raremeta.io.analysis_config import AnalysisConfig
 
+#: What each method family contributes to the paragraph, with its references.
+METHOD_SENTENCES = {
+    "MH": "Mantel-Haenszel odds ratios, risk ratios and risk differences without continuity "
+    "correction (Greenland and Robins 1985; Robins, Breslow and Greenland 1986; Sato, "
+    "Greenland and Robins 1989)",
+    "Peto": "the Peto odds ratio (Yusuf et al. 1985)",
+    "IV": "inverse-variance common and random-effects estimates with DerSimonian-Laird, REML "
+    "and Paule-Mandel tau² after adding 0.5 to every cell of trials with a zero cell "
+    "(double-zero trials excluded for ratio measures), Q-profile confidence intervals for tau² "
+    "(Viechtbauer 2007) and t-based prediction intervals with k - 2 df (Higgins, Thompson and "
+    "Spiegelhalter 2009)",
+    "exact": "the exact conditional maximum-likelihood odds ratio",
+}
+#: Sensitivity analyses by the ``analysis`` column of sensitivity.csv.
+SENSITIVITY_SENTENCES = {
+    "HKSJ interval": "Hartung-Knapp-Sidik-Jonkman intervals",
+    "RevMan-style MH": "RevMan-style continuity corrections inside the MH sums",
+    "continuity correction": "constant (0.5, 0.01) and treatment-arm (Sweeting, Sutton and "
+    "Lambert 2004) continuity corrections",
+    "leave-one-out": "leave-one-out",
+    "multi-arm handling": "the alternative handling of multi-arm trials",
+}
 
-def methods_paragraph(config: AnalysisConfig, software: dict[str, str]) -> str:
-    """A methods paragraph generated from the configuration and the software versions."""
+
+def _join(parts: list[str]) -> str:
+    if len(parts) <= 2:
+        return " and ".join(parts)
+    return ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def methods_paragraph(
+    config: AnalysisConfig,
+    families: list[str],
+    sensitivity: list[str],
+    software: dict[str, str],
+    versions: dict[str, str],
+) -> str:
+    """A methods paragraph naming exactly the methods that ran and the software imported.
+
+    Parameters
+    ----------
+    config : AnalysisConfig
+        Outcomes, their terms and primary methods, multi-arm handling.
+    families : list of str
+        Method families with rows in pooled_effects.csv (``MH``, ``Peto``, ``IV``, ``exact``).
+    sensitivity : list of str
+        The ``analysis`` values of sensitivity.csv.
+    software : dict
+        Citable packages the workflow imported, with versions.
+    versions : dict
+        ``python_minor``, ``raremeta`` and ``snakemake`` versions.
+    """
     outcomes = "; ".join(f"{o.label} ({', '.join(o.terms)})" for o in config.outcomes)
     primary = {o.primary.key for o in config.outcomes}
     prim = "; ".join(
@@ -19,26 +70,17 @@ def methods_paragraph(config: AnalysisConfig, software: dict[str, str]) -> str:
         else "each CNI arm was compared with the comparator, whose events and patients were "
         "divided evenly among the comparisons (Cochrane Handbook 23.3.4)"
     )
+    methods = [METHOD_SENTENCES[f] for f in METHOD_SENTENCES if f in families]
+    sens = [SENSITIVITY_SENTENCES[s] for s in SENSITIVITY_SENTENCES if s in sensitivity]
+    packages = ", ".join(f"{name} {version}" for name, version in software.items())
     return (
         f"Adverse-event terms were mapped to outcomes ignoring case, spacing and hyphenation: "
         f"{outcomes}. Outcomes not reported for an arm were treated as missing, never as zero; "
-        f"{arms}. For each outcome we computed Mantel-Haenszel odds ratios, risk ratios and "
-        "risk differences without continuity correction (Greenland and Robins 1985; Robins, "
-        "Breslow and Greenland 1986; Sato, Greenland and Robins 1989), the Peto odds ratio "
-        "(Yusuf et al. 1985), inverse-variance common and random-effects estimates with "
-        "DerSimonian-Laird, REML and Paule-Mandel tau² after adding 0.5 to every cell of trials "
-        "with a zero cell (double-zero trials excluded for ratio measures), Q-profile "
-        "confidence intervals for tau² (Viechtbauer 2007) and t-based prediction intervals with "
-        "k - 2 df (Higgins, Thompson and Spiegelhalter 2009), and the exact conditional "
-        "maximum-likelihood odds ratio. Per-arm incidence was pooled crudely (Clopper-Pearson) "
-        "and with a random-intercept logistic model (Stijnen, Hamza and Özdemir 2010). "
-        f"The pre-specified primary estimate was: {prim}. Sensitivity analyses used "
-        "Hartung-Knapp-Sidik-Jonkman intervals, RevMan-style and treatment-arm (Sweeting, "
-        "Sutton and Lambert 2004) continuity corrections, leave-one-out and the alternative "
-        "handling of multi-arm trials. Choices follow the Cochrane Handbook (chapter 10), "
-        "Bradburn et al. (2007) and Efthimiou (2018). Analyses used raremeta "
-        f"{software['raremeta']} (Python {software['python_minor']}; numpy {software['numpy']}, "
-        f"scipy {software['scipy']}, pandas {software['pandas']}, statsmodels "
-        f"{software['statsmodels']}, matplotlib {software['matplotlib']}; Snakemake "
-        f"{software['snakemake']}), whose estimates agree with R metafor 3.8-1."
+        f"{arms}. For each outcome we computed {_join(methods)}. Per-arm incidence was pooled "
+        "crudely (Clopper-Pearson) and with a random-intercept logistic model (Stijnen, Hamza "
+        f"and Özdemir 2010). The pre-specified primary estimate was: {prim}. "
+        + (f"Sensitivity analyses used {_join(sens)}. " if sens else "")
+        + "Choices follow the Cochrane Handbook (chapter 10), Bradburn et al. (2007) and "
+        f"Efthimiou (2018). Analyses used raremeta {versions['raremeta']} (Python "
+        f"{versions['python_minor']}; {packages}; Snakemake {versions['snakemake']})."
     )

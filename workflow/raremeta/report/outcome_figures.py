@@ -6,45 +6,28 @@ import math
 
 import pandas as pd
 
+from raremeta.analysis.result_tables import WEIGHT_COLUMNS
+from raremeta.io.raw_studies import ROLES
 from raremeta.io.results_reading import cell_float as _f
 from raremeta.io.results_reading import is_true
 from raremeta.report.forest import PooledRow, StudyRow, forest_plot
 from raremeta.report.incidence_plot import ArmRate, incidence_plot
 from raremeta.report.pooled_rows import (
+    method_label,
     outcome_pooled,
     pooled_row,
     row_key,
     shown_rows,
 )
 
-METHOD_LABELS = {
-    ("MH", "common", ""): "Mantel-Haenszel, common effect",
-    ("Peto", "common", ""): "Peto, common effect",
-    ("IV", "common", ""): "Inverse variance, common effect",
-    ("IV", "random", "DL"): "Inverse variance, random effects (DL)",
-    ("IV", "random", "REML"): "Inverse variance, random effects (REML)",
-    ("IV", "random", "PM"): "Inverse variance, random effects (PM)",
-    ("exact", "common", ""): "Exact conditional ML, common effect",
-}
-WEIGHT_COLUMN = {
-    ("OR", "MH"): "weight_mh_or",
-    ("RR", "MH"): "weight_mh_rr",
-    ("RD", "MH"): "weight_mh_rd",
-    ("OR", "Peto"): "weight_peto",
-    ("OR", "exact"): "weight_peto",
-}
-
-
-def method_label(measure: str, method: str, model: str, estimator: str) -> str:
-    """E.g. ``"OR, Mantel-Haenszel, common effect"``."""
-    return f"{measure}, {METHOD_LABELS[(method, model, estimator or '')]}"
-
 
 def weight_column(measure: str, method: str, model: str, estimator: str) -> str:
-    """The study_effects.csv column holding the weights of this method."""
-    if method == "IV":
-        return f"weight_iv_{measure.lower()}_{(estimator or 'common').lower()}"
-    return WEIGHT_COLUMN[(measure, method)]
+    """The study_effects.csv column holding the weights of this method (the exact method,
+    which has none there, is drawn with the Peto weights, its one-step approximation).
+    """
+    if method == "exact":
+        method = "Peto"
+    return WEIGHT_COLUMNS[(measure, method, model, estimator or "")]
 
 
 def forest_for_outcome(outcome: str, label: str, pooled: pd.DataFrame, studies: pd.DataFrame):
@@ -68,9 +51,11 @@ def forest_for_outcome(outcome: str, label: str, pooled: pd.DataFrame, studies: 
     for _, r in inc.iterrows():
         estimate = _f(r[m])
         if math.isfinite(estimate):
-            note = "*" if "0.5 added" in str(r["correction"]) else ""
-        else:  # e.g. a double-zero study, which counts for the RD only
-            note = f"(no {measure}: {str(r['correction']).split(':')[0]})"
+            note = "*" if is_true(r["zero_cell_corrected"]) else ""
+        elif is_true(r["double_zero"]):  # counts for the RD only
+            note = f"(no {measure}: double zero)"
+        else:
+            note = f"(no {measure})"
         weight = _f(r[wcol]) if pooled_estimable else math.nan
         rows.append(
             StudyRow(
@@ -78,7 +63,7 @@ def forest_for_outcome(outcome: str, label: str, pooled: pd.DataFrame, studies: 
             )
         )
     for _, r in exc.iterrows():
-        rows.append(StudyRow(*counts(r), note=str(r["note"]), included=False))
+        rows.append(StudyRow(*counts(r), included=False, reason=str(r["reason"])))
     pooled_rows = []
     for k, r in shown_rows(p, primary):
         pooled_rows.append(
@@ -88,7 +73,7 @@ def forest_for_outcome(outcome: str, label: str, pooled: pd.DataFrame, studies: 
                 _f(r["estimate"]),
                 _f(r["ci_low"]),
                 _f(r["ci_high"]),
-                str(r["note"]),
+                reason=str(r["reason"]),
                 primary=k == key,
             )
         )
@@ -106,11 +91,24 @@ def forest_for_outcome(outcome: str, label: str, pooled: pd.DataFrame, studies: 
     return forest_plot(label, measure, rows, pooled_rows, het, weight_label)
 
 
-def incidence_for_outcome(outcome: str, label: str, harmonised: pd.DataFrame, rates: pd.DataFrame):
-    """Build the per-arm incidence plot of one outcome."""
-    h = harmonised[(harmonised["outcome"] == outcome) & harmonised["reported"]]
+def incidence_for_outcome(outcome: str, label: str, studies: pd.DataFrame, rates: pd.DataFrame):
+    """Build the per-arm incidence plot of one outcome from ``study_effects.csv`` (each arm's
+    incidence and Clopper-Pearson interval) and ``pooled_rates.csv``.
+    """
+    s = studies[studies["outcome"] == outcome].sort_values("study", kind="stable")
     arms = [
-        ArmRate(str(r["label"]), r["role"], _f(r["events"]), _f(r["n"])) for _, r in h.iterrows()
+        ArmRate(
+            str(r["label"]),
+            role,
+            _f(r[f"events_{role}"]),
+            _f(r[f"n_{role}"]),
+            _f(r[f"risk_{role}"]),
+            _f(r[f"risk_{role}_ci_low"]),
+            _f(r[f"risk_{role}_ci_high"]),
+        )
+        for _, r in s.iterrows()
+        for role in ROLES
+        if math.isfinite(_f(r[f"events_{role}"]))
     ]
     r = rates[rates["outcome"] == outcome]
     pooled = {
@@ -118,7 +116,7 @@ def incidence_for_outcome(outcome: str, label: str, harmonised: pd.DataFrame, ra
             _f(row["estimate"]),
             _f(row["ci_low"]),
             _f(row["ci_high"]),
-            str(row["note"]),
+            str(row["status"]),
         )
         for _, row in r.iterrows()
     }

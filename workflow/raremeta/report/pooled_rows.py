@@ -41,3 +41,19 @@ def shown_rows(p: pd.DataFrame, primary: pd.Series) -> list[tuple[tuple, pd.Seri
     """The primary row then the key alternatives (without repeating the primary)."""
     keys = list(dict.fromkeys([row_key(primary), *KEY_ALTERNATIVES]))
     return [(k, r) for k in keys if (r := pooled_row(p, k)) is not None]
+
+
+METHOD_LABELS = {
+    ("MH", "common", ""): "Mantel-Haenszel, common effect",
+    ("Peto", "common", ""): "Peto, common effect",
+    ("IV", "common", ""): "Inverse variance, common effect",
+    ("IV", "random", "DL"): "Inverse variance, random effects (DL)",
+    ("IV", "random", "REML"): "Inverse variance, random effects (REML)",
+    ("IV", "random", "PM"): "Inverse variance, random effects (PM)",
+    ("exact", "common", ""): "Exact conditional ML, common effect",
+}
+
+
+def method_label(measure: str, method: str, model: str, estimator: str) -> str:
+    """E.g. ``"OR, Mantel-Haenszel, common effect"``."""
+    return f"{measure}, {METHOD_LABELS[(method, model, estimator or '')]}"

@@ -13,11 +13,17 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from raremeta.analysis.wording import short_reason
 from raremeta.io.results_reading import cell_float as _f
 from raremeta.io.results_reading import is_true
-from raremeta.report.forest import fmt_ci, fmt_number, short_reason
-from raremeta.report.outcome_figures import method_label
-from raremeta.report.pooled_rows import outcome_pooled, pooled_row, row_key, shown_rows
+from raremeta.report.numbers import fmt_ci, fmt_number
+from raremeta.report.pooled_rows import (
+    method_label,
+    outcome_pooled,
+    pooled_row,
+    row_key,
+    shown_rows,
+)
 
 MEASURE_WORDS = {"OR": "odds ratio", "RR": "risk ratio", "RD": "risk difference"}
 
@@ -76,7 +82,7 @@ def plain_language(
         )
     return (
         f"From {basis} ({events}), the {MEASURE_WORDS[measure]} cannot be estimated: "
-        f"{short_reason(str(primary['note']))}.{tail} Such sparse data cannot establish "
+        f"{short_reason(str(primary['reason']))}.{tail} Such sparse data cannot establish "
         "or exclude a difference."
     )
 
@@ -109,7 +115,8 @@ def summarise(
             (
                 "Not in the comparison",
                 "; ".join(
-                    f"{r['label']} ({short_reason(str(r['note']))})" for _, r in excluded.iterrows()
+                    f"{r['label']} ({short_reason(str(r['reason']))})"
+                    for _, r in excluded.iterrows()
                 ),
             )
         )
@@ -136,7 +143,7 @@ def summarise(
             fmt_ci(est, _f(x["ci_low"]), _f(x["ci_high"]), k_alt[0])
             + (f", p = {fmt_number(_f(x['p_value']), 'RD')}" if math.isfinite(est) else "")
             if math.isfinite(est)
-            else "not estimable: " + short_reason(str(x["note"]))
+            else "not estimable: " + short_reason(str(x["reason"]))
         )
         rows.append((("Primary: " if k_alt == key else "") + method_label(*k_alt), value))
     x = pooled_row(p, (key[0], "IV", "random", "REML"))

@@ -20,13 +20,14 @@ of the generalized linear mixed model. Stat Med 2010;29:3046-67.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 from scipy import optimize
 from scipy.special import gammaln
 
-from raremeta.stats.results import PooledEffect, wald_fields
-from raremeta.stats.two_by_two import Tables
+from raremeta.stats.results import NAN, MethodSpec, PooledEffect, PooledFits, Reason, Status, wald
+from raremeta.stats.two_by_two import Tables, TableStack
 
 
 def _log_choose(n: np.ndarray, k: np.ndarray) -> np.ndarray:
@@ -57,6 +58,9 @@ class _Study:
         return loglik, mean, var
 
 
+SPEC = MethodSpec.of("OR", "exact")
+
+
 def conditional_mle(tables: Tables) -> PooledEffect:
     """Conditional maximum-likelihood common odds ratio (see module docstring).
 
@@ -69,24 +73,17 @@ def conditional_mle(tables: Tables) -> PooledEffect:
     -------
     PooledEffect
         ``method="exact"``, ``model="common"``; ``k`` counts informative studies (at least one
-        event and one non-event). Not estimable, with the reason, when no study is informative
-        or the maximum is at an infinite odds ratio.
+        event and one non-event), ``weights`` are each study's share of the information at the
+        estimate. Not estimable, with the reason, when the counts are not whole numbers, no
+        study is informative, or the maximum is at an odds ratio of 0 or infinity.
     """
-    base = {
-        "measure": "OR",
-        "method": "exact",
-        "model": "common",
-        "correction": "none (not needed)",
-    }
-    if np.any(np.mod(np.concatenate([tables.ai, tables.n1i, tables.ci, tables.n2i]), 1) != 0):
-        return PooledEffect(
-            **base,
-            k=0,
-            k_excluded=tables.k,
-            note="not estimable: the exact method needs whole-number counts",
-        )
-    t = tables.ai + tables.ci
     informative = ~tables.double_zero
+    k = int(informative.sum())
+    used = tuple(informative.tolist())
+    if np.any(np.mod(np.concatenate([tables.ai, tables.n1i, tables.ci, tables.n2i]), 1) != 0):
+        missing = PooledEffect.missing(SPEC, Reason.NON_INTEGER_COUNTS, k=0, k_excluded=tables.k)
+        return replace(missing, used=(False,) * tables.k, corrected=(False,) * tables.k)
+    t = tables.ai + tables.ci
     studies = [
         _Study(int(a), int(n1), int(n2), int(tt))
         for a, n1, n2, tt, keep in zip(
@@ -94,39 +91,17 @@ def conditional_mle(tables: Tables) -> PooledEffect:
         )
         if keep
     ]
-    k = len(studies)
-    base.update(k=k, k_excluded=tables.k - k)
-    notes = []
-    if tables.k - k:
-        notes.append(
-            f"{tables.k - k} study/studies without events (or with only events) carry "
-            "no conditional information"
-        )
     if k == 0:
-        return PooledEffect(**base, note="; ".join(["not estimable: no informative study", *notes]))
-    if all(s.at_max for s in studies):
-        return PooledEffect(
-            **base,
-            note="; ".join(
-                [
-                    "not estimable: the conditional MLE of the odds ratio is infinite (every "
-                    "informative study has all its events in the CNI arm, e.g. no comparator "
-                    "events)",
-                    *notes,
-                ]
-            ),
-        )
-    if all(s.at_min for s in studies):
-        return PooledEffect(
-            **base,
-            note="; ".join(
-                [
-                    "not estimable: the conditional MLE of the odds ratio is 0 (every informative "
-                    "study has all its events in the comparator arm)",
-                    *notes,
-                ]
-            ),
-        )
+        reason = Reason.NO_INFORMATIVE_STUDY
+    elif all(s.at_max for s in studies):
+        reason = Reason.CONDITIONAL_MLE_INFINITE
+    elif all(s.at_min for s in studies):
+        reason = Reason.CONDITIONAL_MLE_ZERO
+    else:
+        reason = Reason.NONE
+    if reason != Reason.NONE:
+        missing = PooledEffect.missing(SPEC, reason, k=k, k_excluded=tables.k - k)
+        return replace(missing, used=used, corrected=(False,) * tables.k)
 
     def score(theta: float) -> float:
         return sum(s.a - s.moments(theta)[1] for s in studies)
@@ -137,10 +112,53 @@ def conditional_mle(tables: Tables) -> PooledEffect:
     while score(hi) > 0:
         hi *= 2
     theta = optimize.brentq(score, lo, hi, xtol=1e-13, rtol=4 * np.finfo(float).eps)
-    info = sum(s.moments(theta)[2] for s in studies)
-    se = 1 / math.sqrt(info)
+    info = np.zeros(tables.k)
+    info[informative] = [s.moments(theta)[2] for s in studies]
+    numbers = wald(theta, 1 / np.sqrt(info.sum()), log_scale=True)
     return PooledEffect(
-        **base,
-        **wald_fields(theta, se, log_scale=True),
-        note="; ".join(notes),
+        SPEC,
+        Status.ESTIMATED,
+        Reason.NONE,
+        k,
+        tables.k - k,
+        **{name: float(value) for name, value in numbers.items()},
+        used=used,
+        corrected=(False,) * tables.k,
+        weights=tuple((100 * info / info.sum()).tolist()),
+    )
+
+
+def conditional_mle_fits(stack: TableStack) -> PooledFits:
+    """:func:`conditional_mle` of every meta-analysis of ``stack`` (one at a time: the exact
+    likelihood has no closed form to vectorise).
+    """
+    rows = []
+    for i in range(stack.m):
+        keep = stack.present[i]
+        tables = Tables.from_counts(
+            stack.ai[i][keep], stack.n1i[i][keep], stack.ci[i][keep], stack.n2i[i][keep]
+        )
+        row = (
+            conditional_mle(tables)
+            if tables.k
+            else PooledEffect.missing(SPEC, Reason.NO_INFORMATIVE_STUDY)
+        )
+        rows.append(_spread(row, keep))
+    return PooledFits.from_rows(SPEC, rows, stack.ai.shape[1])
+
+
+def _spread(row: PooledEffect, keep: np.ndarray) -> PooledEffect:
+    """The masks of ``row`` (over the present studies) spread over the whole stack row."""
+
+    def spread(values: tuple, fill) -> tuple:
+        out = [fill] * len(keep)
+        for j, value in zip(np.flatnonzero(keep), values, strict=False):
+            out[j] = value
+        return tuple(out)
+
+    return replace(
+        row,
+        used=spread(row.used, False),
+        corrected=spread(row.corrected, False),
+        weights=spread(row.weights, NAN),
     )

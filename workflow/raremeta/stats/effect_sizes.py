@@ -13,28 +13,26 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from raremeta.stats.two_by_two import Tables
+from raremeta.stats.two_by_two import Tables, TableStack
 
 MEASURES = ("OR", "RR", "RD")
 
 
 @dataclass(frozen=True)
 class StudyEffects:
-    """Per-study effects on the analysis scale (log OR, log RR, or RD).
+    """Per-study effects on the analysis scale (log OR, log RR, or RD), arrays shaped as the
+    input's counts (k, or m x k for a :class:`~raremeta.stats.two_by_two.TableStack`).
 
     Attributes
     ----------
     measure : str
         'OR', 'RR' or 'RD'.
     yi, vi : ndarray
-        Effects and sampling variances; NaN for studies that were dropped.
+        Effects and sampling variances; NaN for studies that were dropped or are absent.
     corrected : ndarray of bool
         Studies whose cells received a continuity correction.
     dropped : ndarray of bool
         Studies left out (double-zero studies for OR and RR).
-    correction : str
-        Description of the correction, e.g. ``"0.5 added to all cells of studies with a zero
-        cell"``.
     """
 
     measure: str
@@ -42,17 +40,16 @@ class StudyEffects:
     vi: NDArray[np.float64]
     corrected: NDArray[np.bool_]
     dropped: NDArray[np.bool_]
-    correction: str
 
 
 def corrected_cells(
-    tables: Tables, add: float = 0.5, kind: str = "constant", only_zero: bool = True
+    tables: Tables | TableStack, add: float = 0.5, kind: str = "constant", only_zero: bool = True
 ) -> tuple[NDArray, NDArray, NDArray, NDArray, NDArray[np.bool_]]:
     """Return cells a, b, c, d after a continuity correction, and which studies were corrected.
 
     Parameters
     ----------
-    tables : Tables
+    tables : Tables or TableStack
         The studies.
     add : float
         The total correction per arm pair: with ``kind="constant"`` ``add`` goes to every cell
@@ -67,9 +64,9 @@ def corrected_cells(
         Correct only studies with a zero cell (metafor ``to="only0"``); otherwise all studies.
     """
     a, b, c, d = tables.ai, tables.bi, tables.ci, tables.di
-    target = tables.any_zero if only_zero else np.ones(tables.k, dtype=bool)
+    target = tables.any_zero if only_zero else tables.present
     if kind == "constant":
-        k1 = k2 = np.full(tables.k, add)
+        k1 = k2 = np.full(a.shape, add)
     elif kind == "treatment_arm":
         ratio = tables.n2i / tables.n1i
         k1 = 2 * add / (ratio + 1)
@@ -99,7 +96,7 @@ def effects_from_cells(a, b, c, d, measure: str) -> tuple[NDArray, NDArray]:
 
 
 def study_effects(
-    tables: Tables,
+    tables: Tables | TableStack,
     measure: str,
     add: float = 0.5,
     kind: str = "constant",
@@ -113,7 +110,7 @@ def study_effects(
 
     Parameters
     ----------
-    tables : Tables
+    tables : Tables or TableStack
         The studies.
     measure : {'OR', 'RR', 'RD'}
         Effect measure; OR and RR are returned on the log scale.
@@ -136,20 +133,14 @@ def study_effects(
     a, b, c, d, corrected = (
         corrected_cells(tables, add, kind)
         if add > 0
-        else (tables.ai, tables.bi, tables.ci, tables.di, np.zeros(tables.k, dtype=bool))
+        else (tables.ai, tables.bi, tables.ci, tables.di, np.zeros(tables.ai.shape, dtype=bool))
     )
     yi, vi = effects_from_cells(a, b, c, d, measure)
-    bad = dropped | ~np.isfinite(yi) | ~np.isfinite(vi)
-    yi = np.where(bad, np.nan, yi)
-    vi = np.where(bad, np.nan, vi)
-    corrected = corrected & ~dropped
-    if add == 0:
-        text = "none"
-    elif kind == "constant":
-        text = f"{add:g} added to every cell of studies with a zero cell"
-    else:
-        text = (
-            f"treatment-arm correction (Sweeting 2004, total {2 * add:g} per arm pair) added to "
-            "studies with a zero cell"
-        )
-    return StudyEffects(measure, yi, vi, corrected, dropped, text)
+    bad = dropped | ~tables.present | ~np.isfinite(yi) | ~np.isfinite(vi)
+    return StudyEffects(
+        measure,
+        np.where(bad, np.nan, yi),
+        np.where(bad, np.nan, vi),
+        corrected & ~dropped & tables.present,
+        dropped,
+    )

@@ -9,7 +9,7 @@ from numpy.typing import ArrayLike
 from scipy import optimize, stats
 from scipy.special import expit, gammaln
 
-from raremeta.stats.results import Z975, PooledRate
+from raremeta.stats.results import Z975, PooledRate, Reason, Status
 
 #: Gauss-Hermite points of the adaptive quadrature, as lme4 ``glmer(nAGQ = 7)``, the default of
 #: metafor ``rma.glmm`` for measure "PLO".
@@ -33,16 +33,13 @@ def crude_rate(events: ArrayLike, n: ArrayLike) -> PooledRate:
     m = np.asarray(n, dtype=float)
     k = len(x)
     if k == 0:
-        return PooledRate("crude", 0, 0, 0, note="no study reported this outcome for this role")
+        return PooledRate.missing("crude", Reason.NO_REPORTING_ARM, 0, 0, 0)
     X, N = float(x.sum()), float(m.sum())
-    note = ""
-    if round(X) != X or round(N) != N:
-        note = "non-integer counts (split comparator): interval uses rounded counts"
-        X_i, N_i = round(X), round(N)
-    else:
-        X_i, N_i = X, N
-    lo, hi = clopper_pearson(X_i, N_i)
-    return PooledRate("crude", k, X, N, X / N, lo, hi, note=note)
+    rounded = round(X) != X or round(N) != N
+    lo, hi = clopper_pearson(round(X), round(N))
+    return PooledRate(
+        "crude", Status.ESTIMATED, Reason.NONE, k, X, N, X / N, lo, hi, rounded=rounded
+    )
 
 
 _GH_NODES, _GH_WEIGHTS = np.polynomial.hermite.hermgauss(N_AGQ)
@@ -111,32 +108,21 @@ def glmm_rate(events: ArrayLike, n: ArrayLike) -> PooledRate:
     k = len(x)
     X, N = float(x.sum()), float(m.sum())
     if k == 0:
-        return PooledRate("GLMM", 0, 0, 0, note="no study reported this outcome for this role")
+        return PooledRate.missing("GLMM", Reason.NO_REPORTING_ARM, 0, 0, 0)
     if np.any(np.mod(np.concatenate([x, m]), 1) != 0):
-        return PooledRate(
-            "GLMM",
-            k,
-            X,
-            N,
-            note="not estimable: the GLMM needs whole-number counts (split comparator)",
-        )
+        return PooledRate.missing("GLMM", Reason.NON_INTEGER_COUNTS, k, X, N)
     if X == 0:
-        return PooledRate(
-            "GLMM",
-            k,
-            X,
-            N,
-            note="not estimable: no events in any study, the "
-            "maximum-likelihood rate is 0 on the logit scale's boundary (-inf)",
-        )
+        return PooledRate.missing("GLMM", Reason.NO_EVENTS, k, X, N)
     if X == N:
-        return PooledRate("GLMM", k, X, N, note="not estimable: every patient had the event")
+        return PooledRate.missing("GLMM", Reason.ALL_EVENTS, k, X, N)
     logc = gammaln(m + 1) - gammaln(x + 1) - gammaln(m - x + 1)
     mu0 = math.log(X / (N - X))
     if k == 1:
         se = 1 / math.sqrt(N * (X / N) * (1 - X / N))
         return PooledRate(
             "GLMM",
+            Status.ESTIMATED,
+            Reason.NONE,
             1,
             X,
             N,
@@ -144,7 +130,7 @@ def glmm_rate(events: ArrayLike, n: ArrayLike) -> PooledRate:
             float(expit(mu0 - Z975 * se)),
             float(expit(mu0 + Z975 * se)),
             tau2=0.0,
-            note="single study: the GLMM reduces to its binomial proportion",
+            single_study=True,
         )
 
     def negll(par: np.ndarray) -> float:
@@ -164,10 +150,9 @@ def glmm_rate(events: ArrayLike, n: ArrayLike) -> PooledRate:
     profile0 = optimize.minimize_scalar(
         lambda t: -_group_loglik(t, 0.0, x, m, logc), bracket=(mu0 - 1, mu0 + 1)
     )
-    note = ""
-    if -profile0.fun >= -best.fun - 1e-9:
+    at_zero = -profile0.fun >= -best.fun - 1e-9
+    if at_zero:
         mu, tau = float(profile0.x), 0.0
-        note = "tau² estimated at 0 (no detectable between-study variation)"
     if tau == 0.0:
         p = expit(mu)
         se = 1 / math.sqrt(N * p * (1 - p))
@@ -189,16 +174,11 @@ def glmm_rate(events: ArrayLike, n: ArrayLike) -> PooledRate:
         cov = np.linalg.inv(-hess)
         se = math.sqrt(cov[0, 0])
     if not math.isfinite(se) or se <= 0:
-        return PooledRate(
-            "GLMM",
-            k,
-            X,
-            N,
-            tau2=tau**2,
-            note="not estimable: the GLMM's information matrix is singular",
-        )
+        return PooledRate.missing("GLMM", Reason.SINGULAR_INFORMATION, k, X, N, tau2=tau**2)
     return PooledRate(
         "GLMM",
+        Status.ESTIMATED,
+        Reason.NONE,
         k,
         X,
         N,
@@ -206,5 +186,5 @@ def glmm_rate(events: ArrayLike, n: ArrayLike) -> PooledRate:
         float(expit(mu - Z975 * se)),
         float(expit(mu + Z975 * se)),
         tau2=tau**2,
-        note=note,
+        tau2_at_zero=at_zero,
     )

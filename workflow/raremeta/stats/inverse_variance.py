@@ -3,146 +3,244 @@
 As metafor ``rma.uni(yi, vi, method=...)`` on effects from
 :func:`~raremeta.stats.effect_sizes.study_effects`. tau² estimators: DerSimonian & Laird (1986),
 restricted maximum likelihood (Viechtbauer 2005) and Paule & Mandel (1982); the REML and PM
-equations are solved to machine precision (brentq) rather than to metafor's default iteration
-tolerance. tau² has a Q-profile confidence interval (Viechtbauer 2007). The prediction interval
-uses a t distribution with k - 2 degrees of freedom (Higgins, Thompson & Spiegelhalter 2009;
-Cochrane Handbook 10.10.4.3) and needs k >= 3. The Hartung-Knapp-Sidik-Jonkman interval is
-offered with the ad hoc variance correction ``max(1, q)`` so that it is never narrower than the
-Wald interval (Knapp & Hartung 2003; Röver, Knapp & Friede 2015).
+equations are solved to machine precision rather than to metafor's default iteration tolerance.
+tau² has a Q-profile confidence interval (Viechtbauer 2007). The prediction interval uses a t
+distribution with k - 2 degrees of freedom (Higgins, Thompson & Spiegelhalter 2009; Cochrane
+Handbook 10.10.4.3) and needs k >= 3. The Hartung-Knapp-Sidik-Jonkman interval is offered with
+the ad hoc variance correction ``max(1, q)`` so that it is never narrower than the Wald interval
+(Knapp & Hartung 2003; Röver, Knapp & Friede 2015).
+
+Every function works on m meta-analyses at once: effects and variances of shape (m, k), NaN for
+a study a meta-analysis leaves out. :func:`inverse_variance` is the one-meta-analysis façade.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
-
 import numpy as np
-from numpy.typing import ArrayLike
-from scipy import optimize, special
+from numpy.typing import ArrayLike, NDArray
+from scipy import special
 
-from raremeta.stats.results import Z975, PooledEffect
+from raremeta.stats.heterogeneity import i2_from_tau2, q_test
+from raremeta.stats.results import (
+    MethodSpec,
+    PooledEffect,
+    PooledFits,
+    Reason,
+    percent,
+    reasons,
+    wald,
+)
 
+Array = NDArray[np.float64]
 TAU2_ESTIMATORS = ("DL", "REML", "PM")
-_TAU2_MAX = 1e6
+#: tau² above this is taken as infinite (no finite root); the bracket starts at [0, 1].
+TAU2_MAX = 1e6
+#: A tau² root is accepted when its bracket is this narrow, relative to its upper end.
+ROOT_RTOL = 1e-15
+ROOT_MAXITER = 500
 
 
-@dataclass(frozen=True)
-class Heterogeneity:
-    """Cochran's Q with df, p and I², and the I² implied by a given tau²."""
+class _Studies:
+    """Finite effects of m meta-analyses; a left-out study has variance inf (weight 0)."""
 
-    q: float
-    df: int
-    q_p: float
-    i2_q: float
+    def __init__(self, yi: Array, vi: Array):
+        self.ok = np.isfinite(yi) & np.isfinite(vi)
+        self.y = np.where(self.ok, yi, 0.0)
+        self.v = np.where(self.ok, vi, np.inf)
+        self.k = self.ok.sum(axis=1)
 
+    def weights(self, tau2: Array, rows=slice(None)) -> Array:
+        return 1 / (self.v[rows] + tau2[:, None])
 
-def _fixed(y: np.ndarray, v: np.ndarray, tau2: float) -> tuple[float, float, np.ndarray]:
-    # dot products rather than np.sum: the root finders call this thousands of times on
-    # arrays of ten-odd studies, where numpy's per-call overhead is most of the cost
-    w = 1 / (v + tau2)
-    sw = float(w.sum())
-    mu = float(w.dot(y)) / sw
-    return mu, math.sqrt(1 / sw), w
+    def fixed(self, tau2: Array) -> tuple[Array, Array]:
+        """Weighted mean and its standard error at ``tau2``."""
+        w = self.weights(tau2)
+        sw = w.sum(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.einsum("ij,ij->i", w, self.y) / sw, np.sqrt(1 / sw)
 
+    def generalised_q(self, tau2: Array, rows=slice(None)) -> Array:
+        """``sum(w (y - mu)^2)`` with ``w = 1/(v + tau2)``: Cochran's Q at tau2 = 0."""
+        w = self.weights(tau2, rows)
+        y = self.y[rows]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r = y - (np.einsum("ij,ij->i", w, y) / w.sum(axis=1))[:, None]
+        return np.einsum("ij,ij->i", w * r, r)
 
-def generalised_q(y: np.ndarray, v: np.ndarray, tau2: float) -> float:
-    """``sum(w (y - mu)^2)`` with ``w = 1/(v + tau2)``: Cochran's Q at tau2 = 0."""
-    mu, _, w = _fixed(y, v, tau2)
-    r = y - mu
-    return float(w.dot(r * r))
-
-
-def cochran_q(y: np.ndarray, v: np.ndarray) -> Heterogeneity:
-    """Cochran's Q, its chi-square p-value on k - 1 df, and ``I² = max(0, (Q - df) / Q)``."""
-    k = len(y)
-    if k < 2:
-        return Heterogeneity(0.0, 0, 1.0, 0.0)
-    q = generalised_q(y, v, 0.0)
-    df = k - 1
-    return Heterogeneity(
-        q, df, float(special.chdtrc(df, q)), max(0.0, 100 * (q - df) / q) if q > 0 else 0.0
-    )
-
-
-def tau2_dl(y: np.ndarray, v: np.ndarray) -> float:
-    """DerSimonian-Laird tau², truncated at zero (statsmodels ``combine_effects`` does not)."""
-    k = len(y)
-    if k < 2:
-        return 0.0
-    w = 1 / v
-    q = generalised_q(y, v, 0.0)
-    return max(0.0, (q - (k - 1)) / (w.sum() - (w**2).sum() / w.sum()))
+    def reml_score(self, tau2: Array, rows=slice(None)) -> Array:
+        """Twice the restricted-likelihood score, ``y'PPy - tr(P)``."""
+        w = self.weights(tau2, rows)
+        y = self.y[rows]
+        sw = w.sum(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r = w * (y - (np.einsum("ij,ij->i", w, y) / sw)[:, None])
+            return np.einsum("ij,ij->i", r, r) - (sw - np.einsum("ij,ij->i", w, w) / sw)
 
 
-def _bracket_root(f, lo: float = 0.0) -> float:
-    """Root of a function positive at ``lo`` and decreasing towards negative values."""
-    hi = max(1.0, lo * 2)
-    while f(hi) > 0:
-        hi *= 4
-        if hi > _TAU2_MAX:
-            return math.inf
-    return optimize.brentq(f, lo, hi, xtol=1e-14, rtol=4 * np.finfo(float).eps, maxiter=500)
+def _root(f, active: NDArray[np.bool_]) -> Array:
+    """Root on [0, inf) of decreasing functions positive at 0, where ``active``; else 0.
 
-
-def tau2_pm(y: np.ndarray, v: np.ndarray) -> float:
-    """Paule-Mandel tau²: the root of ``Q_gen(tau2) = k - 1``, or 0 if ``Q(0) <= k - 1``."""
-    k = len(y)
-    if k < 2:
-        return 0.0
-    f = lambda t: generalised_q(y, v, t) - (k - 1)  # noqa: E731
-    return 0.0 if f(0.0) <= 0 else _bracket_root(f)
-
-
-def tau2_reml(y: np.ndarray, v: np.ndarray) -> float:
-    """REML tau²: the zero of the restricted-likelihood score on ``[0, inf)``.
-
-    The score is ``(y'PPy - tr(P)) / 2`` with ``P = W - W 1 1' W / sum(W)``.
+    ``f(tau2, rows)`` evaluates the functions of the meta-analyses ``rows`` at ``tau2``. The
+    bracket starts at [0, 1], its upper end multiplied by 4 while f is positive (infinite past
+    :data:`TAU2_MAX`); the root is then found by the Illinois variant of false position for all
+    meta-analyses in lockstep, each leaving the loop when its bracket is :data:`ROOT_RTOL` wide
+    (relative) or f is 0 there (Dowell & Jarratt 1971).
     """
-    k = len(y)
-    if k < 2:
-        return 0.0
+    out = np.zeros(len(active))
+    rows = np.flatnonzero(active)
+    if rows.size == 0:
+        return out
+    hi = np.ones(rows.size)
+    f_hi = f(hi, rows)
+    growing = np.flatnonzero(f_hi > 0)
+    while growing.size:
+        hi[growing] *= 4
+        growing = growing[hi[growing] <= TAU2_MAX]
+        f_hi[growing] = f(hi[growing], rows[growing])
+        growing = growing[f_hi[growing] > 0]
+    infinite = hi > TAU2_MAX
+    out[rows[infinite]] = np.inf
+    lo = np.zeros(rows.size)
+    f_lo = f(lo, rows)
+    root = np.full(rows.size, np.nan)
+    side = np.zeros(rows.size)
+    todo = np.flatnonzero(~infinite)
+    for _ in range(ROOT_MAXITER):
+        if not todo.size:
+            break
+        a, b, fa, fb = lo[todo], hi[todo], f_lo[todo], f_hi[todo]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            x = b - fb * (b - a) / (fb - fa)
+        inside = (x > a) & (x < b)
+        x = np.where(inside, x, 0.5 * (a + b))
+        fx = f(x, rows[todo])
+        up = fx > 0  # the root lies above x
+        # Illinois: an end kept twice in a row has its function value halved
+        f_hi[todo] = np.where(up & (side[todo] > 0), 0.5 * fb, fb)
+        f_lo[todo] = np.where(~up & (side[todo] < 0), 0.5 * fa, fa)
+        lo[todo] = np.where(up, x, a)
+        f_lo[todo] = np.where(up, fx, f_lo[todo])
+        hi[todo] = np.where(up, b, x)
+        f_hi[todo] = np.where(up, f_hi[todo], fx)
+        side[todo] = np.where(up, 1.0, -1.0)
+        done = (fx == 0) | (hi[todo] - lo[todo] <= ROOT_RTOL * hi[todo])
+        root[todo] = np.where(done, np.where(fx == 0, x, 0.5 * (lo[todo] + hi[todo])), np.nan)
+        todo = todo[~done]
+    root[todo] = 0.5 * (lo[todo] + hi[todo])
+    out[rows[~infinite]] = root[~infinite]
+    return out
 
-    def score(t: float) -> float:
-        w = 1 / (v + t)
-        sw = float(w.sum())
-        mu = float(w.dot(y)) / sw
-        r = w * (y - mu)  # P y
-        tr_p = sw - float(w.dot(w)) / sw
-        return float(r.dot(r)) - tr_p
 
-    return 0.0 if score(0.0) <= 0 else _bracket_root(score)
+def tau2_estimate(s: _Studies, estimator: str, q0: Array) -> Array:
+    """tau² of every meta-analysis by ``estimator`` (0 with fewer than two studies).
+
+    DL: ``max(0, (Q - (k-1)) / (sum w - sum w² / sum w))``, truncated at zero (statsmodels
+    ``combine_effects`` does not truncate). PM: the root of ``Q_gen(tau²) = k - 1``, or 0 if
+    ``Q <= k - 1``. REML: the zero of the restricted-likelihood score on ``[0, inf)``.
+    """
+    m, df = len(s.k), s.k - 1
+    two = s.k >= 2
+    zero = np.zeros(m)
+    if estimator == "DL":
+        w0 = s.weights(zero)
+        sw0 = w0.sum(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            c = sw0 - (w0 * w0).sum(axis=1) / sw0
+            return np.where(two, np.maximum(0.0, (q0 - df) / c), 0.0)
+    if estimator == "PM":
+        return _root(lambda t, rows: s.generalised_q(t, rows) - df[rows], two & (q0 > df))
+    if estimator == "REML":
+        return _root(s.reml_score, two & (s.reml_score(zero) > 0))
+    raise ValueError(f"tau2_estimator must be one of {TAU2_ESTIMATORS}")
 
 
-def tau2_estimate(y: np.ndarray, v: np.ndarray, estimator: str) -> float:
-    """tau² by the named estimator ('DL', 'REML' or 'PM')."""
-    return {"DL": tau2_dl, "REML": tau2_reml, "PM": tau2_pm}[estimator](y, v)
-
-
-def tau2_qprofile_ci(y: np.ndarray, v: np.ndarray, level: float = 0.95) -> tuple[float, float]:
+def tau2_qprofile_ci(s: _Studies, q0: Array, level: float = 0.95) -> tuple[Array, Array]:
     """Q-profile confidence interval for tau² (Viechtbauer 2007), as metafor ``confint``.
 
     The bounds solve ``Q_gen(tau2) = chi2_{k-1}`` quantiles ``1 - alpha/2`` (lower bound) and
-    ``alpha/2`` (upper bound); a bound is 0 when ``Q_gen(0)`` is already below its quantile.
+    ``alpha/2`` (upper bound); a bound is 0 when ``Q_gen(0)`` is already below its quantile. NaN
+    with fewer than two studies.
     """
-    k = len(y)
-    if k < 2:
-        return math.nan, math.nan
     alpha = 1 - level
-    q0 = generalised_q(y, v, 0.0)
+    two = s.k >= 2
+    dfs = np.maximum(s.k - 1, 1)
     bounds = []
     for quantile in (1 - alpha / 2, alpha / 2):
-        crit = special.chdtri(k - 1, 1 - quantile)
-        if q0 <= crit:
-            bounds.append(0.0)
-        else:
-            bounds.append(_bracket_root(lambda t, c=crit: generalised_q(y, v, t) - c))
+        crit = special.chdtri(dfs, 1 - quantile)
+        root = _root(lambda t, rows, c=crit: s.generalised_q(t, rows) - c[rows], two & (q0 > crit))
+        bounds.append(np.where(two, root, np.nan))
     return bounds[0], bounds[1]
 
 
-def _scale(measure: str):
-    if measure == "RD":
-        return lambda x: x
-    return lambda x: math.exp(x) if math.isfinite(x) else x
+def inverse_variance_fits(
+    yi: ArrayLike, vi: ArrayLike, spec: MethodSpec, present: ArrayLike | None = None
+) -> PooledFits:
+    """Inverse-variance fits of ``spec`` for m meta-analyses of effects ``yi`` (m x k).
+
+    ``present`` marks the studies of each meta-analysis (default: every entry); a present study
+    with a NaN effect is excluded (e.g. a double-zero study for a ratio).
+    """
+    s = _Studies(np.asarray(yi, dtype=float), np.asarray(vi, dtype=float))
+    present = np.ones(s.ok.shape, dtype=bool) if present is None else np.asarray(present, bool)
+    m, k = len(s.k), s.k
+    zero = np.zeros(m)
+    why = reasons(m)
+    why[np.any(s.ok & (s.v <= 0), axis=1)] = Reason.ZERO_SAMPLING_VARIANCE
+    why[k == 0] = Reason.NO_ESTIMABLE_STUDY
+    q0 = s.generalised_q(zero)
+    numbers = q_test(np.where(k >= 2, q0, 0.0), k - 1)
+    numbers.pop("i2")
+    if spec.model == "common":
+        tau2 = zero
+        numbers["i2"] = q_test(q0, k - 1)["i2"]
+    elif spec.model == "random":
+        tau2 = tau2_estimate(s, spec.tau2_estimator, q0)
+        finite = np.isfinite(tau2)
+        why[(why == Reason.NONE) & ~finite] = Reason.TAU2_NOT_FINITE
+        numbers["tau2"] = tau2
+        numbers["tau2_ci_low"], numbers["tau2_ci_high"] = tau2_qprofile_ci(s, q0)
+        numbers["i2"] = np.where(finite, i2_from_tau2(tau2, s.weights(zero)), np.nan)
+    else:
+        raise ValueError("model must be 'common' or 'random'")
+    tau2 = np.where(np.isfinite(tau2), tau2, 0.0)
+    mu, se_wald = s.fixed(tau2)
+    se = se_wald
+    if spec.hksj:
+        why[(why == Reason.NONE) & ((spec.model != "random") | (k < 2))] = Reason.SINGLE_STUDY
+        w = s.weights(tau2)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            factor = np.einsum("ij,ij->i", w, (s.y - mu[:, None]) ** 2) / (k - 1)
+            se = np.sqrt(np.maximum(1.0, factor) / w.sum(axis=1))
+        df = np.maximum(k - 1, 1)
+        crit = special.stdtrit(df, 0.975)
+        numbers.update(wald(mu, se, spec.log_scale, crit))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            numbers["p_value"] = 2 * special.stdtr(df, -np.abs(mu / se))
+        numbers["hksj_factor"] = factor
+    else:
+        numbers.update(wald(mu, se, spec.log_scale))
+    if spec.model == "random":
+        crit = special.stdtrit(np.maximum(k - 2, 1), 0.975)
+        with np.errstate(invalid="ignore"):
+            half = crit * np.sqrt(se_wald**2 + tau2)
+        back = np.exp if spec.log_scale else (lambda x: x)
+        with np.errstate(over="ignore"):
+            numbers["pi_low"] = np.where(k >= 3, back(mu - half), np.nan)
+            numbers["pi_high"] = np.where(k >= 3, back(mu + half), np.nan)
+    # no study, or a study with zero variance: nothing at all, not even Q
+    nothing = (why == Reason.NO_ESTIMABLE_STUDY) | (why == Reason.ZERO_SAMPLING_VARIANCE)
+    for name in numbers:
+        numbers[name] = np.where(nothing, np.nan, numbers[name])
+    return PooledFits.make(
+        spec,
+        why,
+        k,
+        present.sum(axis=1) - k,
+        numbers,
+        s.ok,
+        np.zeros(s.ok.shape, dtype=bool),
+        percent(s.weights(tau2), present),
+    )
 
 
 def inverse_variance(
@@ -153,7 +251,7 @@ def inverse_variance(
     tau2_estimator: str = "",
     hksj: bool = False,
 ) -> PooledEffect:
-    """Inverse-variance pooled estimate from per-study effects and variances.
+    """Inverse-variance pooled estimate of one meta-analysis from per-study effects.
 
     Parameters
     ----------
@@ -186,83 +284,18 @@ def inverse_variance(
     JPT, Thompson SG, Spiegelhalter DJ. A re-evaluation of random-effects meta-analysis. J R Stat
     Soc A 2009;172:137-59.
     """
-    y_all = np.asarray(yi, dtype=float)
-    v_all = np.asarray(vi, dtype=float)
-    ok = np.isfinite(y_all) & np.isfinite(v_all)
-    y, v = y_all[ok], v_all[ok]
-    k = len(y)
-    back = _scale(measure)
-    base = {
-        "measure": measure,
-        "method": "IV",
-        "model": model,
-        "tau2_estimator": tau2_estimator if model == "random" else "",
-        "k": k,
-        "k_excluded": int((~ok).sum()),
-        "log_scale": measure != "RD",
-    }
-    if k == 0:
-        return PooledEffect(**base, note="not estimable: no study has an estimable effect")
-    if np.any(v <= 0):
-        return PooledEffect(**base, note="not estimable: a study has zero sampling variance")
-    het = cochran_q(y, v)
-    fields = {"q": het.q, "q_df": het.df, "q_p": het.q_p}
-    notes = []
-    if model == "common":
-        mu, se, _ = _fixed(y, v, 0.0)
-        fields["i2"] = het.i2_q
-        tau2 = 0.0
-    elif model == "random":
-        if tau2_estimator not in TAU2_ESTIMATORS:
-            raise ValueError(f"tau2_estimator must be one of {TAU2_ESTIMATORS}")
-        tau2 = tau2_estimate(y, v, tau2_estimator)
-        if not math.isfinite(tau2):
-            return PooledEffect(**base, note="not estimable: tau² has no finite estimate", **fields)
-        mu, se, w = _fixed(y, v, tau2)
-        if k == 1:
-            notes.append("k = 1: tau² cannot be estimated and is set to 0")
-        w0 = 1 / v
-        typical_v = (k - 1) / (w0.sum() - (w0**2).sum() / w0.sum()) if k > 1 else math.nan
-        fields["i2"] = 100 * tau2 / (typical_v + tau2) if k > 1 else 0.0
-        fields["tau2"] = tau2
-        fields["tau2_ci_low"], fields["tau2_ci_high"] = tau2_qprofile_ci(y, v)
-        if k >= 3:
-            crit = special.stdtrit(k - 2, 0.975)
-            half = crit * math.sqrt(se**2 + tau2)
-            fields["pi_low"], fields["pi_high"] = back(mu - half), back(mu + half)
-            fields["pi_method"] = f"t, df = k - 2 = {k - 2} (Higgins 2009)"
-        else:
-            fields["pi_method"] = "not computed: needs k >= 3"
-    else:
-        raise ValueError("model must be 'common' or 'random'")
-    if hksj:
-        if model != "random" or k < 2:
-            return PooledEffect(
-                **base, note="not estimable: HKSJ needs a random-effects model and k >= 2", **fields
-            )
-        w = 1 / (v + tau2)
-        q_hk = float(np.sum(w * (y - mu) ** 2) / (k - 1))
-        if q_hk < 1:
-            notes.append(
-                f"HKSJ variance factor {q_hk:.3g} < 1 raised to 1 so that the interval "
-                "is not narrower than the Wald interval"
-            )
-        se = math.sqrt(max(1.0, q_hk) / w.sum())
-        crit = special.stdtrit(k - 1, 0.975)
-        p = float(2 * special.stdtr(k - 1, -abs(mu / se)))
-        ci_method = f"HKSJ (ad hoc max(1, q)), t, df = {k - 1}"
-    else:
-        crit = Z975
-        p = float(2 * special.ndtr(-abs(mu / se))) if se > 0 else math.nan
-        ci_method = "Wald, normal"
-    return PooledEffect(
-        **base,
-        estimate=back(mu),
-        ci_low=back(mu - crit * se),
-        ci_high=back(mu + crit * se),
-        se=se,
-        p_value=p,
-        ci_method=ci_method,
-        note="; ".join(notes),
-        **fields,
-    )
+    if model == "random" and tau2_estimator not in TAU2_ESTIMATORS:
+        raise ValueError(f"tau2_estimator must be one of {TAU2_ESTIMATORS}")
+    spec = MethodSpec(measure, "IV", model, tau2_estimator if model == "random" else "", hksj=hksj)
+    y = np.atleast_2d(np.asarray(yi, dtype=float))
+    v = np.atleast_2d(np.asarray(vi, dtype=float))
+    return inverse_variance_fits(y, v, spec).row(0)
+
+
+__all__ = [
+    "TAU2_ESTIMATORS",
+    "inverse_variance",
+    "inverse_variance_fits",
+    "tau2_estimate",
+    "tau2_qprofile_ci",
+]

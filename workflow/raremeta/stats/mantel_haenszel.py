@@ -7,60 +7,115 @@ heterogeneity Q is Cochran's, computed from the per-study ``escalc(add=1/2, to="
 drop00=TRUE)`` effects around the MH estimate, as metafor does. The MH odds ratio equals
 statsmodels ``StratifiedTable.oddsratio_pooled`` (tested); the RR and RD estimators and the
 RD variance are not in statsmodels.
+
+One kernel fits m meta-analyses at once (arrays m x k); :func:`mantel_haenszel` is its
+one-meta-analysis façade.
 """
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
-from scipy import special
 
 from raremeta.stats.effect_sizes import corrected_cells, study_effects
-from raremeta.stats.results import PooledEffect, wald_fields
-from raremeta.stats.two_by_two import Tables
+from raremeta.stats.heterogeneity import q_around
+from raremeta.stats.results import (
+    Correction,
+    MethodSpec,
+    PooledEffect,
+    PooledFits,
+    Reason,
+    percent,
+    reasons,
+    wald,
+)
+from raremeta.stats.two_by_two import Tables, TableStack, as_stack
 
 
-def mh_weights(tables: Tables, measure: str) -> np.ndarray:
-    """The Mantel-Haenszel weight of each study (unnormalised), for the forest plot and tables.
+def _why(cni: np.ndarray, comparator: np.ndarray) -> np.ndarray:
+    """Reason when a sum is zero: no comparator events, no CNI events, or none at all."""
+    out = reasons(len(cni))
+    out[(comparator == 0) & (cni > 0)] = Reason.NO_COMPARATOR_EVENTS
+    out[(cni == 0) & (comparator > 0)] = Reason.NO_CNI_EVENTS
+    out[(cni == 0) & (comparator == 0)] = Reason.NO_EVENTS
+    return out
 
-    OR: ``b*c/N``; RR: ``c*n1/N``; RD: ``n1*n2/N``.
+
+def mantel_haenszel_fits(stack: TableStack, spec: MethodSpec) -> PooledFits:
+    """The MH estimate of ``spec.measure`` for every meta-analysis of ``stack``.
+
+    With ``spec.add > 0`` the correction is added inside the MH sums to every cell of studies
+    with a zero cell, and double-zero studies are left out for OR and RR (as RevMan does).
     """
-    b, c = tables.bi, tables.ci
-    N = tables.n1i + tables.n2i
-    if measure == "OR":
-        return b * c / N
-    if measure == "RR":
-        return c * tables.n1i / N
-    return tables.n1i * tables.n2i / N
-
-
-def _heterogeneity(tables: Tables, measure: str, beta: float) -> dict:
-    eff = study_effects(tables, measure, add=0.5, drop00=True)
-    ok = np.isfinite(eff.yi)
-    k_yi = int(ok.sum())
-    if not math.isfinite(beta) or k_yi < 2:
-        return {
-            "q": math.nan if k_yi >= 2 else 0.0,
-            "q_df": max(k_yi - 1, 0),
-            "q_p": math.nan if k_yi >= 2 else 1.0,
-            "i2": math.nan if k_yi >= 2 else 0.0,
-        }
-    w = 1 / eff.vi[ok]
-    q = max(0.0, float(np.sum(w * (eff.yi[ok] - beta) ** 2)))
-    df = k_yi - 1
-    return {
-        "q": q,
-        "q_df": df,
-        "q_p": float(special.chdtrc(df, q)),
-        "i2": max(0.0, 100 * (q - df) / q) if q > 0 else 0.0,
-    }
+    measure = spec.measure
+    present, double_zero = stack.present, stack.double_zero
+    m = stack.m
+    if spec.add > 0:
+        used = present & (~double_zero if measure != "RD" else True)
+        a, b, c, d, corrected = corrected_cells(stack, spec.add, str(spec.correction))
+        corrected &= used
+    else:
+        used = present.copy()
+        a, b, c, d = stack.ai, stack.bi, stack.ci, stack.di
+        corrected = np.zeros(a.shape, dtype=bool)
+    a, b, c, d = (np.where(used, x, 0.0) for x in (a, b, c, d))
+    n1, n2 = a + b, c + d
+    N = np.where(used, n1 + n2, 1.0)
+    k = used.sum(axis=1) if measure == "RD" else (used & ~double_zero).sum(axis=1)
+    why = reasons(m)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if measure == "OR":
+            R_i, S_i = a * d / N, b * c / N
+            R, S = R_i.sum(axis=1), S_i.sum(axis=1)
+            P, Q = (a + d) / N, (b + c) / N
+            beta = np.log(R / S)
+            var = 0.5 * (
+                (P * R_i).sum(axis=1) / R**2
+                + (P * S_i + Q * R_i).sum(axis=1) / (R * S)
+                + (Q * S_i).sum(axis=1) / S**2
+            )
+            why = _why(R, S)
+            weights = b * c / N
+        elif measure == "RR":
+            R, S = (a * n2 / N).sum(axis=1), (c * n1 / N).sum(axis=1)
+            beta = np.log(R / S)
+            var = (n1 * n2 * (a + c) / N**2 - a * c / N).sum(axis=1) / (R * S)
+            why = _why(a.sum(axis=1), c.sum(axis=1))
+            weights = c * n1 / N
+        elif measure == "RD":
+            W = (n1 * n2 / N).sum(axis=1)
+            beta = (a * n2 / N - c * n1 / N).sum(axis=1) / W
+            num = (
+                beta[:, None]
+                * (c * (n1 / N) ** 2 - a * (n2 / N) ** 2 + (n1 / N) * (n2 / N) * (n2 - n1) / 2)
+            ).sum(axis=1) + (a * (n2 - c) / N + c * (n1 - a) / N).sum(axis=1) / 2
+            # not positive (every arm has no events or only events): an estimate without CI
+            var = np.where(num > 0, num / W**2, np.nan)
+            why[~(num > 0)] = Reason.NO_CONFIDENCE_INTERVAL
+            weights = n1 * n2 / N
+        else:
+            raise ValueError(f"unknown measure {measure!r}")
+    estimable = (why == Reason.NONE) | (why == Reason.NO_CONFIDENCE_INTERVAL)
+    beta = np.where(estimable, beta, np.nan)
+    numbers = wald(beta, np.where(estimable, np.sqrt(var), np.nan), spec.log_scale)
+    eff = study_effects(stack, measure, add=0.5, drop00=True)
+    numbers.update(q_around(eff.yi, eff.vi, beta))
+    weight_used = used & (~double_zero if measure != "RD" else True)
+    return PooledFits.make(
+        spec,
+        why,
+        k,
+        present.sum(axis=1) - k,
+        numbers,
+        weight_used,
+        corrected,
+        percent(np.where(weight_used, weights, 0.0), present),
+    )
 
 
 def mantel_haenszel(
     tables: Tables, measure: str, add: float = 0.0, kind: str = "constant"
 ) -> PooledEffect:
-    """Mantel-Haenszel common-effect estimate.
+    """Mantel-Haenszel common-effect estimate of one meta-analysis.
 
     Parameters
     ----------
@@ -79,8 +134,9 @@ def mantel_haenszel(
     Returns
     -------
     PooledEffect
-        With ``note`` saying why the estimate is missing when it is not estimable (MH OR needs
-        ``sum(a*d/N) > 0`` and ``sum(b*c/N) > 0``; MH RR needs events in both groups).
+        Not estimable, with the reason, when the MH OR's ``sum(a*d/N)`` or ``sum(b*c/N)`` is 0
+        or the MH RR has no events in a group; an MH RD whose Sato variance is not positive has
+        an estimate without interval (reason ``no_confidence_interval``).
 
     References
     ----------
@@ -90,107 +146,5 @@ def mantel_haenszel(
     1986;42:311-23. Sato T, Greenland S, Robins JM. On the variance estimator for the
     Mantel-Haenszel risk difference. Biometrics 1989;45:1323-4.
     """
-    k_all = tables.k
-    notes = []
-    if add > 0:
-        keep = ~tables.double_zero if measure != "RD" else np.ones(k_all, dtype=bool)
-        used = tables.subset(keep)
-        a, b, c, d, corrected = corrected_cells(used, add, kind)
-        correction = (
-            f"{add:g} added inside the MH sums to every cell of studies with a zero cell"
-            if kind == "constant"
-            else "treatment-arm correction (Sweeting 2004) inside the MH sums"
-        )
-        if corrected.any():
-            notes.append(f"{int(corrected.sum())} study/studies corrected")
-    else:
-        used = tables
-        a, b, c, d = tables.ai, tables.bi, tables.ci, tables.di
-        correction = "none"
-    n1, n2 = a + b, c + d
-    N = n1 + n2
-    dz = used.double_zero
-    k_dz = int(tables.double_zero.sum())
-    if measure == "RD":
-        k = used.k
-        excluded = k_all - k
-    else:
-        k = int((~dz).sum())
-        excluded = k_all - k
-        if k_dz:
-            notes.append(f"{k_dz} double-zero study/studies add nothing to the MH {measure}")
-    base = {
-        "measure": measure,
-        "method": "MH",
-        "model": "common",
-        "k": k,
-        "k_excluded": excluded,
-        "correction": correction,
-    }
-    if measure == "OR":
-        R_i, S_i = a * d / N, b * c / N
-        R, S = R_i.sum(), S_i.sum()
-        if R == 0 or S == 0:
-            why = (
-                "not estimable: no comparator events in any study (sum of b*c/N is 0), so the MH "
-                "odds ratio is infinite"
-                if S == 0 and R > 0
-                else "not estimable: no CNI events in any study (sum of a*d/N is 0)"
-                if R == 0 and S > 0
-                else "not estimable: no events in any study"
-            )
-            return PooledEffect(
-                **base, note="; ".join([why, *notes]), **_heterogeneity(tables, measure, math.nan)
-            )
-        P, Q = (a + d) / N, (b + c) / N
-        beta = math.log(R / S)
-        se = math.sqrt(
-            0.5
-            * (
-                (P * R_i).sum() / R**2
-                + (P * S_i + Q * R_i).sum() / (R * S)
-                + (Q * S_i).sum() / S**2
-            )
-        )
-    elif measure == "RR":
-        R, S = (a * n2 / N).sum(), (c * n1 / N).sum()
-        if a.sum() == 0 or c.sum() == 0:
-            why = (
-                "not estimable: no comparator events in any study, so the MH risk ratio is infinite"
-                if c.sum() == 0 and a.sum() > 0
-                else "not estimable: no CNI events in any study"
-                if a.sum() == 0 and c.sum() > 0
-                else "not estimable: no events in any study"
-            )
-            return PooledEffect(
-                **base, note="; ".join([why, *notes]), **_heterogeneity(tables, measure, math.nan)
-            )
-        beta = math.log(R / S)
-        se = math.sqrt((n1 * n2 * (a + c) / N**2 - a * c / N).sum() / (R * S))
-    elif measure == "RD":
-        W = (n1 * n2 / N).sum()
-        beta = float((a * n2 / N - c * n1 / N).sum() / W)
-        num = beta * (c * (n1 / N) ** 2 - a * (n2 / N) ** 2 + (n1 / N) * (n2 / N) * (n2 - n1) / 2)
-        num = num.sum() + (a * (n2 - c) / N + c * (n1 - a) / N).sum() / 2
-        if num <= 0:
-            notes.append(
-                "no confidence interval: the Sato variance is not positive (every arm has either "
-                "no events or only events), as in metafor, which returns NaN"
-            )
-            return PooledEffect(
-                **base,
-                estimate=beta,
-                note="; ".join(notes),
-                log_scale=False,
-                **_heterogeneity(tables, measure, beta),
-            )
-        se = math.sqrt(num / W**2)
-    else:
-        raise ValueError(f"unknown measure {measure!r}")
-    return PooledEffect(
-        **base,
-        **wald_fields(beta, se, log_scale=measure != "RD"),
-        note="; ".join(notes),
-        log_scale=measure != "RD",
-        **_heterogeneity(tables, measure, beta),
-    )
+    spec = MethodSpec.of(measure, "MH", add=add, correction=Correction(kind))
+    return mantel_haenszel_fits(as_stack(tables), spec).row(0)

@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
-from scipy import special
 
-from raremeta.stats.results import PooledEffect, wald_fields
-from raremeta.stats.two_by_two import Tables
+from raremeta.stats.heterogeneity import q_test
+from raremeta.stats.results import (
+    MethodSpec,
+    PooledEffect,
+    PooledFits,
+    Reason,
+    percent,
+    reasons,
+    wald,
+)
+from raremeta.stats.two_by_two import Tables, TableStack, as_stack
+
+SPEC = MethodSpec.of("OR", "Peto")
 
 
-def peto_terms(tables: Tables) -> tuple[np.ndarray, np.ndarray]:
+def peto_terms(tables: Tables | TableStack) -> tuple[np.ndarray, np.ndarray]:
     """Observed minus expected events in the CNI arm, and its hypergeometric variance, per study.
 
     ``O - E = a - n1*(a+c)/N`` and ``V = (a+c)(b+d) n1 n2 / (N^2 (N-1))``; V is the Peto weight.
+    Absent studies of a stack have both 0.
     """
     a, b, c, d = tables.ai, tables.bi, tables.ci, tables.di
     n1, n2 = tables.n1i, tables.n2i
@@ -22,7 +31,40 @@ def peto_terms(tables: Tables) -> tuple[np.ndarray, np.ndarray]:
     xt, yt = a + c, b + d
     with np.errstate(divide="ignore", invalid="ignore"):
         V = np.where(N > 1, xt * yt * (n1 / N) * (n2 / N) / (N - 1), 0.0)
-    return a - xt * n1 / N, V
+    present = tables.present
+    return np.where(present, a - xt * n1 / N, 0.0), np.where(present, V, 0.0)
+
+
+def peto_fits(stack: TableStack, spec: MethodSpec = SPEC) -> PooledFits:
+    """Peto one-step odds ratio of every meta-analysis of ``stack`` (see :func:`peto`)."""
+    oe, V = peto_terms(stack)
+    pos = V > 0
+    k = pos.sum(axis=1)
+    sum_v = V.sum(axis=1)
+    why = reasons(stack.m)
+    why[k == 0] = Reason.NO_INFORMATIVE_STUDY
+    with np.errstate(divide="ignore", invalid="ignore"):
+        beta = oe.sum(axis=1) / sum_v
+        se = 1 / np.sqrt(sum_v)
+        q = np.maximum(
+            0.0,
+            np.where(pos, oe**2 / np.where(pos, V, 1.0), 0.0).sum(axis=1)
+            - oe.sum(axis=1) ** 2 / sum_v,
+        )
+    k_yi = (stack.present & ~stack.double_zero).sum(axis=1)
+    numbers = wald(beta, se, log_scale=True)
+    het = q_test(q, np.where(k > 1, k_yi - 1, 0))
+    numbers.update({name: np.where(k > 0, value, np.nan) for name, value in het.items()})
+    return PooledFits.make(
+        spec,
+        why,
+        k,
+        stack.present.sum(axis=1) - k,
+        numbers,
+        pos,
+        pos & False,
+        percent(V, stack.present),
+    )
 
 
 def peto(tables: Tables) -> PooledEffect:
@@ -40,44 +82,4 @@ def peto(tables: Tables) -> PooledEffect:
     Yusuf S, Peto R, Lewis J, Collins R, Sleight P. Beta blockade during and after myocardial
     infarction: an overview of the randomized trials. Prog Cardiovasc Dis 1985;27:335-71.
     """
-    oe, V = peto_terms(tables)
-    pos = V > 0
-    k = int(pos.sum())
-    base = {
-        "measure": "OR",
-        "method": "Peto",
-        "model": "common",
-        "k": k,
-        "k_excluded": tables.k - k,
-        "correction": "none (not needed)",
-    }
-    if k == 0:
-        return PooledEffect(
-            **base, note="not estimable: no study has both patients with and without the event"
-        )
-    sumV = V.sum()
-    beta = oe.sum() / sumV
-    se = 1 / math.sqrt(sumV)
-    k_yi = int((~tables.double_zero).sum())
-    q = max(0.0, float((oe[pos] ** 2 / V[pos]).sum() - oe.sum() ** 2 / sumV))
-    if k > 1:
-        df = k_yi - 1
-        het = {
-            "q": q,
-            "q_df": df,
-            "q_p": float(special.chdtrc(df, q)),
-            "i2": max(0.0, 100 * (q - df) / q) if q > 0 else 0.0,
-        }
-    else:
-        het = {"q": q, "q_df": 0, "q_p": 1.0, "i2": 0.0}
-    notes = []
-    if tables.k - k:
-        notes.append(
-            f"{tables.k - k} study/studies without events (or with only events) add nothing"
-        )
-    return PooledEffect(
-        **base,
-        **wald_fields(beta, se, log_scale=True),
-        note="; ".join(notes),
-        **het,
-    )
+    return peto_fits(as_stack(tables)).row(0)

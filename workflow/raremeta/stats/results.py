@@ -1,28 +1,171 @@
-"""Result objects of the statistical core: small frozen dataclasses with ``to_frame()``."""
+"""Result types of the statistical core: frozen dataclasses and enums, no text, no pandas.
+
+Every pooled result says whether it was estimated (:class:`Status`) and, when not, why
+(:class:`Reason`, a stable snake_case code). What was done to the data is carried as per-study
+boolean masks (``used``, ``corrected``) and the :class:`MethodSpec` that ran; the words for all
+of it are rendered in one place outside the core (:mod:`raremeta.analysis.wording`).
+"""
 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
+from enum import StrEnum
 
-import pandas as pd
+import numpy as np
+from numpy.typing import NDArray
 from scipy import special
 
 NAN = math.nan
+#: scipy.stats.norm.ppf(0.975)
+Z975 = 1.959963984540054
+
+
+class Status(StrEnum):
+    """Whether a result has an estimate."""
+
+    ESTIMATED = "estimated"
+    NOT_ESTIMABLE = "not_estimable"
+    NOT_APPLICABLE = "not_applicable"
+
+
+class Reason(StrEnum):
+    """Why a result is not estimated (or, for :attr:`NO_CONFIDENCE_INTERVAL`, has no interval).
+
+    The values are the codes written to the results tables; they never change meaning.
+    """
+
+    NONE = ""
+    NO_COMPARABLE_STUDY = "no_comparable_study"
+    NO_COMPARATOR_EVENTS = "no_comparator_events"
+    NO_CNI_EVENTS = "no_cni_events"
+    NO_EVENTS = "no_events"
+    NO_INFORMATIVE_STUDY = "no_informative_study"
+    CONDITIONAL_MLE_INFINITE = "conditional_mle_infinite"
+    CONDITIONAL_MLE_ZERO = "conditional_mle_zero"
+    NON_INTEGER_COUNTS = "non_integer_counts"
+    NO_ESTIMABLE_STUDY = "no_estimable_study"
+    ZERO_SAMPLING_VARIANCE = "zero_sampling_variance"
+    TAU2_NOT_FINITE = "tau2_not_finite"
+    SINGLE_STUDY = "single_study"
+    NO_CONFIDENCE_INTERVAL = "no_confidence_interval"
+    NO_REPORTING_ARM = "no_reporting_arm"
+    ALL_EVENTS = "every_patient_had_event"
+    SINGULAR_INFORMATION = "singular_information"
+    NO_MULTI_ARM_STUDY = "no_multi_arm_study"
+    NOT_REPORTED_EITHER_ARM = "not_reported_either_arm"
+    NOT_REPORTED_CNI = "not_reported_cni_arm"
+    NOT_REPORTED_COMPARATOR = "not_reported_comparator_arm"
+
+
+#: Reasons under which a result still has an estimate.
+ESTIMATED_REASONS = frozenset({Reason.NONE, Reason.NO_CONFIDENCE_INTERVAL})
+#: Reasons that make a result not applicable rather than not estimable.
+NOT_APPLICABLE_REASONS = frozenset({Reason.SINGLE_STUDY, Reason.NO_MULTI_ARM_STUDY})
+
+
+def status_of(reason: Reason) -> Status:
+    """The status a reason implies."""
+    if reason in ESTIMATED_REASONS:
+        return Status.ESTIMATED
+    if reason in NOT_APPLICABLE_REASONS:
+        return Status.NOT_APPLICABLE
+    return Status.NOT_ESTIMABLE
+
+
+class Correction(StrEnum):
+    """Kind of continuity correction (Sweeting, Sutton & Lambert 2004)."""
+
+    NONE = "none"
+    CONSTANT = "constant"
+    TREATMENT_ARM = "treatment_arm"
+
+
+@dataclass(frozen=True)
+class MethodSpec:
+    """One pooling method, as the engine runs it.
+
+    Attributes
+    ----------
+    measure : {'OR', 'RR', 'RD'}
+    method : {'MH', 'Peto', 'IV', 'exact'}
+    model : {'common', 'random'}
+    tau2_estimator : {'', 'DL', 'REML', 'PM'}
+    add : float
+        Continuity correction: for MH added inside the sums (0 = none, the metafor convention;
+        0.5 = RevMan); for IV added to the cells of each study with a zero cell before its effect
+        is computed (0.5 by default, as metafor ``escalc``). Ignored by Peto and exact.
+    correction : Correction
+        ``CONSTANT`` (``add`` to every cell) or ``TREATMENT_ARM`` (Sweeting 2004); ``NONE``
+        when ``add`` is 0 or the method needs no correction.
+    hksj : bool
+        Hartung-Knapp-Sidik-Jonkman interval (random effects), with the ad hoc variance factor
+        ``max(1, q)`` (Knapp & Hartung 2003; Röver, Knapp & Friede 2015).
+    """
+
+    measure: str
+    method: str
+    model: str = "common"
+    tau2_estimator: str = ""
+    add: float = 0.0
+    correction: Correction = Correction.NONE
+    hksj: bool = False
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        """(measure, method, model, tau2_estimator): the key of a row in the pooled table."""
+        return (self.measure, self.method, self.model, self.tau2_estimator)
+
+    @property
+    def log_scale(self) -> bool:
+        """True for ratio measures, which are pooled on the log scale."""
+        return self.measure != "RD"
+
+    @classmethod
+    def of(
+        cls,
+        measure: str,
+        method: str,
+        model: str = "common",
+        tau2_estimator: str = "",
+        add: float | None = None,
+        correction: Correction | str = Correction.CONSTANT,
+        hksj: bool = False,
+    ) -> MethodSpec:
+        """A spec with each method's default correction (IV 0.5 per study, MH none)."""
+        if add is None:
+            add = 0.5 if method == "IV" else 0.0
+        if method in ("Peto", "exact") or add == 0:
+            add, correction = 0.0, Correction.NONE
+        return cls(
+            measure,
+            method,
+            model,
+            tau2_estimator if model == "random" else "",
+            float(add),
+            Correction(correction),
+            hksj,
+        )
+
+
+def _tuple(values) -> tuple:
+    return tuple(np.asarray(values).tolist())
 
 
 @dataclass(frozen=True)
 class PooledEffect:
     """One pooled comparative estimate, on the natural scale (OR, RR or RD).
 
-    ``estimate``, ``ci_low`` and ``ci_high`` are NaN when the method cannot estimate the effect;
-    ``note`` then says why. Heterogeneity fields are NaN where they do not apply.
+    Estimates are NaN unless ``status`` is estimated; ``reason`` then says why. ``k`` counts
+    the studies the method used, ``k_excluded`` those of the input it left out (``used`` marks
+    which). ``corrected`` marks the studies whose cells received ``spec``'s continuity
+    correction; ``weights`` are each study's weight in percent (NaN where undefined).
+    ``hksj_factor`` is the raw Knapp-Hartung variance factor q before ``max(1, q)``.
     """
 
-    measure: str
-    method: str
-    model: str
-    tau2_estimator: str = ""
+    spec: MethodSpec
+    status: Status
+    reason: Reason
     k: int = 0
     k_excluded: int = 0
     estimate: float = NAN
@@ -39,33 +182,208 @@ class PooledEffect:
     q_p: float = NAN
     pi_low: float = NAN
     pi_high: float = NAN
-    pi_method: str = ""
-    ci_method: str = "Wald, normal"
-    correction: str = ""
-    note: str = ""
-    log_scale: bool = field(default=True, repr=False)
+    hksj_factor: float = NAN
+    used: tuple[bool, ...] = field(default=(), repr=False)
+    corrected: tuple[bool, ...] = field(default=(), repr=False)
+    weights: tuple[float, ...] = field(default=(), repr=False)
+
+    @property
+    def measure(self) -> str:
+        """'OR', 'RR' or 'RD'."""
+        return self.spec.measure
+
+    @property
+    def method(self) -> str:
+        """'MH', 'Peto', 'IV' or 'exact'."""
+        return self.spec.method
+
+    @property
+    def model(self) -> str:
+        """'common' or 'random'."""
+        return self.spec.model
+
+    @property
+    def tau2_estimator(self) -> str:
+        """'DL', 'REML', 'PM', or empty for a common-effect model."""
+        return self.spec.tau2_estimator
 
     @property
     def estimable(self) -> bool:
         """True when the estimate is a finite number."""
         return math.isfinite(self.estimate)
 
-    def to_dict(self) -> dict:
-        """The result as a flat dictionary (field name to value)."""
-        out = asdict(self)
-        out.pop("log_scale")
-        return out
+    @classmethod
+    def missing(cls, spec: MethodSpec, reason: Reason, k: int = 0, k_excluded: int = 0):
+        """A result without an estimate, for ``reason``."""
+        return cls(spec, status_of(reason), reason, k=k, k_excluded=k_excluded)
 
-    def to_frame(self) -> pd.DataFrame:
-        """The result as a one-row DataFrame."""
-        return pd.DataFrame([self.to_dict()])
+
+#: The per-meta-analysis number fields of PooledEffect, in order.
+NUMBER_FIELDS = (
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "se",
+    "tau2",
+    "tau2_ci_low",
+    "tau2_ci_high",
+    "i2",
+    "q",
+    "q_df",
+    "q_p",
+    "pi_low",
+    "pi_high",
+    "hksj_factor",
+)
+#: Fields kept when there is no estimate: the heterogeneity of the studies around it.
+KEPT_WHEN_NOT_ESTIMATED = frozenset({"q", "q_df", "q_p", "i2"})
+
+
+@dataclass(frozen=True)
+class PooledFits:
+    """One method fitted to m meta-analyses of up to k studies: arrays of length m (or m x k).
+
+    The vectorised form of :class:`PooledEffect`; :meth:`row` gives one meta-analysis.
+    """
+
+    spec: MethodSpec
+    reason: NDArray[np.object_]
+    k: NDArray[np.int64]
+    k_excluded: NDArray[np.int64]
+    numbers: dict[str, NDArray[np.float64]]
+    used: NDArray[np.bool_]
+    corrected: NDArray[np.bool_]
+    weights: NDArray[np.float64]
+
+    def __len__(self) -> int:
+        return len(self.k)
+
+    def __getattr__(self, name: str):
+        numbers = self.__dict__.get("numbers", {})
+        if name in numbers:
+            return numbers[name]
+        raise AttributeError(name)
+
+    @property
+    def status(self) -> NDArray[np.object_]:
+        """The :class:`Status` of each meta-analysis."""
+        return np.array([status_of(r) for r in self.reason], dtype=object)
+
+    def row(self, i: int, present: NDArray[np.bool_] | None = None) -> PooledEffect:
+        """Meta-analysis ``i`` as a :class:`PooledEffect` (masks cut to ``present`` studies)."""
+        cut = slice(None)
+        if present is not None:  # a mask over the first len(present) columns of the stack
+            cut = np.zeros(self.used.shape[1], dtype=bool)
+            cut[: len(present)] = present
+        reason = Reason(self.reason[i])
+        return PooledEffect(
+            self.spec,
+            status_of(reason),
+            reason,
+            int(self.k[i]),
+            int(self.k_excluded[i]),
+            **{name: float(self.numbers[name][i]) for name in NUMBER_FIELDS},
+            used=_tuple(self.used[i][cut]),
+            corrected=_tuple(self.corrected[i][cut]),
+            weights=_tuple(self.weights[i][cut]),
+        )
+
+    @classmethod
+    def make(
+        cls,
+        spec: MethodSpec,
+        reason: NDArray[np.object_],
+        k: NDArray[np.int64],
+        k_excluded: NDArray[np.int64],
+        numbers: dict[str, NDArray[np.float64]],
+        used: NDArray[np.bool_],
+        corrected: NDArray[np.bool_],
+        weights: NDArray[np.float64],
+    ) -> PooledFits:
+        """Build the fits; number fields not in ``numbers`` are NaN, and every number of a
+        meta-analysis that is not estimated (see :data:`ESTIMATED_REASONS`) is NaN too.
+        """
+        m = len(k)
+        estimated = (reason == Reason.NONE) | (reason == Reason.NO_CONFIDENCE_INTERVAL)
+        full = {}
+        for name in NUMBER_FIELDS:
+            values = np.asarray(numbers.get(name, np.full(m, NAN)), dtype=float)
+            keep = estimated | (name in KEPT_WHEN_NOT_ESTIMATED)
+            full[name] = np.where(keep, values, NAN)
+        return cls(
+            spec, reason, np.asarray(k), np.asarray(k_excluded), full, used, corrected, weights
+        )
+
+    @classmethod
+    def from_rows(cls, spec: MethodSpec, rows: list[PooledEffect], k: int) -> PooledFits:
+        """Stack per-meta-analysis results (masks padded with False / NaN to ``k`` studies)."""
+
+        def pad(values: tuple, fill) -> list:
+            return list(values) + [fill] * (k - len(values))
+
+        return cls(
+            spec,
+            np.array([r.reason for r in rows], dtype=object),
+            np.array([r.k for r in rows], dtype=np.int64),
+            np.array([r.k_excluded for r in rows], dtype=np.int64),
+            {name: np.array([getattr(r, name) for r in rows], float) for name in NUMBER_FIELDS},
+            np.array([pad(r.used, False) for r in rows], dtype=bool).reshape(len(rows), k),
+            np.array([pad(r.corrected, False) for r in rows], dtype=bool).reshape(len(rows), k),
+            np.array([pad(r.weights, NAN) for r in rows], dtype=float).reshape(len(rows), k),
+        )
+
+
+def reasons(m: int) -> NDArray[np.object_]:
+    """An array of m :attr:`Reason.NONE` to fill in (np.full would store plain strings)."""
+    out = np.empty(m, dtype=object)
+    out[:] = Reason.NONE
+    return out
+
+
+def wald(beta, se, log_scale: bool, crit=Z975) -> dict[str, NDArray[np.float64]]:
+    """Estimate, CI, se and two-sided p from ``beta`` and ``se`` (arrays or floats).
+
+    ``beta`` is on the analysis scale (log OR / log RR, or RD); estimate and CI are returned on
+    the natural scale. The p-value is normal unless ``crit`` comes with a t distribution (see
+    :func:`raremeta.stats.inverse_variance.inverse_variance`). NaN where ``se`` is not positive.
+    """
+    beta = np.asarray(beta, dtype=float)
+    se = np.asarray(se, dtype=float)
+    back = np.exp if log_scale else (lambda x: x)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        ok = se > 0
+        return {
+            "estimate": back(beta),
+            "ci_low": np.where(ok, back(beta - crit * se), np.nan),
+            "ci_high": np.where(ok, back(beta + crit * se), np.nan),
+            "se": np.where(ok, se, np.nan),
+            "p_value": np.where(ok, 2 * special.ndtr(-np.abs(beta / se)), np.nan),
+        }
+
+
+def percent(weights: NDArray[np.float64], present: NDArray[np.bool_]) -> NDArray[np.float64]:
+    """Weights as percentages of their row's total: 0 for a present study without a finite
+    weight, NaN for an absent one and for every study of a row whose total is 0.
+    """
+    w = np.where(present & np.isfinite(weights), weights, 0.0)
+    total = w.sum(axis=-1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(present & (total > 0), 100 * w / total, np.nan)
 
 
 @dataclass(frozen=True)
 class PooledRate:
-    """A pooled per-arm incidence (proportion of patients with the event)."""
+    """A pooled per-arm incidence (proportion of patients with the event).
+
+    ``tau2_at_zero`` says that the GLMM's between-study variance was estimated at its boundary,
+    ``single_study`` that the GLMM reduced to one binomial proportion, ``rounded`` that an
+    interval used rounded counts (a split comparator gives non-integer counts).
+    """
 
     method: str
+    status: Status
+    reason: Reason
     k: int
     events: float
     n: float
@@ -73,32 +391,11 @@ class PooledRate:
     ci_low: float = NAN
     ci_high: float = NAN
     tau2: float = NAN
-    note: str = ""
+    tau2_at_zero: bool = False
+    single_study: bool = False
+    rounded: bool = False
 
-    def to_dict(self) -> dict:
-        """The result as a flat dictionary."""
-        return asdict(self)
-
-    def to_frame(self) -> pd.DataFrame:
-        """The result as a one-row DataFrame."""
-        return pd.DataFrame([self.to_dict()])
-
-
-Z975 = 1.959963984540054  # scipy.stats.norm.ppf(0.975)
-
-
-def wald_fields(beta: float, se: float, log_scale: bool) -> dict[str, float]:
-    """Estimate, 95% Wald CI, se and two-sided p-value from ``beta`` and ``se``.
-
-    ``beta`` is on the analysis scale (log OR / log RR, or RD); estimate and CI are returned
-    on the natural scale (exponentiated when ``log_scale``).
-    """
-    lo, hi = beta - Z975 * se, beta + Z975 * se
-    back = math.exp if log_scale else float
-    p = float(2 * special.ndtr(-abs(beta / se))) if se > 0 else math.nan
-    return {"estimate": back(beta), "ci_low": back(lo), "ci_high": back(hi), "se": se, "p_value": p}
-
-
-def not_estimable(measure: str, method: str, model: str, why: str, **fields) -> PooledEffect:
-    """A :class:`PooledEffect` with no estimate and the reason in ``note``."""
-    return PooledEffect(measure=measure, method=method, model=model, note=why, **fields)
+    @classmethod
+    def missing(cls, method: str, reason: Reason, k: int, events: float, n: float, **extra):
+        """A rate without an estimate, for ``reason``."""
+        return cls(method, status_of(reason), reason, k, events, n, **extra)

@@ -7,7 +7,6 @@ from pathlib import Path
 import pandas as pd
 
 from raremeta.io.analysis_config import load_config
-from raremeta.io.results_reading import read_harmonised
 
 
 def run_figures(
@@ -32,7 +31,7 @@ def run_figures(
     if kind == "forest":
         pooled, studies = pd.read_csv(inputs["pooled"]), pd.read_csv(inputs["studies"])
     elif kind == "incidence":
-        harmonised, rates = read_harmonised(inputs["harmonised"]), pd.read_csv(inputs["rates"])
+        studies, rates = pd.read_csv(inputs["studies"]), pd.read_csv(inputs["rates"])
     else:
         raise ValueError(f"unknown figure kind {kind!r}")
     for index, outcome in enumerate(outcomes):
@@ -40,7 +39,7 @@ def run_figures(
         if kind == "forest":
             fig = forest_for_outcome(outcome, label, pooled, studies)
         else:
-            fig = incidence_for_outcome(outcome, label, harmonised, rates)
+            fig = incidence_for_outcome(outcome, label, studies, rates)
         files = outputs[index * len(formats) : (index + 1) * len(formats)]
         for path, ext in zip(files, formats, strict=True):
             if Path(path).suffix != f".{ext}" or f"{kind}_{outcome}." not in Path(path).name:

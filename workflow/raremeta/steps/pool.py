@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from raremeta.analysis.fitting import fit_outcome
+from raremeta.analysis.outcome_data import outcome_data
 from raremeta.analysis.result_tables import (
-    outcome_data,
     pooled_effects,
     pooled_rates,
     sensitivity,
@@ -16,6 +17,7 @@ from raremeta.analysis.result_tables import (
 from raremeta.io.analysis_config import load_config
 from raremeta.io.results_reading import read_harmonised
 from raremeta.io.writing import write_csv
+from raremeta.stats.results import MethodSpec
 
 
 def run_pool(
@@ -33,16 +35,17 @@ def run_pool(
     alt = read_harmonised(alternative)
     other = config.other_multi_arm
     multi = alt["comparison"].nunique() != frame["comparison"].nunique()
+    label = f"multi_arm: {other}" + (f" instead of {config.multi_arm}" if multi else "")
     tables: dict[str, list[pd.DataFrame]] = {"pooled": [], "rates": [], "studies": [], "sens": []}
     for outcome in config.outcomes:
         data = outcome_data(frame, outcome.id)
-        tables["pooled"].append(pooled_effects(data, outcome.primary))
-        tables["rates"].append(pooled_rates(data))
-        tables["studies"].append(study_effects_frame(data, frame))
+        primary = MethodSpec.of(*outcome.primary.key)
         alt_data = outcome_data(alt, outcome.id) if multi else None
-        label = f"multi_arm: {other}" + (f" instead of {config.multi_arm}" if multi else "")
-        sens = sensitivity(data, outcome.primary, alt_data, label)
-        tables["sens"].append(sens)
+        fits = fit_outcome(data, primary, config.methods, alt_data)
+        tables["pooled"].append(pooled_effects(data, fits, primary))
+        tables["rates"].append(pooled_rates(data))
+        tables["studies"].append(study_effects_frame(data, fits))
+        tables["sens"].append(sensitivity(data, fits, primary, label))
     write_csv(pd.concat(tables["pooled"], ignore_index=True), pooled)
     write_csv(pd.concat(tables["rates"], ignore_index=True), rates)
     write_csv(pd.concat(tables["studies"], ignore_index=True), studies_out)

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from raremeta.analysis.codebook import codebook_markdown
 from raremeta.io.analysis_config import load_config
-from raremeta.io.software import versions
+from raremeta.io.software import imported_software, versions
 from raremeta.io.writing import atomic_write_text
 from raremeta.report.methods_text import methods_paragraph
 from raremeta.report.summary import summarise, to_html, to_latex, to_markdown
@@ -17,18 +18,29 @@ def run_summary(
     pooled: Path,
     rates: Path,
     studies: Path,
+    sensitivity: Path,
     config_path: Path,
     markdown: Path,
     html_out: Path,
     latex: Path,
     methods_out: Path,
+    codebook: Path | None = None,
 ) -> None:
-    """Write the summary tables and the methods paragraph."""
+    """Write the summary tables, the methods paragraph and the tables' codebook."""
     config = load_config(config_path, str(config_path))
     p, r, s = pd.read_csv(pooled), pd.read_csv(rates), pd.read_csv(studies)
     blocks = [summarise(o.id, o.label, p, r, s) for o in config.outcomes]
-    methods = methods_paragraph(config, versions())
+    sens = pd.read_csv(sensitivity)
+    methods = methods_paragraph(
+        config,
+        list(dict.fromkeys(p["method"])),
+        list(dict.fromkeys(sens["analysis"])),
+        imported_software(),
+        versions(),
+    )
     atomic_write_text(markdown, to_markdown(blocks, methods))
     atomic_write_text(html_out, to_html(blocks, methods))
     atomic_write_text(latex, to_latex(blocks, methods))
     atomic_write_text(methods_out, methods + "\n")
+    if codebook is not None:
+        atomic_write_text(codebook, codebook_markdown())

@@ -1,0 +1,163 @@
+"""The codebook of the results tables (``results/tables/README.md``): every column of every
+table and every ``status`` and ``reason`` code, generated from the column lists the tables are
+written with, so that the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from raremeta.analysis import wording
+from raremeta.analysis.result_tables import (
+    POOLED_COLUMNS,
+    RATE_COLUMNS,
+    SENSITIVITY_COLUMNS,
+    STUDY_COLUMNS,
+    WEIGHT_COLUMNS,
+)
+from raremeta.stats.results import Reason, Status, status_of
+
+_COMMON = {
+    "outcome": "Outcome id (a key of `outcomes` in config.yaml).",
+    "measure": "Effect measure: OR (odds ratio), RR (risk ratio) or RD (risk difference).",
+    "method": "Pooling method: MH (Mantel-Haenszel), Peto, IV (inverse variance) or exact "
+    "(conditional maximum likelihood).",
+    "model": "common (common effect) or random (random effects).",
+    "tau2_estimator": "Between-study variance estimator of a random-effects model (DL, REML, "
+    "PM); empty for a common-effect model.",
+    "k": "Number of studies the method used.",
+    "estimate": "Pooled estimate on the natural scale (not log); empty unless `status` is "
+    "estimated.",
+    "ci_low": "Lower bound of the 95% confidence interval (natural scale).",
+    "ci_high": "Upper bound of the 95% confidence interval (natural scale).",
+    "p_value": "Two-sided p-value of the test of no effect that matches `ci_method`.",
+    "ci_method": "How the interval was computed (Wald, normal; or HKSJ with its t df); empty "
+    "when not applicable.",
+    "correction": "Continuity correction applied, and to how many studies (rendered text).",
+    "note": "Why a value is missing, which studies were left out, what was changed: rendered "
+    "text for readers; code reads `status` and `reason`.",
+    "status": "estimated, not_estimable or not_applicable (see the codes below).",
+    "reason": "Why the row is not estimated (or has no interval): a code from the list below; "
+    "empty when estimated normally.",
+}
+POOLED = {
+    **_COMMON,
+    "primary": "true for the row chosen as the outcome's primary estimate (config.yaml `primary`).",
+    "k_excluded": "Studies of the project not used by the method: double zeros for ratio "
+    "measures, studies without information for Peto and exact, and studies whose outcome is not "
+    "reported in one or both arms.",
+    "events_cni": "Events in the CNI arms of the studies that can enter this measure (double "
+    "zeros left out for OR and RR).",
+    "n_cni": "Patients in those CNI arms.",
+    "events_comparator": "Events in those comparator arms.",
+    "n_comparator": "Patients in those comparator arms.",
+    "tau2": "Between-study variance (random effects).",
+    "tau2_ci_low": "Lower bound of the Q-profile 95% CI of tau² (Viechtbauer 2007).",
+    "tau2_ci_high": "Upper bound of the Q-profile 95% CI of tau².",
+    "i2": "I² (%): from Q for common-effect methods, from tau² for random effects.",
+    "q": "Cochran's Q.",
+    "q_df": "Degrees of freedom of Q.",
+    "q_p": "p-value of Q (chi-square).",
+    "pi_low": "Lower bound of the 95% prediction interval (t, k - 2 df; random effects, k >= 3).",
+    "pi_high": "Upper bound of the 95% prediction interval.",
+    "pi_method": "How the prediction interval was computed, or why not.",
+    "studies": "Ids of the studies (comparisons) counted in `k`, separated by `;`.",
+}
+RATES = {
+    **_COMMON,
+    "role": "cni or comparator.",
+    "method": "crude (summed events over summed patients, Clopper-Pearson CI) or GLMM "
+    "(random-intercept logistic model, 7-point adaptive quadrature).",
+    "k": "Number of arms of this role that reported the outcome.",
+    "events": "Summed events of those arms.",
+    "n": "Summed patients of those arms.",
+    "estimate": "Pooled proportion of patients with the event; empty unless estimated.",
+    "tau2": "Between-study variance on the logit scale (GLMM).",
+    "note": "Rendered text: why the rate is missing, or what is special about it.",
+}
+SENSITIVITY = {
+    **_COMMON,
+    "analysis": "Group of the variant: HKSJ interval, RevMan-style MH, continuity correction, "
+    "leave-one-out, multi-arm handling (or `all` when no study is comparable).",
+    "variant": "The variant within its group.",
+}
+STUDIES = {
+    "outcome": _COMMON["outcome"],
+    "study": "Study (or comparison, when multi-arm trials are split) id.",
+    "label": "Study label from study.yaml.",
+    "included": "true when the study reported the outcome in both arms and enters the comparison.",
+    "events_cni": "Events in the CNI arm(s); empty when not reported.",
+    "n_cni": "Patients in the CNI arm(s).",
+    "events_comparator": "Events in the comparator arm(s); empty when not reported.",
+    "n_comparator": "Patients in the comparator arm(s).",
+    **{
+        f"{m}{suffix}": f"{what} of the study's own {name} (0.5 added to every cell of a study "
+        "with a zero cell; empty for OR and RR of a double-zero study)."
+        for m, name in (("or", "odds ratio"), ("rr", "risk ratio"), ("rd", "risk difference"))
+        for suffix, what in (
+            ("", "Estimate"),
+            ("_ci_low", "Lower 95% Wald bound"),
+            ("_ci_high", "Upper 95% Wald bound"),
+        )
+    },
+    "correction": "What was added to the study's cells for its own estimates (rendered text).",
+    **{
+        column: f"Weight (%) of the study in the {' '.join(p for p in key if p)} pooled estimate."
+        for key, column in WEIGHT_COLUMNS.items()
+    },
+    "note": "Why the study is not in the comparison (rendered text).",
+    "double_zero": "true when the study has no events in either arm (or only events): no "
+    "information on a ratio; empty for studies not in the comparison.",
+    "zero_cell_corrected": "true when 0.5 was added to every cell for the study's own "
+    "estimates; empty for studies not in the comparison.",
+    "reason": "Why the study is not in the comparison: a code from the list below.",
+    **{
+        f"risk_{role}{suffix}": f"{what} of the {role} arm's incidence (events / patients)"
+        + (", Clopper-Pearson (exact binomial)" if suffix else "")
+        + "; empty when the arm did not report the outcome."
+        for role in ("cni", "comparator")
+        for suffix, what in (("", "Value"), ("_ci_low", "Lower 95% bound"), ("_ci_high", "Upper"))
+    },
+}
+TABLES = (
+    (
+        "pooled_effects.csv",
+        "One row per outcome and method of the primary set.",
+        POOLED_COLUMNS,
+        POOLED,
+    ),
+    ("pooled_rates.csv", "Pooled per-arm incidence, per outcome and role.", RATE_COLUMNS, RATES),
+    ("study_effects.csv", "One row per outcome and study.", STUDY_COLUMNS, STUDIES),
+    ("sensitivity.csv", "Sensitivity analyses, per outcome.", SENSITIVITY_COLUMNS, SENSITIVITY),
+)
+
+
+def codebook_markdown() -> str:
+    """The codebook as Markdown."""
+    lines = [
+        "# Codebook of the results tables",
+        "",
+        "Generated by raremeta from the column lists the tables are written with; do not edit.",
+        "CSV: UTF-8, comma-separated, empty cell = missing, `true`/`false` booleans, numbers",
+        "to 10 significant digits, `inf` only for interval bounds.",
+        "",
+    ]
+    for name, what, columns, descriptions in TABLES:
+        lines += [f"## {name}", "", what, "", "| column | meaning |", "| --- | --- |"]
+        lines += [f"| `{c}` | {descriptions[c]} |" for c in columns]
+        lines.append("")
+    lines += ["## status", "", "| code | meaning |", "| --- | --- |"]
+    lines += [
+        "| `estimated` | The row has an estimate (its interval may still be missing: see "
+        "`no_confidence_interval`). |",
+        "| `not_estimable` | The method cannot give a finite estimate from these data. |",
+        "| `not_applicable` | The analysis does not apply (e.g. it needs two studies). |",
+    ]
+    lines += ["", "## reason", "", "| code | status | meaning |", "| --- | --- | --- |"]
+    for reason in Reason:
+        if reason == Reason.NONE:
+            continue
+        status = Status.ESTIMATED if reason == Reason.NO_CONFIDENCE_INTERVAL else status_of(reason)
+        if reason in wording.STUDY_REASONS:
+            status = "(a study, in study_effects.csv)"
+        lines.append(f"| `{reason}` | {status} | {wording.reason_text(reason)} |")
+    lines.append("")
+    return "\n".join(lines)

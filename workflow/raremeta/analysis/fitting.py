@@ -1,0 +1,114 @@
+"""What is fitted for one outcome: the primary set, the sensitivity variants, leave-one-out and
+the other multi-arm handling, each method in one call of the engine over every meta-analysis
+it applies to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from raremeta.analysis.methods import PRIMARY_SET, SENSITIVITY_VARIANTS, Variant, selected
+from raremeta.analysis.outcome_data import OutcomeData
+from raremeta.stats.engine import fit_stack
+from raremeta.stats.results import MethodSpec, PooledEffect, Reason
+from raremeta.stats.two_by_two import TableStack
+
+
+@dataclass(frozen=True)
+class OutcomeFits:
+    """Every pooled result of one outcome.
+
+    Attributes
+    ----------
+    primary_set : tuple of PooledEffect
+        One per method of the configured primary set, in :data:`PRIMARY_SET` order; ``k`` and
+        ``k_excluded`` count the studies in the comparison (not those that did not report).
+    variants : tuple of (Variant, PooledEffect)
+        The sensitivity variants of the configured methods.
+    leave_one_out : tuple of (str, PooledEffect)
+        The primary method without each study in turn (empty with fewer than two studies).
+    alternative : PooledEffect or None
+        The primary method under the other multi-arm handling; None when no study has more than
+        one arm of a role.
+    """
+
+    primary_set: tuple[PooledEffect, ...]
+    variants: tuple[tuple[Variant, PooledEffect], ...]
+    leave_one_out: tuple[tuple[str, PooledEffect], ...]
+    alternative: PooledEffect | None
+
+
+def fit_outcome(
+    data: OutcomeData,
+    primary: MethodSpec,
+    families: tuple[str, ...] = ("MH", "Peto", "IV", "exact"),
+    alternative: OutcomeData | None = None,
+) -> OutcomeFits:
+    """Fit every method one outcome needs.
+
+    The outcome's studies, each leave-one-out subset and the alternative multi-arm data are
+    stacked into one :class:`~raremeta.stats.two_by_two.TableStack`; the primary method is fitted
+    to all of them in one call, every other method to the full set.
+    """
+    specs = selected(PRIMARY_SET, families)
+    variants = selected(SENSITIVITY_VARIANTS, families)
+    t = data.tables
+    if t is None:
+
+        def missing(spec: MethodSpec) -> PooledEffect:
+            return PooledEffect.missing(spec, Reason.NO_COMPARABLE_STUDY)
+
+        alt = None
+        if alternative is not None:
+            alt = _alternative(alternative, primary)
+        return OutcomeFits(
+            tuple(missing(s) for s in specs), tuple((v, missing(v.spec)) for v in variants), (), alt
+        )
+    tables = [t]
+    masks = [np.ones(t.k, dtype=bool)]
+    if t.k >= 2:
+        for i in range(t.k):
+            tables.append(t)
+            masks.append(np.arange(t.k) != i)
+    has_alt = alternative is not None and alternative.tables is not None
+    if has_alt:
+        tables.append(alternative.tables)
+        masks.append(np.ones(alternative.tables.k, dtype=bool))
+    stack = TableStack.of(tables, masks)
+    full = stack.take([0])
+
+    def first(spec: MethodSpec) -> PooledEffect:
+        return fit_stack(full, spec).row(0, t.present)
+
+    primary_fits = fit_stack(stack, primary)
+    results = {s: (primary_fits.row(0, t.present) if s == primary else first(s)) for s in specs}
+    loo = tuple(
+        (str(study), primary_fits.row(i + 1, masks[i + 1]))
+        for i, study in enumerate(t.labels)
+        if t.k >= 2
+    )
+    alt_result = None
+    if alternative is not None:
+        alt_result = (
+            primary_fits.row(stack.m - 1, np.ones(alternative.tables.k, dtype=bool))
+            if has_alt
+            else _alternative(alternative, primary)
+        )
+    informative = bool((~t.double_zero).any())
+    fitted_variants = tuple(
+        (v, first(v.spec)) for v in variants if informative or v.analysis != "continuity correction"
+    )
+    return OutcomeFits(
+        tuple(results[s] for s in specs),
+        fitted_variants,
+        loo,
+        alt_result,
+    )
+
+
+def _alternative(alternative: OutcomeData, primary: MethodSpec) -> PooledEffect:
+    if alternative.tables is None:
+        return PooledEffect.missing(primary, Reason.NO_COMPARABLE_STUDY)
+    return fit_stack(TableStack.of([alternative.tables]), primary).row(0)

@@ -1,0 +1,63 @@
+"""Which methods are fitted for every outcome: the primary set and the sensitivity variants."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from raremeta.stats.results import MethodSpec
+
+#: The primary set, one pooled row each: MH OR/RR/RD, Peto OR, IV OR/RR/RD common and random
+#: (DL, REML, PM), exact conditional OR.
+PRIMARY_SET: tuple[MethodSpec, ...] = (
+    *(MethodSpec.of(m, "MH") for m in ("OR", "RR", "RD")),
+    MethodSpec.of("OR", "Peto"),
+    *(MethodSpec.of(m, "IV") for m in ("OR", "RR", "RD")),
+    *(
+        MethodSpec.of(m, "IV", "random", e)
+        for m in ("OR", "RR", "RD")
+        for e in ("DL", "REML", "PM")
+    ),
+    MethodSpec.of("OR", "exact"),
+)
+#: Method families a configuration may select (``methods:`` in config.yaml).
+METHOD_FAMILIES = ("MH", "Peto", "IV", "exact")
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One sensitivity analysis: its group (``analysis``), its label and the method it fits."""
+
+    analysis: str
+    variant: str
+    spec: MethodSpec
+
+
+#: Sensitivity variants fitted to every outcome's studies (leave-one-out and the other multi-arm
+#: handling are added per outcome, for its primary method).
+SENSITIVITY_VARIANTS: tuple[Variant, ...] = (
+    *(
+        Variant(
+            "HKSJ interval", f"HKSJ ad hoc, {e}", MethodSpec.of(m, "IV", "random", e, hksj=True)
+        )
+        for m in ("OR", "RR", "RD")
+        for e in ("DL", "REML", "PM")
+    ),
+    *(
+        Variant("RevMan-style MH", "0.5 inside MH sums", MethodSpec.of(m, "MH", add=0.5))
+        for m in ("OR", "RR")
+    ),
+    *(
+        Variant("continuity correction", f"{label}, {name}", MethodSpec.of("OR", method, **kw))
+        for label, kw in (
+            ("0.5", {"add": 0.5}),
+            ("0.01", {"add": 0.01}),
+            ("treatment-arm", {"add": 0.5, "correction": "treatment_arm"}),
+        )
+        for method, name in (("IV", "IV common"), ("MH", "MH"))
+    ),
+)
+
+
+def selected(specs, families: tuple[str, ...]):
+    """The specs (or variants) whose method family is in ``families``, in order."""
+    return tuple(s for s in specs if getattr(s, "spec", s).method in families)

@@ -1,0 +1,83 @@
+"""One outcome's harmonised counts, split by what each study can contribute."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from raremeta.io.raw_studies import ROLES, Role
+from raremeta.io.results_reading import is_true
+from raremeta.stats.results import Reason
+from raremeta.stats.two_by_two import Tables
+
+#: Events (NaN when not reported) and patients of each role of one comparison.
+ArmCounts = dict[Role, tuple[float, float]]
+
+
+@dataclass(frozen=True)
+class OutcomeData:
+    """The harmonised counts of one outcome.
+
+    Attributes
+    ----------
+    outcome : str
+        Outcome id.
+    tables : Tables or None
+        Studies (comparisons) that reported the outcome in both roles, labelled by comparison
+        id; None if there are none.
+    excluded : dict
+        Comparison id -> why it cannot enter the comparative analysis (a study reason).
+    counts : dict
+        Comparison id -> each role's events (NaN when not reported) and patients.
+    labels : dict
+        Comparison id -> study label.
+    """
+
+    outcome: str
+    tables: Tables | None
+    excluded: dict[str, Reason] = field(default_factory=dict)
+    counts: dict[str, ArmCounts] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+
+    def arms(self, role: Role) -> tuple[list[float], list[float]]:
+        """Events and patients of every arm of ``role`` that reported the outcome."""
+        reported = [c[role] for c in self.counts.values() if math.isfinite(c[role][0])]
+        return [e for e, _ in reported], [n for _, n in reported]
+
+
+def outcome_data(harmonised: pd.DataFrame, outcome: str) -> OutcomeData:
+    """Collect one outcome's comparable studies, excluded studies and reporting arms."""
+    rows = harmonised[harmonised["outcome"] == outcome]
+    grouped: dict[str, dict[str, dict]] = {}
+    for record in rows[["comparison", "label", "role", "events", "n", "reported"]].to_dict(
+        "records"
+    ):
+        grouped.setdefault(str(record["comparison"]), {})[record["role"]] = record
+    ids, cells = [], []
+    excluded: dict[str, Reason] = {}
+    counts: dict[str, ArmCounts] = {}
+    labels: dict[str, str] = {}
+    for comparison in sorted(grouped):
+        by_role = grouped[comparison]
+        labels[comparison] = str(next(iter(by_role.values()))["label"])
+        arm_counts: ArmCounts = {}
+        for role in ROLES:
+            r = by_role.get(role)
+            reported = r is not None and is_true(r["reported"])
+            events = float(r["events"]) if reported else math.nan
+            arm_counts[role] = (events, float(r["n"]) if r is not None else math.nan)
+        counts[comparison] = arm_counts
+        cni, comparator = (math.isfinite(arm_counts[role][0]) for role in ROLES)
+        if cni and comparator:
+            ids.append(comparison)
+            cells.append((*arm_counts[Role.CNI], *arm_counts[Role.COMPARATOR]))
+        elif not (cni or comparator):
+            excluded[comparison] = Reason.NOT_REPORTED_EITHER_ARM
+        else:
+            excluded[comparison] = (
+                Reason.NOT_REPORTED_COMPARATOR if cni else Reason.NOT_REPORTED_CNI
+            )
+    tables = Tables.from_counts(*zip(*cells, strict=True), ids) if ids else None
+    return OutcomeData(outcome, tables, excluded, counts, labels)
