@@ -13,6 +13,26 @@ ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures"
 SNAKEMAKE = Path(sys.executable).parent / "snakemake"
 
+#: data/processed/harmonised.csv: README.md does not list its columns (only "one row per study,
+#: outcome and role"); this is the header of the committed data/processed/harmonised.csv, spelled
+#: out (never imported from the package) and shared by test_harmonise.py and test_pipeline.py.
+HARMONISED_CONTRACT = [
+    "study",
+    "comparison",
+    "label",
+    "outcome",
+    "role",
+    "arms",
+    "events",
+    "n",
+    "reported",
+    "terms",
+    "sources",
+    "locations",
+    "quotes",
+    "note",
+]
+
 
 def digest(project: Path, skip: tuple[str, ...] = ("provenance.json", "report.html")) -> dict:
     """sha256 of every file under ``results/`` and ``data/processed/`` (except ``skip``)."""

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
+from conftest import HARMONISED_CONTRACT
 
 from raremeta.harmonise.outcome_rows import harmonise
 from raremeta.io.analysis_config import load_config, parse_config
@@ -15,27 +16,6 @@ from raremeta.io.raw_studies import load_studies
 ROOT = Path(__file__).resolve().parents[1]
 #: the seed extraction form, committed (see tests/fixtures/extraction/README.md)
 FORM = Path(__file__).parent / "fixtures" / "extraction" / "seed_trials.csv"
-
-#: The columns of data/processed/harmonised.csv. README.md does not list them: it says "one row
-#: per study, outcome and role", and data/raw/README.md that `reported` is false and `events`
-#: empty where nothing was reported. This list is the header of the committed
-#: data/processed/harmonised.csv (which CI regenerates and compares byte for byte).
-HARMONISED_CONTRACT = [
-    "study",
-    "comparison",
-    "label",
-    "outcome",
-    "role",
-    "arms",
-    "events",
-    "n",
-    "reported",
-    "terms",
-    "sources",
-    "locations",
-    "quotes",
-    "note",
-]
 
 
 def seed():

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import copy_project, run_snakemake
+from conftest import HARMONISED_CONTRACT, copy_project, run_snakemake
 
 pytestmark = pytest.mark.pipeline
 TABLES = ["pooled_effects", "pooled_rates", "study_effects", "sensitivity"]
@@ -138,24 +138,6 @@ PRIMARY_CONTRACT = {
     ("RD", "IV", "random", "PM"),
     ("OR", "exact", "common", ""),
 }
-#: data/processed/harmonised.csv: README.md does not list its columns (only "one row per study,
-#: outcome and role"); this is the header of the committed data/processed/harmonised.csv
-HARMONISED_CONTRACT = [
-    "study",
-    "comparison",
-    "label",
-    "outcome",
-    "role",
-    "arms",
-    "events",
-    "n",
-    "reported",
-    "terms",
-    "sources",
-    "locations",
-    "quotes",
-    "note",
-]
 
 
 def digest(project: Path) -> dict[str, str]:

@@ -23,7 +23,6 @@ from raremeta.stats.results import (
     PooledEffect,
     PooledRate,
     Reason,
-    Status,
     wald,
 )
 
@@ -332,7 +331,6 @@ __all__ = [
     "RATE_COLUMNS",
     "SENSITIVITY_COLUMNS",
     "STUDY_COLUMNS",
-    "Status",
     "pooled_effects",
     "pooled_rates",
     "sensitivity",

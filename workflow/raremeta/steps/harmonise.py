@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from raremeta.harmonise.outcome_rows import harmonise
-from raremeta.io.analysis_config import AnalysisConfig, load_config
+from raremeta.io.analysis_config import load_config
 from raremeta.io.raw_studies import load_study_folders
 from raremeta.io.writing import write_csv
 
@@ -25,7 +26,7 @@ def run_harmonise(
     config = load_config(config_path, str(config_path))
     studies = load_study_folders(sorted({Path(p).parent for p in study_files}))
     frame, log = harmonise(studies, config)
-    alt_config = AnalysisConfig(config.outcomes, config.other_multi_arm, config.percent_tolerance)
+    alt_config = replace(config, multi_arm=config.other_multi_arm)
     alt_frame, _ = harmonise(studies, alt_config)
     write_csv(frame, harmonised)
     write_csv(alt_frame, alternative)
