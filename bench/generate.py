@@ -107,7 +107,7 @@ def harmonised_project(out: Path, n_studies: int, n_outcomes: int, seed: int = 1
     """Generate a project and harmonise it in-process (no Snakemake), for profiling and tests.
 
     Returns the paths of the config, the harmonised tables and where ``run_pool`` should write
-    the four results tables (``pooled``, ``rates``, ``studies``, ``sensitivity``).
+    the five results tables (``pooled``, ``rates``, ``studies``, ``sensitivity``, ``absolute``).
     """
     import contextlib
     import io
@@ -119,7 +119,10 @@ def harmonised_project(out: Path, n_studies: int, n_outcomes: int, seed: int = 1
         "config": out / "config.yaml",
         "harmonised": out / "data" / "processed" / "harmonised.csv",
         "alternative": out / "data" / "processed" / "alternative.csv",
-        **{name: out / f"{name}.csv" for name in ("pooled", "rates", "studies", "sensitivity")},
+        **{
+            name: out / f"{name}.csv"
+            for name in ("pooled", "rates", "studies", "sensitivity", "absolute")
+        },
     }
     raw = sorted((out / "data" / "raw").glob("*/*"))
     with contextlib.redirect_stdout(io.StringIO()):  # the harmonisation log, one line each
@@ -135,7 +138,7 @@ def pool_tables(paths: dict) -> None:
 
     run_pool(
         *(paths[k] for k in ("harmonised", "alternative", "config", "pooled", "rates")),
-        *(paths[k] for k in ("studies", "sensitivity")),
+        *(paths[k] for k in ("studies", "sensitivity", "absolute")),
     )
 
 

@@ -14,7 +14,7 @@ def test_project_config_has_pres_and_seizure():
     config = load_config(ROOT / "config.yaml")
     assert [o.id for o in config.outcomes] == ["pres", "seizure"]
     assert config.multi_arm == "combine"
-    assert config.outcome("pres").primary.key == ("OR", "MH", "common", "")
+    assert config.outcome("pres").primary is None  # primary: auto, the README's rule
     # synonyms required by issue 2
     assert "reversible posterior leukoencephalopathy syndrome" in config.outcome("pres").keys
     for term in (
@@ -78,3 +78,49 @@ def test_per_outcome_primary_overrides():
     config = parse_config(doc)
     assert config.outcome("a").primary.key == ("RD", "MH", "common", "")
     assert config.outcome("b").primary.key == ("OR", "IV", "random", "REML")
+
+
+def test_primary_defaults_to_the_rule_and_an_outcome_may_opt_out():
+    doc = {
+        "outcomes": {
+            "a": {"label": "A", "terms": ["x"]},
+            "b": {
+                "label": "B",
+                "terms": ["y"],
+                "primary": {"measure": "OR", "method": "Firth", "model": "common"},
+            },
+            "c": {"label": "C", "terms": ["z"], "primary": "auto"},
+        },
+    }
+    config = parse_config(doc)  # no top-level primary: the schema default, auto
+    assert config.outcome("a").primary is None and config.outcome("c").primary is None
+    assert config.outcome("b").primary.key == ("OR", "Firth", "common", "")
+
+
+def test_auto_needs_the_methods_it_chooses_from():
+    doc = {"outcomes": {"a": {"label": "A", "terms": ["x"]}}, "methods": ["MH", "IV"]}
+    errors = _errors(doc)
+    assert len(errors) == 2  # one per missing family, naming it and the outcomes
+    assert all("primary: auto (outcomes a)" in e for e in errors)
+    assert any("value 'Firth'" in e for e in errors) and any("value 'MN'" in e for e in errors)
+
+
+@pytest.mark.parametrize(
+    ("measure", "method", "message"),
+    [
+        ("RR", "Firth", "Firth estimates odds ratios only"),
+        ("RD", "exact-conditional", "exact-conditional estimates odds ratios only"),
+        ("OR", "MN", "MN estimates risk differences only"),
+    ],
+)
+def test_new_methods_reject_other_measures(measure, method, message):
+    doc = {
+        "outcomes": {"a": {"label": "A", "terms": ["x"]}},
+        "primary": {"measure": measure, "method": method, "model": "common"},
+    }
+    assert any(message in m for m in _errors(doc))
+
+
+def test_primary_is_auto_or_a_method():
+    doc = {"outcomes": {"a": {"label": "A", "terms": ["x"]}}, "primary": "automatic"}
+    assert any("primary" in m for m in _errors(doc))

@@ -44,7 +44,8 @@ def rel(key) -> float:
     return 1e-4 if key[3] in ("REML", "PM") else 1e-6
 
 
-VECTORISED = [spec for spec in PRIMARY_SET if spec.method != "exact"]
+#: the methods metafor has (the issue-11 methods are pinned in test_rare_event_reference.py)
+VECTORISED = [spec for spec in PRIMARY_SET if spec.method in ("MH", "Peto", "IV")]
 
 
 @pytest.mark.parametrize("spec", VECTORISED, ids=lambda s: " ".join(p for p in s.key if p))
@@ -58,6 +59,10 @@ def test_one_call_over_every_reference_meta_analysis_equals_metafor(spec):
         if theirs is None or math.isnan(theirs.estimate):
             continue
         ours = fits.row(i)
+        if spec.model == "random" and theirs.k == 1:
+            # issue 11, item 4: one study -> random effects not applicable (metafor fits tau² 0)
+            assert ours.reason == Reason.SINGLE_STUDY and math.isnan(ours.estimate), name
+            continue
         if spec.method == "IV":  # metafor's k for MH and Peto counts double-zero tables too
             assert int(ours.k) == int(theirs.k), name
         for field in ("estimate", "ci_low", "ci_high"):

@@ -54,9 +54,11 @@ POOLED = [
         "OR",
         reason="no_comparator_events",
         primary=True,
+        status="not_estimable",
     ),
     PooledRow("OR, Peto", "OR", 3.1, 1.2, 8.0),
     PooledRow("RD, Mantel-Haenszel", "RD", 0.02, 0.001, 0.04),
+    PooledRow("OR, IV REML", "OR", reason="single_study", status="not_applicable"),
 ]
 
 
@@ -90,8 +92,21 @@ def test_forest_marks_out_of_axis_intervals_and_non_estimable_results():
     assert any(t.startswith("not estimable:") for t in texts)
     assert "outcome not reported" in texts  # listed, not dropped
     assert "RD 0.020 [0.001, 0.040]" in texts  # other scale: text only
+    assert "not applicable:\none study" in texts  # a status, not "not estimable"
     arrows = [c for c in fig.axes[1].get_children() if type(c).__name__ == "Annotation"]
     assert arrows, "an interval running off the axis must end in an arrow"
+
+
+def test_open_ended_interval_is_drawn_as_an_arrow():
+    # the seed's exact conditional row for PRES: 2.66 [0.33, inf) (issue 11)
+    pooled = [PooledRow("OR, median-unbiased", "OR", 2.66, 0.33, math.inf, primary=True)]
+    fig = forest_plot("PRES", "OR", studies(1), pooled, "Heterogeneity: ...")
+    texts = [t.get_text() for ax in fig.axes for t in ax.texts]
+    assert "2.66 [0.33, ∞)" in texts
+    ax = fig.axes[1]
+    arrows = [c for c in ax.get_children() if type(c).__name__ == "Annotation"]
+    right_edge = ax.get_xlim()[1]
+    assert any(a.xy[0] == right_edge for a in arrows), "the open end must reach the axis edge"
 
 
 def test_incidence_plot_has_a_row_per_arm_and_pooled_rate():
@@ -109,28 +124,45 @@ def test_incidence_plot_has_a_row_per_arm_and_pooled_rate():
     assert "Pooled (GLMM): no data" in labels
 
 
-def test_single_trial_is_not_called_a_meta_analysis():
+def _pooled_rows(*rows: dict):
     import pandas as pd
 
-    primary = pd.Series(
-        {
-            "measure": "OR",
-            "estimate": "",
-            "ci_low": "",
-            "ci_high": "",
-            "events_cni": 4,
-            "n_cni": 177,
-            "events_comparator": 0,
-            "n_comparator": 88,
-            "reason": "no_comparator_events",
-        }
-    )
-    alt = pd.Series(
-        {"measure": "RD", "method": "MH", "estimate": 0.0226, "ci_low": 0.0007, "ci_high": 0.0445}
-    )
-    text = plain_language("PRES", 1, "AURA-LV 2019", primary, [alt])
+    base = {"model": "common", "tau2_estimator": "", "events_cni": 4, "n_cni": 177}
+    base |= {"events_comparator": 0, "n_comparator": 88, "primary_rule": "auto_mh_or_not_finite"}
+    return pd.DataFrame([{**base, **r} for r in rows])
+
+
+def test_single_trial_is_not_called_a_meta_analysis():
+    # AURA-LV PRES alone; the numbers are the seed's (Firth 4.59 [0.48, 611] and median-unbiased
+    # 2.66 [0.33, inf), p 0.31: issue 11); each row keeps its own interval and p
+    p = _pooled_rows(
+        {"measure": "OR", "method": "Firth", "estimate": 4.59, "ci_low": 0.48, "ci_high": 611,
+         "p_value": 0.218, "status": "estimated", "reason": ""},
+        {"measure": "OR", "method": "exact-conditional", "estimate": 2.66, "ci_low": 0.33,
+         "ci_high": float("inf"), "p_value": 0.305, "status": "estimated", "reason": ""},
+    )  # fmt: skip
+    text = plain_language("PRES", 1, "AURA-LV 2019", p.iloc[0], p)
     assert "a single trial, AURA-LV 2019" in text and "meta-analysis" not in text
     assert "cannot establish or exclude" in text
+    assert "4.59 [0.48, 611], p = 0.218" in text  # the headline's own p, not the exact one's
+    assert "rule: MH odds ratio not finite" in text
+    assert "median-unbiased odds ratio of 2.66 [0.33, ∞), p = 0.305" in text
+
+
+def test_a_configured_primary_that_is_not_estimable_says_so_and_never_falls_back_to_peto():
+    p = _pooled_rows(
+        {"measure": "OR", "method": "MH", "estimate": float("nan"), "ci_low": float("nan"),
+         "ci_high": float("nan"), "p_value": float("nan"), "status": "not_estimable",
+         "reason": "no_comparator_events", "primary_rule": "configured"},
+        {"measure": "OR", "method": "Peto", "estimate": 4.55, "ci_low": 0.56, "ci_high": 36.86,
+         "p_value": 0.156, "status": "estimated", "reason": "", "primary_rule": "configured"},
+        {"measure": "OR", "method": "Firth", "estimate": 4.59, "ci_low": 0.48, "ci_high": 611,
+         "p_value": 0.218, "status": "estimated", "reason": "", "primary_rule": "configured"},
+    )  # fmt: skip
+    text = plain_language("PRES", 1, "AURA-LV 2019", p.iloc[0], p)
+    assert "pre-specified in config.yaml) cannot be estimated: no comparator events" in text
+    assert "Peto" not in text and "4.55" not in text
+    assert "(Firth penalised likelihood) was 4.59 [0.48, 611], p = 0.218" in text
 
 
 HOSTILE = "<script>alert(1)</script> & $x_1$ 50% #1 {a} \\cmd ~^"
@@ -190,15 +222,17 @@ def test_methods_paragraph_names_exactly_the_methods_that_ran(tmp_path):
     from generate import harmonised_project
 
     paths = harmonised_project(tmp_path, n_studies=12, n_outcomes=2, seed=4)
-    paths["config"].write_text(paths["config"].read_text() + "methods: [MH, IV]\n")
+    primary = "primary: {measure: OR, method: MH, model: common}\n"
+    paths["config"].write_text(paths["config"].read_text() + "methods: [MH, IV]\n" + primary)
     assert load_config(paths["config"]).methods == ("MH", "IV")
     run_pool(
         *(paths[k] for k in ("harmonised", "alternative", "config", "pooled", "rates")),
-        *(paths[k] for k in ("studies", "sensitivity")),
+        *(paths[k] for k in ("studies", "sensitivity", "absolute")),
     )
     out = {name: tmp_path / f"{name}.out" for name in ("md", "html", "tex", "methods", "book")}
     run_summary(
-        paths["pooled"], paths["rates"], paths["studies"], paths["sensitivity"], paths["config"],
+        paths["pooled"], paths["rates"], paths["studies"], paths["sensitivity"],
+        paths["absolute"], paths["config"],
         out["md"], out["html"], out["tex"], out["methods"], out["book"],
     )  # fmt: skip
     methods = out["methods"].read_text()

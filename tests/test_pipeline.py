@@ -10,7 +10,7 @@ import pytest
 from conftest import HARMONISED_CONTRACT, copy_project, run_snakemake
 
 pytestmark = pytest.mark.pipeline
-TABLES = ["pooled_effects", "pooled_rates", "study_effects", "sensitivity"]
+TABLES = ["pooled_effects", "pooled_rates", "study_effects", "sensitivity", "absolute_effects"]
 
 # The output contract, spelled out as README.md ("Results tables (the output contract)") states
 # it; deliberately not imported from the package, so that a change of the code cannot change it.
@@ -47,6 +47,10 @@ POOLED_CONTRACT = [
     "status",
     "reason",
     "studies",
+    # issue 11: new columns in every row
+    "estimator",
+    "p_method",
+    "primary_rule",
 ]
 RATES_CONTRACT = [
     "outcome",
@@ -78,6 +82,33 @@ SENSITIVITY_CONTRACT = [
     "p_value",
     "ci_method",
     "correction",
+    "note",
+    "status",
+    "reason",
+    "estimator",
+    "p_method",
+]
+#: absolute_effects.csv (issue 11, item 6)
+ABSOLUTE_CONTRACT = [
+    "outcome",
+    "k",
+    "studies",
+    "events_cni",
+    "n_cni",
+    "risk_cni_per_1000",
+    "risk_cni_ci_low_per_1000",
+    "risk_cni_ci_high_per_1000",
+    "events_comparator",
+    "n_comparator",
+    "risk_comparator_per_1000",
+    "risk_comparator_ci_low_per_1000",
+    "risk_comparator_ci_high_per_1000",
+    "rd_per_1000",
+    "rd_ci_low_per_1000",
+    "rd_ci_high_per_1000",
+    "risk_ci_method",
+    "rd_ci_method",
+    "primary_rule",
     "note",
     "status",
     "reason",
@@ -137,6 +168,11 @@ PRIMARY_CONTRACT = {
     ("RD", "IV", "random", "REML"),
     ("RD", "IV", "random", "PM"),
     ("OR", "exact", "common", ""),
+    # issue 11: the new rows of the output contract
+    ("OR", "exact-conditional", "common", ""),
+    ("OR", "mid-p", "common", ""),
+    ("OR", "Firth", "common", ""),
+    ("RD", "MN", "common", ""),
 }
 
 
@@ -158,7 +194,7 @@ def seed_run(tmp_path_factory):
 
 
 def test_seed_run_writes_every_table(seed_run):
-    assert len(PRIMARY_CONTRACT) == 17 and len(POOLED_CONTRACT) == 32  # as README lists them
+    assert len(PRIMARY_CONTRACT) == 21 and len(POOLED_CONTRACT) == 35  # as README lists them
     harmonised = pd.read_csv(seed_run / "data/processed/harmonised.csv")
     assert list(harmonised.columns) == HARMONISED_CONTRACT
     pooled = pd.read_csv(seed_run / "results/tables/pooled_effects.csv")
@@ -172,6 +208,8 @@ def test_seed_run_writes_every_table(seed_run):
     missing = [c for c in STUDY_EFFECTS_NAMED if c not in studies.columns]
     assert not missing, f"study_effects.csv lacks {missing}"
     assert studies.shape[0] == 6  # per study and outcome: 3 seed trials x 2 outcomes
+    absolute = pd.read_csv(seed_run / "results/tables/absolute_effects.csv")
+    assert list(absolute.columns) == ABSOLUTE_CONTRACT
 
 
 def test_one_row_per_method_and_outcome(seed_run):
@@ -186,7 +224,7 @@ def test_one_row_per_method_and_outcome(seed_run):
             strict=True,
         )
     )
-    assert len(keys) == len(set(keys)) == 2 * 17
+    assert len(keys) == len(set(keys)) == 2 * 21
     for outcome in ("pres", "seizure"):
         assert {key[1:] for key in keys if key[0] == outcome} == PRIMARY_CONTRACT, outcome
     assert pooled.primary.sum() == 2  # "true"/"false" parse as booleans
@@ -206,6 +244,23 @@ def test_seed_pres_numbers(seed_run):
     mh_rd = float(pres.loc[("RD", "MH", "common", "")].estimate)
     assert mh_rd == pytest.approx(0.0225988700564972, rel=1e-9)
     assert (int(mh_or.k), int(mh_or.k_excluded)) == (1, 2)
+    # issue 11: primary: auto -> rule (c), the Firth OR (4.59 [0.48, 611] in the issue; the
+    # closed form for one study is the OR with 0.5 added to every cell: 4.5*88.5/(173.5*0.5))
+    firth = pres.loc[("OR", "Firth", "common", "")]
+    assert str(firth.primary).lower() == "true" and firth.status == "estimated"
+    assert float(firth.estimate) == pytest.approx(4.5 * 88.5 / (173.5 * 0.5), rel=1e-9)
+    assert set(pres.primary_rule) == {"auto_mh_or_not_finite"}
+    assert str(mh_or.primary).lower() == "false"
+    # every random-effects row is not applicable with one study, and no row has Q or tau²
+    random = pres.xs("random", level="model")
+    assert set(random.status) == {"not_applicable"} and set(random.reason) == {"single_study"}
+    for column in ("tau2", "i2", "q", "q_df", "q_p", "pi_low", "pi_high"):
+        assert set(pres[column]) == {""}, column
+    # the exact conditional row: median-unbiased 2.66, CI [0.33, inf), p 0.31 (the issue)
+    exact = pres.loc[("OR", "exact-conditional", "common", "")]
+    assert exact.ci_high == "inf" and float(exact.estimate) == pytest.approx(2.66, abs=5e-3)
+    assert exact.ci_method == "exact conditional (Cornfield)"
+    assert exact.estimator == "median-unbiased"
 
 
 def test_rerun_is_a_no_op_and_byte_identical(seed_run):
@@ -224,7 +279,10 @@ def test_new_trials_as_a_user_would_add_them(tmp_path):
     pres_peto = pooled[(pooled.outcome == "pres") & (pooled.method == "Peto")].iloc[0]
     assert pres_peto.primary and pres_peto.k == 2 and pres_peto.k_excluded == 1
     tma = pooled[pooled.outcome == "tma"]
-    assert (tma[tma.measure != "RD"].estimate == "").all()  # one double-zero study only
+    # one double-zero study only: no ratio but Firth's, which the penalty pulls toward the
+    # allocation ratio (issue 11: a lone 0/177 vs 0/88 study gives OR about 0.50)
+    assert (tma[(tma.measure != "RD") & (tma.method != "Firth")].estimate == "").all()
+    assert set(tma.primary_rule) == {"configured"}
     log = pd.read_csv(project / "data/processed/harmonisation_log.csv")
     assert {"multi_arm", "unmapped_term", "data_quality"} <= set(log.kind)
     sens = pd.read_csv(project / "results/tables/sensitivity.csv", keep_default_na=False)

@@ -219,6 +219,8 @@ def test_every_result_is_finite_or_explains_itself(t):
         elif r.estimable:
             assert math.isfinite(r.ci_low) and math.isfinite(r.ci_high), r
             assert r.ci_low <= r.estimate <= r.ci_high
+        elif r.model == "random" and r.k == 1:
+            assert r.status == Status.NOT_APPLICABLE and says(r, "single_study"), r
         else:
             assert says(r, "not_estimable"), r
 

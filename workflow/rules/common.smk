@@ -74,6 +74,7 @@ def final_outputs():
         "results/tables/pooled_rates.csv",
         "results/tables/study_effects.csv",
         "results/tables/sensitivity.csv",
+        "results/tables/absolute_effects.csv",
         "results/tables/summary.md",
         "results/tables/summary.html",
         "results/tables/summary.tex",

@@ -8,6 +8,7 @@ rule pool:
         rates="results/tables/pooled_rates.csv",
         studies="results/tables/study_effects.csv",
         sensitivity="results/tables/sensitivity.csv",
+        absolute="results/tables/absolute_effects.csv",
     log:
         "logs/pool.log",
     benchmark:

@@ -4,6 +4,7 @@ rule summary_tables:
         rates="results/tables/pooled_rates.csv",
         studies="results/tables/study_effects.csv",
         sensitivity="results/tables/sensitivity.csv",
+        absolute="results/tables/absolute_effects.csv",
         config=ANALYSIS_CONFIG,
     output:
         markdown="results/tables/summary.md",

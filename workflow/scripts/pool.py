@@ -16,4 +16,5 @@ with open(snakemake.log[0], "w", encoding="utf-8") as log:
         rates=Path(snakemake.output.rates),
         studies_out=Path(snakemake.output.studies),
         sensitivity_out=Path(snakemake.output.sensitivity),
+        absolute_out=Path(snakemake.output.absolute),
     )

@@ -13,6 +13,7 @@ with open(snakemake.log[0], "w", encoding="utf-8") as log:
         rates=Path(snakemake.input.rates),
         studies=Path(snakemake.input.studies),
         sensitivity=Path(snakemake.input.sensitivity),
+        absolute=Path(snakemake.input.absolute),
         config_path=Path(snakemake.input.config),
         markdown=Path(snakemake.output.markdown),
         html_out=Path(snakemake.output.html),

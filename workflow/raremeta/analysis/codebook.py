@@ -7,19 +7,22 @@ from __future__ import annotations
 
 from raremeta.analysis import wording
 from raremeta.analysis.result_tables import (
+    ABSOLUTE_COLUMNS,
     POOLED_COLUMNS,
     RATE_COLUMNS,
     SENSITIVITY_COLUMNS,
     STUDY_COLUMNS,
     WEIGHT_COLUMNS,
 )
-from raremeta.stats.results import Reason, Status, status_of
+from raremeta.stats.results import Reason, status_of
 
 _COMMON = {
     "outcome": "Outcome id (a key of `outcomes` in config.yaml).",
     "measure": "Effect measure: OR (odds ratio), RR (risk ratio) or RD (risk difference).",
-    "method": "Pooling method: MH (Mantel-Haenszel), Peto, IV (inverse variance) or exact "
-    "(conditional maximum likelihood).",
+    "method": "Pooling method: MH (Mantel-Haenszel), Peto, IV (inverse variance), exact "
+    "(conditional maximum likelihood), exact-conditional and mid-p (median-unbiased OR with "
+    "the exact conditional or the mid-p interval and p), Firth (penalised likelihood) or MN "
+    "(MH risk difference with the Miettinen-Nurminen score interval).",
     "model": "common (common effect) or random (random effects).",
     "tau2_estimator": "Between-study variance estimator of a random-effects model (DL, REML, "
     "PM); empty for a common-effect model.",
@@ -27,10 +30,16 @@ _COMMON = {
     "estimate": "Pooled estimate on the natural scale (not log); empty unless `status` is "
     "estimated.",
     "ci_low": "Lower bound of the 95% confidence interval (natural scale).",
-    "ci_high": "Upper bound of the 95% confidence interval (natural scale).",
+    "ci_high": "Upper bound of the 95% confidence interval (natural scale); `inf` for an "
+    "open-ended interval (a ratio's lower bound is then often `0`).",
     "p_value": "Two-sided p-value of the test of no effect that matches `ci_method`.",
-    "ci_method": "How the interval was computed (Wald, normal; or HKSJ with its t df); empty "
-    "when not applicable.",
+    "ci_method": "How the interval was computed: Wald, normal; HKSJ with its t df; exact "
+    "conditional (Cornfield); mid-p; profile penalised likelihood; Miettinen-Nurminen score "
+    "(MH weights). Empty when not applicable.",
+    "estimator": "What the estimate is: MH, Peto, inverse variance, conditional ML, "
+    "median-unbiased or penalised ML; empty when not applicable.",
+    "p_method": "How the p-value was computed (Wald, normal; t; exact conditional; mid-p; "
+    "penalised likelihood ratio; score test); empty when there is no p-value.",
     "correction": "Continuity correction applied, and to how many studies (rendered text).",
     "note": "Why a value is missing, which studies were left out, what was changed: rendered "
     "text for readers; code reads `status` and `reason`.",
@@ -40,12 +49,16 @@ _COMMON = {
 }
 POOLED = {
     **_COMMON,
-    "primary": "true for the row chosen as the outcome's primary estimate (config.yaml `primary`).",
+    "primary": "true for the row chosen as the outcome's primary estimate (config.yaml "
+    "`primary`: a named method, or `auto`, the rule of the README).",
+    "primary_rule": "Which rule chose the primary row (same in every row of the outcome): "
+    "configured, auto_no_comparable_study, auto_no_events (no events in any arm: MN risk "
+    "difference), auto_mh_or_finite (MH OR), auto_mh_or_not_finite (Firth OR).",
     "k_excluded": "Studies of the project not used by the method: double zeros for ratio "
-    "measures, studies without information for Peto and exact, and studies whose outcome is not "
-    "reported in one or both arms.",
+    "measures (except Firth), studies without information for Peto and the exact methods, and "
+    "studies whose outcome is not reported in one or both arms.",
     "events_cni": "Events in the CNI arms of the studies that can enter this measure (double "
-    "zeros left out for OR and RR).",
+    "zeros left out for OR and RR, except Firth).",
     "n_cni": "Patients in those CNI arms.",
     "events_comparator": "Events in those comparator arms.",
     "n_comparator": "Patients in those comparator arms.",
@@ -76,7 +89,8 @@ RATES = {
 SENSITIVITY = {
     **_COMMON,
     "analysis": "Group of the variant: HKSJ interval, RevMan-style MH, continuity correction, "
-    "leave-one-out, multi-arm handling (or `all` when no study is comparable).",
+    "leave-one-out, double-zero studies (Firth without them), multi-arm handling (or `all` "
+    "when no study is comparable).",
     "variant": "The variant within its group.",
 }
 STUDIES = {
@@ -117,6 +131,32 @@ STUDIES = {
         for suffix, what in (("", "Value"), ("_ci_low", "Lower 95% bound"), ("_ci_high", "Upper"))
     },
 }
+ABSOLUTE = {
+    "outcome": _COMMON["outcome"],
+    "k": "Studies in the comparison (both arms report the outcome).",
+    "studies": "Their ids, separated by `;`.",
+    **{
+        f"{x}_{role}": f"{what} in the {role} arms of those studies (summed)."
+        for role in ("cni", "comparator")
+        for x, what in (("events", "Events"), ("n", "Patients"))
+    },
+    **{
+        f"risk_{role}{suffix}_per_1000": f"{what} of the {role} risk per 1,000 patients (summed "
+        "events over summed patients" + (", Clopper-Pearson)." if suffix else ").")
+        for role in ("cni", "comparator")
+        for suffix, what in (("", "Value"), ("_ci_low", "Lower 95% bound"), ("_ci_high", "Upper"))
+    },
+    "rd_per_1000": "Risk difference (CNI minus comparator) per 1,000 patients: the MN row of "
+    "pooled_effects.csv (MH estimate).",
+    "rd_ci_low_per_1000": "Lower bound of its Miettinen-Nurminen 95% interval, per 1,000.",
+    "rd_ci_high_per_1000": "Upper bound, per 1,000.",
+    "risk_ci_method": "How the risks' intervals were computed.",
+    "rd_ci_method": "How the risk difference's interval was computed.",
+    "primary_rule": POOLED["primary_rule"],
+    "note": _COMMON["note"],
+    "status": "Status of the risk difference (see the codes below).",
+    "reason": _COMMON["reason"],
+}
 TABLES = (
     (
         "pooled_effects.csv",
@@ -127,6 +167,12 @@ TABLES = (
     ("pooled_rates.csv", "Pooled per-arm incidence, per outcome and role.", RATE_COLUMNS, RATES),
     ("study_effects.csv", "One row per outcome and study.", STUDY_COLUMNS, STUDIES),
     ("sensitivity.csv", "Sensitivity analyses, per outcome.", SENSITIVITY_COLUMNS, SENSITIVITY),
+    (
+        "absolute_effects.csv",
+        "Absolute effects per 1,000 patients, one row per outcome.",
+        ABSOLUTE_COLUMNS,
+        ABSOLUTE,
+    ),
 )
 
 
@@ -146,8 +192,8 @@ def codebook_markdown() -> str:
         lines.append("")
     lines += ["## status", "", "| code | meaning |", "| --- | --- |"]
     lines += [
-        "| `estimated` | The row has an estimate (its interval may still be missing: see "
-        "`no_confidence_interval`). |",
+        "| `estimated` | The row has an estimate (its interval or p-value may still be "
+        "missing: see `no_confidence_interval`, `no_p_value`). |",
         "| `not_estimable` | The method cannot give a finite estimate from these data. |",
         "| `not_applicable` | The analysis does not apply (e.g. it needs two studies). |",
     ]
@@ -155,7 +201,7 @@ def codebook_markdown() -> str:
     for reason in Reason:
         if reason == Reason.NONE:
             continue
-        status = Status.ESTIMATED if reason == Reason.NO_CONFIDENCE_INTERVAL else status_of(reason)
+        status = status_of(reason)
         if reason in wording.STUDY_REASONS:
             status = "(a study, in study_effects.csv)"
         lines.append(f"| `{reason}` | {status} | {wording.reason_text(reason)} |")

@@ -5,11 +5,18 @@ it applies to.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from raremeta.analysis.methods import PRIMARY_SET, SENSITIVITY_VARIANTS, Variant, selected
+from raremeta.analysis.methods import (
+    FIRTH,
+    METHOD_FAMILIES,
+    PRIMARY_SET,
+    SENSITIVITY_VARIANTS,
+    Variant,
+    selected,
+)
 from raremeta.analysis.outcome_data import OutcomeData
 from raremeta.stats.engine import fit_stack
 from raremeta.stats.results import MethodSpec, PooledEffect, Reason
@@ -32,18 +39,22 @@ class OutcomeFits:
     alternative : PooledEffect or None
         The primary method under the other multi-arm handling; None when no study has more than
         one arm of a role.
+    firth_without_double_zero : PooledEffect or None
+        The Firth OR of the studies with at least one event (double-zero studies pull the Firth
+        estimate toward their allocation ratio); None when Firth is not configured.
     """
 
     primary_set: tuple[PooledEffect, ...]
     variants: tuple[tuple[Variant, PooledEffect], ...]
     leave_one_out: tuple[tuple[str, PooledEffect], ...]
     alternative: PooledEffect | None
+    firth_without_double_zero: PooledEffect | None = None
 
 
 def fit_outcome(
     data: OutcomeData,
     primary: MethodSpec,
-    families: tuple[str, ...] = ("MH", "Peto", "IV", "exact"),
+    families: tuple[str, ...] = METHOD_FAMILIES,
     alternative: OutcomeData | None = None,
 ) -> OutcomeFits:
     """Fit every method one outcome needs.
@@ -63,8 +74,13 @@ def fit_outcome(
         alt = None
         if alternative is not None:
             alt = _alternative(alternative, primary)
+        no_dz = missing(FIRTH) if FIRTH in specs else None
         return OutcomeFits(
-            tuple(missing(s) for s in specs), tuple((v, missing(v.spec)) for v in variants), (), alt
+            tuple(missing(s) for s in specs),
+            tuple((v, missing(v.spec)) for v in variants),
+            (),
+            alt,
+            no_dz,
         )
     tables = [t]
     masks = [np.ones(t.k, dtype=bool)]
@@ -100,12 +116,18 @@ def fit_outcome(
     fitted_variants = tuple(
         (v, first(v.spec)) for v in variants if informative or v.analysis != "continuity correction"
     )
-    return OutcomeFits(
-        tuple(results[s] for s in specs),
-        fitted_variants,
-        loo,
-        alt_result,
-    )
+    no_dz = None
+    if FIRTH in specs:
+        keep = ~t.double_zero
+        no_dz = (
+            replace(
+                fit_stack(TableStack.of([t], [keep]), FIRTH).row(0, t.present),
+                k_excluded=int(t.k - keep.sum()),
+            )
+            if keep.any()
+            else PooledEffect.missing(FIRTH, Reason.NO_INFORMATIVE_STUDY, k_excluded=t.k)
+        )
+    return OutcomeFits(tuple(results[s] for s in specs), fitted_variants, loo, alt_result, no_dz)
 
 
 def _alternative(alternative: OutcomeData, primary: MethodSpec) -> PooledEffect:

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from raremeta.io.analysis_config import METHOD_FAMILIES, family
 from raremeta.stats.results import MethodSpec
 
+__all__ = ["FIRTH", "METHOD_FAMILIES", "PRIMARY_SET", "SENSITIVITY_VARIANTS", "Variant", "selected"]
+
 #: The primary set, one pooled row each: MH OR/RR/RD, Peto OR, IV OR/RR/RD common and random
-#: (DL, REML, PM), exact conditional OR.
+#: (DL, REML, PM), conditional ML OR, median-unbiased OR with exact and mid-p intervals, Firth
+#: OR, and the MH RD with the Miettinen-Nurminen interval.
 PRIMARY_SET: tuple[MethodSpec, ...] = (
     *(MethodSpec.of(m, "MH") for m in ("OR", "RR", "RD")),
     MethodSpec.of("OR", "Peto"),
@@ -18,9 +22,13 @@ PRIMARY_SET: tuple[MethodSpec, ...] = (
         for e in ("DL", "REML", "PM")
     ),
     MethodSpec.of("OR", "exact"),
+    MethodSpec.of("OR", "exact-conditional"),
+    MethodSpec.of("OR", "mid-p"),
+    MethodSpec.of("OR", "Firth"),
+    MethodSpec.of("RD", "MN"),
 )
-#: Method families a configuration may select (``methods:`` in config.yaml).
-METHOD_FAMILIES = ("MH", "Peto", "IV", "exact")
+#: The Firth OR of the studies with at least one event (sensitivity analysis).
+FIRTH = MethodSpec.of("OR", "Firth")
 
 
 @dataclass(frozen=True)
@@ -60,4 +68,4 @@ SENSITIVITY_VARIANTS: tuple[Variant, ...] = (
 
 def selected(specs, families: tuple[str, ...]):
     """The specs (or variants) whose method family is in ``families``, in order."""
-    return tuple(s for s in specs if getattr(s, "spec", s).method in families)
+    return tuple(s for s in specs if family(getattr(s, "spec", s).method) in families)

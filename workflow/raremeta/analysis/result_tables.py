@@ -15,6 +15,7 @@ from raremeta.analysis import wording
 from raremeta.analysis.fitting import OutcomeFits
 from raremeta.analysis.methods import Variant
 from raremeta.analysis.outcome_data import OutcomeData
+from raremeta.analysis.primary_rule import MN_RD, Primary
 from raremeta.io.raw_studies import ROLES, Role
 from raremeta.stats.effect_sizes import study_effects
 from raremeta.stats.incidence import clopper_pearson, crude_rate, glmm_rate
@@ -23,6 +24,7 @@ from raremeta.stats.results import (
     PooledEffect,
     PooledRate,
     Reason,
+    Status,
     wald,
 )
 
@@ -59,6 +61,9 @@ POOLED_COLUMNS = [
     "status",
     "reason",
     "studies",
+    "estimator",
+    "p_method",
+    "primary_rule",
 ]
 RATE_COLUMNS = [
     "outcome",
@@ -90,6 +95,33 @@ SENSITIVITY_COLUMNS = [
     "p_value",
     "ci_method",
     "correction",
+    "note",
+    "status",
+    "reason",
+    "estimator",
+    "p_method",
+]
+#: Absolute effects per 1,000 patients (absolute_effects.csv).
+ABSOLUTE_COLUMNS = [
+    "outcome",
+    "k",
+    "studies",
+    "events_cni",
+    "n_cni",
+    "risk_cni_per_1000",
+    "risk_cni_ci_low_per_1000",
+    "risk_cni_ci_high_per_1000",
+    "events_comparator",
+    "n_comparator",
+    "risk_comparator_per_1000",
+    "risk_comparator_ci_low_per_1000",
+    "risk_comparator_ci_high_per_1000",
+    "rd_per_1000",
+    "rd_ci_low_per_1000",
+    "rd_ci_high_per_1000",
+    "risk_ci_method",
+    "rd_ci_method",
+    "primary_rule",
     "note",
     "status",
     "reason",
@@ -154,11 +186,20 @@ def _effect_row(result: PooledEffect) -> dict:
         "correction": wording.correction_text(result),
         "status": result.status,
         "reason": result.reason,
+        "estimator": wording.estimator_text(result),
+        "p_method": wording.p_method_text(result),
     }
 
 
-def pooled_effects(data: OutcomeData, fits: OutcomeFits, primary: MethodSpec) -> pd.DataFrame:
-    """One row per method of the primary set, columns :data:`POOLED_COLUMNS`."""
+def _with_double_zero(result: PooledEffect) -> bool:
+    """True for the methods whose likelihood or weights include double-zero studies."""
+    return result.measure == "RD" or result.method == "Firth"
+
+
+def pooled_effects(data: OutcomeData, fits: OutcomeFits, primary: Primary) -> pd.DataFrame:
+    """One row per method of the primary set, columns :data:`POOLED_COLUMNS`; ``primary`` marks
+    the row ``primary.spec`` and every row carries the code of the rule that chose it.
+    """
     rows = []
     excluded = wording.excluded_note(data.excluded)
     t = data.tables
@@ -169,13 +210,14 @@ def pooled_effects(data: OutcomeData, fits: OutcomeFits, primary: MethodSpec) ->
             ids = ""
         else:
             # events and patients of the studies a method of this measure can use
-            used = np.ones(t.k, dtype=bool) if result.measure == "RD" else ~t.double_zero
+            used = np.ones(t.k, dtype=bool) if _with_double_zero(result) else ~t.double_zero
             totals = (t.ai[used].sum(), t.n1i[used].sum(), t.ci[used].sum(), t.n2i[used].sum())
             ids = ";".join(np.asarray(t.labels)[np.asarray(result.used, dtype=bool)])
         note = "; ".join(x for x in (wording.pooled_note(result), excluded) if x)
         row.update(
             outcome=data.outcome,
-            primary=result.spec == primary,
+            primary=result.spec == primary.spec,
+            primary_rule=primary.rule,
             k_excluded=result.k_excluded + len(data.excluded),
             events_cni=totals[0],
             n_cni=totals[1],
@@ -304,7 +346,8 @@ def sensitivity(
 
     HKSJ intervals for every random-effects row; RevMan-style MH with 0.5 inside the sums;
     continuity corrections 0.5, 0.01 and treatment-arm (Sweeting 2004) for the OR by IV and MH;
-    leave-one-out of the primary method; and the other multi-arm handling.
+    leave-one-out of the primary method; the Firth OR without double-zero studies; and the
+    other multi-arm handling.
     """
     out = data.outcome
     rows: list[dict] = []
@@ -320,17 +363,63 @@ def sensitivity(
         if not fits.leave_one_out:
             result = PooledEffect.missing(primary, Reason.SINGLE_STUDY)
             rows.append(_sens_row(out, "leave-one-out", "k = 1", result, "leave-one-out"))
+    if fits.firth_without_double_zero is not None:
+        result = fits.firth_without_double_zero
+        label = "Firth without double-zero studies"
+        row = _sens_row(out, "double-zero studies", label, result)
+        if result.k_excluded == 0 and result.status == Status.ESTIMATED:
+            row["note"] = "; ".join(
+                x for x in (row["note"], "no double-zero study to leave out: as the Firth row") if x
+            )
+        rows.append(row)
     if alternative_label:
         result = fits.alternative or PooledEffect.missing(primary, Reason.NO_MULTI_ARM_STUDY)
         rows.append(_sens_row(out, "multi-arm handling", alternative_label, result))
     return pd.DataFrame(rows, columns=SENSITIVITY_COLUMNS)
 
 
+def absolute_effects(data: OutcomeData, fits: OutcomeFits, primary: Primary) -> pd.DataFrame:
+    """Each role's risk per 1,000 over the studies in the comparison (summed events over summed
+    patients, Clopper-Pearson interval) and the risk difference per 1,000 of the ``MN`` row (MH
+    estimate, Miettinen-Nurminen interval); one row, columns :data:`ABSOLUTE_COLUMNS`.
+    """
+    t = data.tables
+    mn = next((r for r in fits.primary_set if r.spec.key == MN_RD.key), None)
+    row: dict = {"outcome": data.outcome, "primary_rule": primary.rule, "k": 0}
+    if t is None:
+        row.update(status=Status.NOT_ESTIMABLE, reason=Reason.NO_COMPARABLE_STUDY)
+        row["note"] = wording.reason_text(Reason.NO_COMPARABLE_STUDY)
+        return pd.DataFrame([row], columns=ABSOLUTE_COLUMNS)
+    row.update(k=t.k, studies=";".join(t.labels), risk_ci_method="Clopper-Pearson (summed counts)")
+    for role, events, n in (("cni", t.ai, t.n1i), ("comparator", t.ci, t.n2i)):
+        risk, lo, hi = _risk(float(events.sum()), float(n.sum()))
+        row[f"events_{role}"], row[f"n_{role}"] = float(events.sum()), float(n.sum())
+        row[f"risk_{role}_per_1000"] = 1000 * risk
+        row[f"risk_{role}_ci_low_per_1000"] = 1000 * lo
+        row[f"risk_{role}_ci_high_per_1000"] = 1000 * hi
+    if mn is None:
+        row.update(status=Status.NOT_APPLICABLE, reason=Reason.NONE)
+        row["note"] = "risk difference not computed: MN is not among the configured methods"
+        return pd.DataFrame([row], columns=ABSOLUTE_COLUMNS)
+    row.update(
+        rd_per_1000=1000 * mn.estimate,
+        rd_ci_low_per_1000=1000 * mn.ci_low,
+        rd_ci_high_per_1000=1000 * mn.ci_high,
+        rd_ci_method=wording.ci_method_text(mn),
+        status=mn.status,
+        reason=mn.reason,
+        note=wording.pooled_note(mn),
+    )
+    return pd.DataFrame([row], columns=ABSOLUTE_COLUMNS)
+
+
 __all__ = [
+    "ABSOLUTE_COLUMNS",
     "POOLED_COLUMNS",
     "RATE_COLUMNS",
     "SENSITIVITY_COLUMNS",
     "STUDY_COLUMNS",
+    "absolute_effects",
     "pooled_effects",
     "pooled_rates",
     "sensitivity",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import textwrap
 
+from raremeta.analysis.primary_rule import PrimaryRule
 from raremeta.stats.results import Correction, PooledEffect, PooledRate, Reason, Status
 
 #: Why a pooled comparative result has no estimate, by reason (and method where it matters).
@@ -44,6 +45,12 @@ _POOLED_REASONS: dict[tuple[Reason, str], str] = {
     "same role",
     (Reason.NO_CONFIDENCE_INTERVAL, ""): "no confidence interval: the Sato variance is not "
     "positive (every arm has either no events or only events), as in metafor, which returns NaN",
+    (Reason.NO_P_VALUE, ""): "no p-value: no study has an event (or every patient had one), so "
+    "the score test of no difference is 0/0",
+    (Reason.SINGLE_STUDY, "IV random"): "not applicable: one study, so there is no "
+    "between-study variance to estimate (a random-effects model needs at least two studies)",
+    (Reason.NON_INTEGER_COUNTS, "exact-conditional"): "not estimable: exact conditional "
+    "inference needs whole-number counts (split comparator)",
 }
 
 #: Why a study is not in an outcome's comparison.
@@ -73,6 +80,7 @@ _SHORT = {
     Reason.NOT_REPORTED_EITHER_ARM: "outcome not reported",
     Reason.NOT_REPORTED_COMPARATOR: "not reported for comparator",
     Reason.NOT_REPORTED_CNI: "not reported for CNI arm",
+    Reason.SINGLE_STUDY: "one study",
 }
 
 
@@ -103,10 +111,20 @@ def _studies(n: int) -> str:
     return f"{n} study/studies"
 
 
+def _context(spec) -> str:
+    if spec.hksj:
+        return "HKSJ"
+    if spec.method == "IV" and spec.model == "random":
+        return "IV random"
+    if spec.method in ("exact-conditional", "mid-p"):
+        return "exact-conditional"
+    return f"{spec.method} {spec.measure}"
+
+
 def pooled_note(result: PooledEffect, context: str = "") -> str:
     """Why a pooled result is missing, and what the method left out or changed."""
     spec = result.spec
-    ctx = context or ("HKSJ" if spec.hksj else f"{spec.method} {spec.measure}")
+    ctx = context or _context(spec)
     first = [] if result.reason == Reason.NONE else [reason_text(result.reason, ctx)]
     notes: list[str] = []
     n_corrected = sum(result.corrected)
@@ -124,21 +142,25 @@ def pooled_note(result: PooledEffect, context: str = "") -> str:
         notes.append(
             f"{_studies(result.k_excluded)} without events (or with only events) add nothing"
         )
-    elif spec.method == "exact" and result.reason != Reason.NON_INTEGER_COUNTS:
+    elif spec.method == "Firth" and result.status == Status.ESTIMATED:
+        if result.k == 1:
+            notes.append("one study: the Firth OR equals the OR after adding 0.5 to every cell")
+        if result.k_excluded:
+            notes.append(f"{_studies(result.k_excluded)} without events left out")
+    elif spec.method == "MN" and result.reason == Reason.NO_P_VALUE:
+        first, notes = [], [reason_text(result.reason)]
+    elif spec.method in EXACT_CONDITIONAL and result.reason != Reason.NON_INTEGER_COUNTS:
         if result.k_excluded:
             notes.append(
                 f"{_studies(result.k_excluded)} without events (or with only events) carry "
                 "no conditional information"
             )
     elif spec.method == "IV":
-        if result.status == Status.ESTIMATED:
-            if spec.model == "random" and result.k == 1:
-                notes.append("k = 1: tau² cannot be estimated and is set to 0")
-            if spec.hksj and result.hksj_factor < 1:
-                notes.append(
-                    f"HKSJ variance factor {result.hksj_factor:.3g} < 1 raised to 1 so that the "
-                    "interval is not narrower than the Wald interval"
-                )
+        if result.status == Status.ESTIMATED and spec.hksj and result.hksj_factor < 1:
+            notes.append(
+                f"HKSJ variance factor {result.hksj_factor:.3g} < 1 raised to 1 so that the "
+                "interval is not narrower than the Wald interval"
+            )
         dropped = result.k_excluded
         if dropped and spec.measure != "RD":
             notes.append(f"{dropped} double-zero study/studies excluded for {spec.measure}")
@@ -150,7 +172,7 @@ def correction_text(result: PooledEffect) -> str:
     spec = result.spec
     if not result.used:  # no study reached the method
         return ""
-    if spec.method in ("Peto", "exact"):
+    if spec.method in NO_CORRECTION_METHODS:
         return "none (not needed)"
     if spec.method == "MH":
         if spec.add == 0:
@@ -171,12 +193,63 @@ def correction_text(result: PooledEffect) -> str:
     return f"{what} ({n} of {len(result.corrected)} studies)"
 
 
+#: Methods whose likelihood needs no continuity correction.
+NO_CORRECTION_METHODS = frozenset({"Peto", "exact", "exact-conditional", "mid-p", "Firth", "MN"})
+#: The two rows of the exact conditional distribution (median-unbiased estimate).
+EXACT_CONDITIONAL = frozenset({"exact-conditional", "mid-p"})
+#: The ``ci_method`` of the methods whose interval is not Wald.
+_CI_METHODS = {
+    "exact-conditional": "exact conditional (Cornfield)",
+    "mid-p": "mid-p",
+    "Firth": "profile penalised likelihood",
+    "MN": "Miettinen-Nurminen score (MH weights)",
+}
+#: The ``estimator`` of each method (IV: inverse-variance weighted mean).
+_ESTIMATORS = {
+    "MH": "MH",
+    "Peto": "Peto",
+    "IV": "inverse variance",
+    "exact": "conditional ML",
+    "exact-conditional": "median-unbiased",
+    "mid-p": "median-unbiased",
+    "Firth": "penalised ML",
+    "MN": "MH",
+}
+#: The ``p_method`` of the methods whose p-value is not a normal Wald test.
+_P_METHODS = {
+    "exact-conditional": "exact conditional, two-sided (tables no more probable than observed)",
+    "mid-p": "mid-p, two-sided (twice the smaller one-sided mid-p)",
+    "Firth": "penalised likelihood ratio",
+    "MN": "score test (= CMH without continuity correction)",
+}
+
+
 def ci_method_text(result: PooledEffect) -> str:
     """How the interval was computed."""
     if result.status == Status.NOT_APPLICABLE:
         return ""
+    if result.spec.method in _CI_METHODS:
+        return _CI_METHODS[result.spec.method]
     if result.spec.hksj and result.status == Status.ESTIMATED:
         return f"HKSJ (ad hoc max(1, q)), t, df = {result.k - 1}"
+    return "Wald, normal"
+
+
+def estimator_text(result: PooledEffect) -> str:
+    """What the estimate is (``estimator`` column)."""
+    if result.status == Status.NOT_APPLICABLE:
+        return ""
+    return _ESTIMATORS[result.spec.method]
+
+
+def p_method_text(result: PooledEffect) -> str:
+    """How the p-value was computed (``p_method`` column); empty when there is none."""
+    if result.status != Status.ESTIMATED or result.reason == Reason.NO_P_VALUE:
+        return ""
+    if result.spec.method in _P_METHODS:
+        return _P_METHODS[result.spec.method]
+    if result.spec.hksj:
+        return f"t, df = {result.k - 1}"
     return "Wald, normal"
 
 
@@ -218,3 +291,18 @@ def excluded_note(excluded: dict[str, Reason]) -> str:
     return "not in the comparison: " + "; ".join(
         f"{study} ({STUDY_REASONS[why]})" for study, why in excluded.items()
     )
+
+
+#: How the primary estimate was chosen, by ``primary_rule`` code.
+PRIMARY_RULE_TEXT = {
+    PrimaryRule.CONFIGURED: "pre-specified in config.yaml",
+    PrimaryRule.NO_COMPARABLE_STUDY: "rule: no study in the comparison",
+    PrimaryRule.NO_EVENTS: "rule: no events in any arm",
+    PrimaryRule.MH_OR_FINITE: "rule: MH odds ratio finite",
+    PrimaryRule.MH_OR_NOT_FINITE: "rule: MH odds ratio not finite",
+}
+
+
+def primary_rule_text(code: PrimaryRule | str) -> str:
+    """How the primary estimate was chosen (README, "Choice of primary method")."""
+    return PRIMARY_RULE_TEXT[PrimaryRule(code)]

@@ -11,12 +11,22 @@ from raremeta.io.safe_yaml import load_yaml
 from raremeta.io.schemas import schema_problems
 from raremeta.io.terms import normalise_term
 
-DEFAULT_PRIMARY = {"measure": "OR", "method": "MH", "model": "common", "tau2_estimator": ""}
+#: ``primary: auto``: the rule of the README chooses each outcome's primary estimate.
+AUTO = "auto"
+#: Method families of ``methods:`` (exact-conditional and mid-p belong to ``exact``).
+METHOD_FAMILIES = ("MH", "Peto", "IV", "exact", "Firth", "MN")
+#: The families ``primary: auto`` can choose from.
+AUTO_FAMILIES = ("MH", "Firth", "MN")
+
+
+def family(method: str) -> str:
+    """The ``methods:`` family of a pooling method."""
+    return "exact" if method in ("exact-conditional", "mid-p") else method
 
 
 @dataclass(frozen=True)
 class PrimaryChoice:
-    """Which pooled row is the primary estimate."""
+    """Which pooled row is the primary estimate, when the configuration names one."""
 
     measure: str
     method: str
@@ -31,12 +41,14 @@ class PrimaryChoice:
 
 @dataclass(frozen=True)
 class Outcome:
-    """One outcome: its id, label, the terms that count for it and its primary method."""
+    """One outcome: its id, label, the terms that count for it and its primary method
+    (``None``: chosen by the rule, ``primary: auto``).
+    """
 
     id: str
     label: str
     terms: tuple[str, ...]
-    primary: PrimaryChoice
+    primary: PrimaryChoice | None
 
     @property
     def keys(self) -> frozenset[str]:
@@ -51,7 +63,7 @@ class AnalysisConfig:
     outcomes: tuple[Outcome, ...]
     multi_arm: str = "combine"
     percent_tolerance: float = 0.0
-    methods: tuple[str, ...] = ("MH", "Peto", "IV", "exact")
+    methods: tuple[str, ...] = METHOD_FAMILIES
 
     @property
     def other_multi_arm(self) -> str:
@@ -66,15 +78,19 @@ class AnalysisConfig:
         raise KeyError(outcome_id)
 
 
-def _primary(spec: dict[str, Any] | None, fallback: PrimaryChoice) -> PrimaryChoice:
+def _primary(
+    spec: dict[str, Any] | str | None, fallback: PrimaryChoice | None
+) -> PrimaryChoice | None:
     if spec is None:
         return fallback
+    if spec == AUTO:
+        return None
     tau2 = spec.get("tau2_estimator", "") if spec.get("model") == "random" else ""
     return PrimaryChoice(spec["measure"], spec["method"], spec["model"], tau2)
 
 
-def _primary_problems(spec: dict[str, Any] | None, where: str, file: str) -> list[Problem]:
-    if spec is None:
+def _primary_problems(spec: dict[str, Any] | str | None, where: str, file: str) -> list[Problem]:
+    if spec is None or spec == AUTO:
         return []
     problems = []
     method, model, measure = spec["method"], spec["model"], spec["measure"]
@@ -90,11 +106,15 @@ def _primary_problems(spec: dict[str, Any] | None, where: str, file: str) -> lis
                 file, "a random-effects primary needs tau2_estimator (DL, REML or PM)", column=where
             )
         )
-    if method in ("Peto", "exact") and measure != "OR":
+    if method in ("Peto", "exact", "exact-conditional", "mid-p", "Firth") and measure != "OR":
         problems.append(
             Problem(
                 file, f"method {method} estimates odds ratios only", column=where, value=measure
             )
+        )
+    if method == "MN" and measure != "RD":
+        problems.append(
+            Problem(file, "method MN estimates risk differences only", column=where, value=measure)
         )
     return problems
 
@@ -118,7 +138,7 @@ def parse_config(document: Any, file: str = "config.yaml") -> AnalysisConfig:
     problems = schema_problems(document, "config", file)
     if problems:
         raise InvalidInputError(problems)
-    global_primary = _primary(document.get("primary"), PrimaryChoice(**DEFAULT_PRIMARY))
+    global_primary = _primary(document.get("primary", AUTO), None)
     problems += _primary_problems(document.get("primary"), "primary", file)
     owner: dict[str, str] = {}
     outcomes = []
@@ -150,8 +170,21 @@ def parse_config(document: Any, file: str = "config.yaml") -> AnalysisConfig:
             )
         )
     families = tuple(document.get("methods", AnalysisConfig.methods))
+    auto = [o.id for o in outcomes if o.primary is None]
+    for needed in AUTO_FAMILIES:
+        if auto and needed not in families:
+            problems.append(
+                Problem(
+                    file,
+                    f"primary: auto (outcomes {', '.join(auto)}) chooses among MH, Firth and MN, "
+                    f"but {needed} is not among the configured methods ({', '.join(families)}); "
+                    "add it or name a primary method",
+                    column="methods",
+                    value=needed,
+                )
+            )
     for outcome in outcomes:
-        if outcome.primary.method not in families:
+        if outcome.primary is not None and family(outcome.primary.method) not in families:
             problems.append(
                 Problem(
                     file,

@@ -60,6 +60,7 @@ class PooledRow:
     ci_high: float = math.nan
     reason: str = ""
     primary: bool = False
+    status: str = "estimated"
 
 
 def _limits(rows: list, measure: str) -> tuple[float, float]:
@@ -225,7 +226,7 @@ def forest_plot(
                 left.text(
                     cols["est"],
                     y,
-                    "not estimable:\n" + short_reason(p.reason),
+                    p.status.replace("_", " ") + ":\n" + short_reason(p.reason),
                     fontsize=fs,
                     va="center",
                     style="italic",
@@ -266,8 +267,10 @@ def _place_favours(ax, y_axis: float, fs: int) -> None:
 def _whisker(
     ax, y: float, lo_ci: float, hi_ci: float, lo: float, hi: float
 ) -> list[tuple[float, float]] | None:
-    """Draw the arrows of an interval that leaves the axis; return the segment to draw."""
-    if not (math.isfinite(lo_ci) and math.isfinite(hi_ci)):
+    """Draw the arrows of an interval that leaves the axis (an open-ended one, with a bound of
+    0 or ∞, always does); return the segment to draw.
+    """
+    if math.isnan(lo_ci) or math.isnan(hi_ci):
         return None
     a, b = max(lo_ci, lo), min(hi_ci, hi)
     if lo_ci < lo:

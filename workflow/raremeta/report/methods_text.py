@@ -17,8 +17,23 @@ METHOD_SENTENCES = {
     "(double-zero trials excluded for ratio measures), Q-profile confidence intervals for tau² "
     "(Viechtbauer 2007) and t-based prediction intervals with k - 2 df (Higgins, Thompson and "
     "Spiegelhalter 2009)",
-    "exact": "the exact conditional maximum-likelihood odds ratio",
+    "exact": "the conditional maximum-likelihood odds ratio (Breslow and Day 1980)",
+    "exact-conditional": "the median-unbiased odds ratio (Hirji, Tsiatis and Mehta 1989) with "
+    "exact conditional (Cornfield 1956) and mid-p intervals and p-values, computed from the "
+    "exact distribution of the total CNI events given every margin",
+    "Firth": "the penalised-likelihood (Firth) logistic-regression odds ratio with fixed study "
+    "intercepts, its profile penalised-likelihood interval and likelihood-ratio p-value (Firth "
+    "1993; Heinze and Schemper 2002; Evrenoglou et al. 2022)",
+    "MN": "the Mantel-Haenszel risk difference with the stratified Miettinen-Nurminen score "
+    "interval and score test (Miettinen and Nurminen 1985)",
 }
+#: The primary-method rule of ``primary: auto`` (README, "Choice of primary method").
+AUTO_RULE_SENTENCE = (
+    "chosen per outcome by a pre-specified rule: with no events in any arm the "
+    "Mantel-Haenszel risk difference with the Miettinen-Nurminen interval; when the "
+    "Mantel-Haenszel odds ratio is finite and positive, that odds ratio; otherwise the Firth "
+    "odds ratio (never the Peto odds ratio)"
+)
 #: Sensitivity analyses by the ``analysis`` column of sensitivity.csv.
 SENSITIVITY_SENTENCES = {
     "HKSJ interval": "Hartung-Knapp-Sidik-Jonkman intervals",
@@ -26,6 +41,7 @@ SENSITIVITY_SENTENCES = {
     "continuity correction": "constant (0.5, 0.01) and treatment-arm (Sweeting, Sutton and "
     "Lambert 2004) continuity corrections",
     "leave-one-out": "leave-one-out",
+    "double-zero studies": "the Firth odds ratio without double-zero trials",
     "multi-arm handling": "the alternative handling of multi-arm trials",
 }
 
@@ -50,7 +66,8 @@ def methods_paragraph(
     config : AnalysisConfig
         Outcomes, their terms and primary methods, multi-arm handling.
     families : list of str
-        Method families with rows in pooled_effects.csv (``MH``, ``Peto``, ``IV``, ``exact``).
+        The methods with rows in pooled_effects.csv (``MH``, ``Peto``, ``IV``, ``exact``,
+        ``exact-conditional``, ``mid-p``, ``Firth``, ``MN``).
     sensitivity : list of str
         The ``analysis`` values of sensitivity.csv.
     software : dict
@@ -59,9 +76,15 @@ def methods_paragraph(
         ``python_minor``, ``raremeta`` and ``snakemake`` versions.
     """
     outcomes = "; ".join(f"{o.label} ({', '.join(o.terms)})" for o in config.outcomes)
-    primary = {o.primary.key for o in config.outcomes}
+    primary = {o.primary.key for o in config.outcomes if o.primary is not None}
     prim = "; ".join(
-        f"{m} {meth} {model}{' ' + est if est else ''}" for m, meth, model, est in sorted(primary)
+        [
+            *(
+                f"{m} {meth} {model}{' ' + est if est else ''}"
+                for m, meth, model, est in sorted(primary)
+            ),
+            *([AUTO_RULE_SENTENCE] if any(o.primary is None for o in config.outcomes) else []),
+        ]
     )
     arms = (
         "arms of the same role within a trial were combined by summing events and patients "

@@ -6,9 +6,15 @@ import math
 
 
 def fmt_number(x: float, measure: str) -> str:
-    """Format an estimate: 2 decimals for ratios (3 significant below 0.1), 3 for RD."""
-    if x is None or not math.isfinite(x):
-        return "inf" if x == math.inf else "-"
+    """Format an estimate: 2 decimals for ratios (3 below 0.1, 0 for exactly 0), 3 for RD;
+    ``∞`` for an infinite bound.
+    """
+    if x is None or math.isnan(x):
+        return "-"
+    if math.isinf(x):
+        return "∞" if x > 0 else "-∞"
+    if x == 0 and measure != "RD":
+        return "0"
     if measure == "RD":
         return f"{x:.3f}"
     if abs(x) >= 100:
@@ -19,10 +25,20 @@ def fmt_number(x: float, measure: str) -> str:
 
 
 def fmt_ci(est: float, lo: float, hi: float, measure: str) -> str:
-    """``est [lo, hi]`` or ``-`` when not estimable."""
+    """``est [lo, hi]``, ``est [lo, ∞)`` for an open-ended interval, ``-`` when not estimable."""
     if not math.isfinite(est):
         return "-"
-    return f"{fmt_number(est, measure)} [{fmt_number(lo, measure)}, {fmt_number(hi, measure)}]"
+    close = ")" if math.isinf(hi) else "]"
+    return (
+        f"{fmt_number(est, measure)} [{fmt_number(lo, measure)}, {fmt_number(hi, measure)}{close}"
+    )
+
+
+def fmt_p(p: float) -> str:
+    """A p-value to 3 decimals, ``< 0.001`` below that."""
+    if p is None or math.isnan(p):
+        return "-"
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"
 
 
 def fmt_count(events: float | None, n: float | None) -> str:

@@ -21,13 +21,14 @@ from raremeta.report.pooled_rows import (
 )
 
 
-def weight_column(measure: str, method: str, model: str, estimator: str) -> str:
-    """The study_effects.csv column holding the weights of this method (the exact method,
-    which has none there, is drawn with the Peto weights, its one-step approximation).
+def weight_column(measure: str, method: str, model: str, estimator: str) -> str | None:
+    """The study_effects.csv column holding the weights of this method: the conditional ML
+    method is drawn with the Peto weights (its one-step approximation), the MN row with the MH
+    RD weights (its estimate is the MH RD); None for the methods that define no study weights
+    (median-unbiased, Firth).
     """
-    if method == "exact":
-        method = "Peto"
-    return WEIGHT_COLUMNS[(measure, method, model, estimator or "")]
+    method = {"exact": "Peto", "MN": "MH"}.get(method, method)
+    return WEIGHT_COLUMNS.get((measure, method, model, estimator or ""))
 
 
 def forest_for_outcome(outcome: str, label: str, pooled: pd.DataFrame, studies: pd.DataFrame):
@@ -56,7 +57,7 @@ def forest_for_outcome(outcome: str, label: str, pooled: pd.DataFrame, studies: 
             note = f"(no {measure}: double zero)"
         else:
             note = f"(no {measure})"
-        weight = _f(r[wcol]) if pooled_estimable else math.nan
+        weight = _f(r[wcol]) if pooled_estimable and wcol else math.nan
         rows.append(
             StudyRow(
                 *counts(r), estimate, _f(r[f"{m}_ci_low"]), _f(r[f"{m}_ci_high"]), weight, note
@@ -75,6 +76,7 @@ def forest_for_outcome(outcome: str, label: str, pooled: pd.DataFrame, studies: 
                 _f(r["ci_high"]),
                 reason=str(r["reason"]),
                 primary=k == key,
+                status=str(r["status"]),
             )
         )
     r = pooled_row(p, (measure, "IV", "random", "REML"))
@@ -87,7 +89,7 @@ def forest_for_outcome(outcome: str, label: str, pooled: pd.DataFrame, studies: 
             f"p = {_f(r['q_p']):.3f}"
         )
     het += ".  * 0.5 added to every cell of a study with a zero cell (study estimate only)."
-    weight_label = "Weight\n(primary)"
+    weight_label = "Weight\n(primary)" if wcol else "Weight\n(n/a)"
     return forest_plot(label, measure, rows, pooled_rows, het, weight_label)
 
 

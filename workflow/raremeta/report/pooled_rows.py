@@ -7,10 +7,16 @@ import pandas as pd
 from raremeta.io.results_reading import is_true
 
 #: Alternatives shown beside the primary estimate (measure, method, model, tau2_estimator).
+#: The exact-conditional row comes right after the primary one; the MH RD (Sato interval) is
+#: replaced by the MN row (same estimate, score interval).
 KEY_ALTERNATIVES = [
-    ("OR", "Peto", "common", ""),
-    ("RD", "MH", "common", ""),
+    ("OR", "exact-conditional", "common", ""),
+    ("OR", "Firth", "common", ""),
+    ("OR", "MH", "common", ""),
+    ("RD", "MN", "common", ""),
+    ("OR", "mid-p", "common", ""),
     ("OR", "exact", "common", ""),
+    ("OR", "Peto", "common", ""),
     ("OR", "IV", "random", "REML"),
 ]
 
@@ -50,7 +56,11 @@ METHOD_LABELS = {
     ("IV", "random", "DL"): "Inverse variance, random effects (DL)",
     ("IV", "random", "REML"): "Inverse variance, random effects (REML)",
     ("IV", "random", "PM"): "Inverse variance, random effects (PM)",
-    ("exact", "common", ""): "Exact conditional ML, common effect",
+    ("exact", "common", ""): "conditional ML, common effect",
+    ("exact-conditional", "common", ""): "median-unbiased, exact conditional CI",
+    ("mid-p", "common", ""): "median-unbiased, mid-p CI",
+    ("Firth", "common", ""): "Firth penalised likelihood",
+    ("MN", "common", ""): "Mantel-Haenszel, Miettinen-Nurminen CI",
 }
 
 

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from raremeta.analysis.wording import short_reason
+from raremeta.analysis.wording import primary_rule_text, short_reason
 from raremeta.io.results_reading import cell_float as _f
 from raremeta.io.results_reading import is_true
-from raremeta.report.numbers import fmt_ci, fmt_number
+from raremeta.report.numbers import fmt_ci, fmt_p
 from raremeta.report.pooled_rows import (
     method_label,
     outcome_pooled,
@@ -42,61 +42,157 @@ class OutcomeSummary:
     sentence: str
 
 
+EXACT_KEY = ("OR", "exact-conditional", "common", "")
+#: Rows the plain-language sentence may fall back on when the primary row has no estimate
+#: (never the Peto OR, which is biased with unbalanced arms).
+FALLBACK_KEYS = [("OR", "Firth", "common", ""), EXACT_KEY, ("RD", "MN", "common", "")]
+
+
+def _value(row: pd.Series) -> str:
+    """``est [lo, hi], p = x`` of one pooled row (its own interval and p), or why not."""
+    est = _f(row["estimate"])
+    if not math.isfinite(est):
+        return f"{str(row['status']).replace('_', ' ')}: {short_reason(str(row['reason']))}"
+    text = fmt_ci(est, _f(row["ci_low"]), _f(row["ci_high"]), row["measure"])
+    p = _f(row["p_value"])
+    return text + (f", p = {fmt_p(p)}" if math.isfinite(p) else "")
+
+
+def _compatible(row: pd.Series) -> bool:
+    null = 0.0 if row["measure"] == "RD" else 1.0
+    return _f(row["ci_low"]) <= null <= _f(row["ci_high"])
+
+
 def plain_language(
-    label: str, k: int, trial_label: str, primary: pd.Series, alternatives: list[pd.Series]
+    label: str,
+    k: int,
+    trial_label: str,
+    primary: pd.Series,
+    p: pd.DataFrame,
+    absolute: pd.Series | None = None,
 ) -> str:
-    """One sentence that never overstates: a single trial is called a single trial."""
-    measure = primary["measure"]
-    est, lo, hi = _f(primary["estimate"]), _f(primary["ci_low"]), _f(primary["ci_high"])
-    events = (
-        f"{_f(primary['events_cni']):g}/{_f(primary['n_cni']):g} CNI vs "
-        f"{_f(primary['events_comparator']):g}/{_f(primary['n_comparator']):g} "
-        "comparator patients"
-    )
+    """A few sentences that never overstate: a single trial is called a single trial, the
+    headline is the primary row with its own interval and p, the exact conditional result
+    follows, and the absolute effect per 1,000 patients closes.
+    """
     if k == 0:
         return (
             f"No trial reported {label.lower()} in both arms, so no comparison of CNIs "
             "with comparators is possible."
         )
+    events = (
+        f"{_f(primary['events_cni']):g}/{_f(primary['n_cni']):g} CNI vs "
+        f"{_f(primary['events_comparator']):g}/{_f(primary['n_comparator']):g} "
+        "comparator patients"
+    )
     basis = f"a single trial, {trial_label}" if k == 1 else f"{k} trials"
-    if math.isfinite(est):
-        null = 0.0 if measure == "RD" else 1.0
+    key = row_key(primary)
+    how = f"{method_label(*key).split(', ', 1)[1]}; {primary_rule_text(primary['primary_rule'])}"
+    words = MEASURE_WORDS[key[0]]
+    if math.isfinite(_f(primary["estimate"])):
         verdict = (
             "the interval includes no difference, so the data neither show nor exclude an effect"
-            if lo <= null <= hi
+            if _compatible(primary)
             else "the interval excludes no difference"
         )
-        return (
-            f"From {basis} ({events}), the {MEASURE_WORDS[measure]} was "
-            f"{fmt_ci(est, lo, hi, measure)}; {verdict}."
+        parts = [f"From {basis} ({events}), the {words} ({how}) was {_value(primary)}; {verdict}."]
+        shown = [key]
+    else:
+        parts = [
+            f"From {basis} ({events}), the {words} ({how}) cannot be estimated: "
+            f"{short_reason(str(primary['reason']))}."
+        ]
+        alt = next(
+            (
+                r
+                for fk in FALLBACK_KEYS
+                if fk != key
+                and (r := pooled_row(p, fk)) is not None
+                and math.isfinite(_f(r["estimate"]))
+            ),
+            None,
         )
-    alt = next((a for a in alternatives if math.isfinite(_f(a["estimate"]))), None)
-    tail = ""
-    if alt is not None:
-        a_lo, a_hi, a_m = _f(alt["ci_low"]), _f(alt["ci_high"]), alt["measure"]
-        ci = fmt_ci(_f(alt["estimate"]), a_lo, a_hi, a_m)
-        compatible = a_lo <= (0.0 if a_m == "RD" else 1.0) <= a_hi
-        tail = (
-            f" The {MEASURE_WORDS[a_m]} ({alt['method']}) was {ci}"
-            f"{', compatible with no difference' if compatible else ''}."
+        shown = [key]
+        if alt is not None:
+            shown.append(row_key(alt))
+            compatible = ", compatible with no difference" if _compatible(alt) else ""
+            parts.append(
+                f"The {MEASURE_WORDS[alt['measure']]} "
+                f"({method_label(*row_key(alt)).split(', ', 1)[1]}) was "
+                f"{_value(alt)}{compatible}."
+            )
+    exact = pooled_row(p, EXACT_KEY)
+    if exact is not None and EXACT_KEY not in shown and math.isfinite(_f(exact["estimate"])):
+        parts.append(
+            f"The exact conditional analysis gives a median-unbiased odds ratio of {_value(exact)}."
         )
-    return (
-        f"From {basis} ({events}), the {MEASURE_WORDS[measure]} cannot be estimated: "
-        f"{short_reason(str(primary['reason']))}.{tail} Such sparse data cannot establish "
-        "or exclude a difference."
-    )
+    if absolute is not None and math.isfinite(_f(absolute["rd_per_1000"])):
+        parts.append(f"Per 1,000 patients: {_absolute_text(absolute)}.")
+    if k == 1 or _f(primary["events_cni"]) + _f(primary["events_comparator"]) < 10:
+        parts.append("Such sparse data cannot establish or exclude a difference.")
+    return " ".join(parts)
+
+
+def _per_1000(x: float) -> str:
+    if not math.isfinite(x):
+        return "-"
+    return f"{x:.0f}" if abs(x) >= 10 or x == 0 else f"{x:.1f}"
+
+
+def _absolute_text(a: pd.Series) -> str:
+    """``23 [6, 57] with CNI vs 0 [0, 41] with comparator; difference 23 [-20, 57]``."""
+    risk = {
+        role: (
+            f"{_per_1000(_f(a[f'risk_{role}_per_1000']))} "
+            f"[{_per_1000(_f(a[f'risk_{role}_ci_low_per_1000']))}, "
+            f"{_per_1000(_f(a[f'risk_{role}_ci_high_per_1000']))}]"
+        )
+        for role in ("cni", "comparator")
+    }
+    text = f"{risk['cni']} with CNI vs {risk['comparator']} with comparator"
+    if math.isfinite(_f(a["rd_per_1000"])):
+        text += (
+            f"; difference {_per_1000(_f(a['rd_per_1000']))} "
+            f"[{_per_1000(_f(a['rd_ci_low_per_1000']))}, "
+            f"{_per_1000(_f(a['rd_ci_high_per_1000']))}] (Miettinen-Nurminen)"
+        )
+    return text
 
 
 def summarise(
-    outcome: str, label: str, pooled: pd.DataFrame, rates: pd.DataFrame, studies: pd.DataFrame
+    outcome: str,
+    label: str,
+    pooled: pd.DataFrame,
+    rates: pd.DataFrame,
+    studies: pd.DataFrame,
+    absolute: pd.DataFrame | None = None,
 ) -> OutcomeSummary:
-    """Collect one outcome's summary rows from the results tables."""
+    """Collect one outcome's summary rows from the results tables: the primary row (naming
+    the rule that chose it), the exact conditional row, the absolute effects, the counts, the
+    pooled rates, the other key methods and heterogeneity.
+    """
     p, primary = outcome_pooled(pooled, outcome)
     s = studies[studies["outcome"] == outcome]
     inc = s[s["included"].map(is_true)]
     k = len(inc)
-    n_patients = _f(inc["n_cni"].sum()) + _f(inc["n_comparator"].sum()) if k else 0.0
+    key = row_key(primary)
+    a = None
+    if absolute is not None:
+        found = absolute[absolute["outcome"] == outcome]
+        a = None if found.empty else found.iloc[0]
     rows: list[tuple[str, str]] = [
+        (
+            f"Primary: {method_label(*key)} ({primary_rule_text(primary['primary_rule'])})",
+            _value(primary),
+        )
+    ]
+    exact = pooled_row(p, EXACT_KEY)
+    if exact is not None and key != EXACT_KEY:
+        rows.append((method_label(*EXACT_KEY), _value(exact)))
+    if a is not None and k:
+        rows.append(("Absolute effect per 1,000 patients", _absolute_text(a)))
+    n_patients = _f(inc["n_cni"].sum()) + _f(inc["n_comparator"].sum()) if k else 0.0
+    rows += [
         ("Trials in the comparison", f"{k} of {len(s)} ({n_patients:g} patients)"),
         (
             "Events, CNI",
@@ -133,21 +229,11 @@ def summarise(
                 else "not estimable"
             )
             rows.append((f"Pooled rate, {name} ({method})", f"{value}, k = {int(_f(x['k']))}"))
-    key = row_key(primary)
-    alternatives = []
     for k_alt, x in shown_rows(p, primary):
-        if k_alt != key:
-            alternatives.append(x)
-        est = _f(x["estimate"])
-        value = (
-            fmt_ci(est, _f(x["ci_low"]), _f(x["ci_high"]), k_alt[0])
-            + (f", p = {fmt_number(_f(x['p_value']), 'RD')}" if math.isfinite(est) else "")
-            if math.isfinite(est)
-            else "not estimable: " + short_reason(str(x["reason"]))
-        )
-        rows.append((("Primary: " if k_alt == key else "") + method_label(*k_alt), value))
+        if k_alt not in (key, EXACT_KEY):
+            rows.append((method_label(*k_alt), _value(x)))
     x = pooled_row(p, (key[0], "IV", "random", "REML"))
-    if x is not None and _f(x["k"]) >= 2:
+    if x is not None and _f(x["k"]) >= 2 and math.isfinite(_f(x["q"])):
         rows.append(
             (
                 "Heterogeneity (IV, REML)",
@@ -158,7 +244,7 @@ def summarise(
     else:
         rows.append(("Heterogeneity", "not assessable (fewer than two trials)"))
     trial = str(inc["label"].iloc[0]) if k == 1 else ""
-    sentence = plain_language(label, k, trial, primary, alternatives)
+    sentence = plain_language(label, k, trial, primary, p, a)
     return OutcomeSummary(outcome, label, rows, sentence)
 
 
@@ -187,7 +273,8 @@ def escape_markdown(text: str) -> str:
 def escape_latex(text: str) -> str:
     r"""Escape LaTeX specials (``\\ & % $ # _ { } ~ ^ < >``) and map ² to a superscript."""
     out = "".join(_TEX_SPECIAL.get(ch, ch) for ch in text)
-    return out.replace("²", r"\textsuperscript{2}").replace("≥", r"$\geq$")
+    out = out.replace("²", r"\textsuperscript{2}").replace("≥", r"$\geq$")
+    return out.replace("∞", r"$\infty$")
 
 
 def to_markdown(blocks: list[OutcomeSummary], methods: str) -> str:

@@ -24,14 +24,18 @@ from dataclasses import replace
 
 import numpy as np
 from scipy import optimize
-from scipy.special import gammaln
 
-from raremeta.stats.results import NAN, MethodSpec, PooledEffect, PooledFits, Reason, Status, wald
+from raremeta.stats.exact_conditional import log_choose
+from raremeta.stats.results import (
+    MethodSpec,
+    PooledEffect,
+    PooledFits,
+    Reason,
+    Status,
+    spread,
+    wald,
+)
 from raremeta.stats.two_by_two import Tables, TableStack
-
-
-def _log_choose(n: np.ndarray, k: np.ndarray) -> np.ndarray:
-    return gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1)
 
 
 class _Study:
@@ -41,7 +45,7 @@ class _Study:
         lo, hi = max(0, t - n2), min(n1, t)
         self.a = a
         self.u = np.arange(lo, hi + 1, dtype=float)
-        self.logw = _log_choose(float(n1), self.u) + _log_choose(float(n2), t - self.u)
+        self.logw = log_choose(float(n1), self.u) + log_choose(float(n2), t - self.u)
         self.at_max = a == hi
         self.at_min = a == lo
 
@@ -143,22 +147,5 @@ def conditional_mle_fits(stack: TableStack) -> PooledFits:
             if tables.k
             else PooledEffect.missing(SPEC, Reason.NO_INFORMATIVE_STUDY)
         )
-        rows.append(_spread(row, keep))
+        rows.append(spread(row, keep))
     return PooledFits.from_rows(SPEC, rows, stack.ai.shape[1])
-
-
-def _spread(row: PooledEffect, keep: np.ndarray) -> PooledEffect:
-    """The masks of ``row`` (over the present studies) spread over the whole stack row."""
-
-    def spread(values: tuple, fill) -> tuple:
-        out = [fill] * len(keep)
-        for j, value in zip(np.flatnonzero(keep), values, strict=False):
-            out[j] = value
-        return tuple(out)
-
-    return replace(
-        row,
-        used=spread(row.used, False),
-        corrected=spread(row.corrected, False),
-        weights=spread(row.weights, NAN),
-    )

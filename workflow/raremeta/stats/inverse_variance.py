@@ -77,7 +77,7 @@ class _Studies:
             return np.einsum("ij,ij->i", r, r) - (sw - np.einsum("ij,ij->i", w, w) / sw)
 
 
-def _root(f, active: NDArray[np.bool_]) -> Array:
+def half_line_root(f, active: NDArray[np.bool_]) -> Array:
     """Root on [0, inf) of decreasing functions positive at 0, where ``active``; else 0.
 
     ``f(tau2, rows)`` evaluates the functions of the meta-analyses ``rows`` at ``tau2``. The
@@ -148,9 +148,9 @@ def tau2_estimate(s: _Studies, estimator: str, q0: Array) -> Array:
             c = sw0 - (w0 * w0).sum(axis=1) / sw0
             return np.where(two, np.maximum(0.0, (q0 - df) / c), 0.0)
     if estimator == "PM":
-        return _root(lambda t, rows: s.generalised_q(t, rows) - df[rows], two & (q0 > df))
+        return half_line_root(lambda t, rows: s.generalised_q(t, rows) - df[rows], two & (q0 > df))
     if estimator == "REML":
-        return _root(s.reml_score, two & (s.reml_score(zero) > 0))
+        return half_line_root(s.reml_score, two & (s.reml_score(zero) > 0))
     raise ValueError(f"tau2_estimator must be one of {TAU2_ESTIMATORS}")
 
 
@@ -167,7 +167,9 @@ def tau2_qprofile_ci(s: _Studies, q0: Array, level: float = 0.95) -> tuple[Array
     bounds = []
     for quantile in (1 - alpha / 2, alpha / 2):
         crit = special.chdtri(dfs, 1 - quantile)
-        root = _root(lambda t, rows, c=crit: s.generalised_q(t, rows) - c[rows], two & (q0 > crit))
+        root = half_line_root(
+            lambda t, rows, c=crit: s.generalised_q(t, rows) - c[rows], two & (q0 > crit)
+        )
         bounds.append(np.where(two, root, np.nan))
     return bounds[0], bounds[1]
 
@@ -197,6 +199,8 @@ def inverse_variance_fits(
         tau2 = tau2_estimate(s, spec.tau2_estimator, q0)
         finite = np.isfinite(tau2)
         why[(why == Reason.NONE) & ~finite] = Reason.TAU2_NOT_FINITE
+        # one study: no between-study variance to estimate, a random-effects model is moot
+        why[(why == Reason.NONE) & (k == 1)] = Reason.SINGLE_STUDY
         numbers["tau2"] = tau2
         numbers["tau2_ci_low"], numbers["tau2_ci_high"] = tau2_qprofile_ci(s, q0)
         numbers["i2"] = np.where(finite, i2_from_tau2(tau2, s.weights(zero)), np.nan)

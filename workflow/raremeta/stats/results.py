@@ -9,7 +9,7 @@ of it are rendered in one place outside the core (:mod:`raremeta.analysis.wordin
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 import numpy as np
@@ -49,6 +49,7 @@ class Reason(StrEnum):
     TAU2_NOT_FINITE = "tau2_not_finite"
     SINGLE_STUDY = "single_study"
     NO_CONFIDENCE_INTERVAL = "no_confidence_interval"
+    NO_P_VALUE = "no_p_value"
     NO_REPORTING_ARM = "no_reporting_arm"
     ALL_EVENTS = "every_patient_had_event"
     SINGULAR_INFORMATION = "singular_information"
@@ -59,7 +60,7 @@ class Reason(StrEnum):
 
 
 #: Reasons under which a result still has an estimate.
-ESTIMATED_REASONS = frozenset({Reason.NONE, Reason.NO_CONFIDENCE_INTERVAL})
+ESTIMATED_REASONS = frozenset({Reason.NONE, Reason.NO_CONFIDENCE_INTERVAL, Reason.NO_P_VALUE})
 #: Reasons that make a result not applicable rather than not estimable.
 NOT_APPLICABLE_REASONS = frozenset({Reason.SINGLE_STUDY, Reason.NO_MULTI_ARM_STUDY})
 
@@ -238,6 +239,10 @@ NUMBER_FIELDS = (
 )
 #: Fields kept when there is no estimate: the heterogeneity of the studies around it.
 KEPT_WHEN_NOT_ESTIMATED = frozenset({"q", "q_df", "q_p", "i2"})
+#: Fields that describe between-study variation: undefined (NaN) with fewer than two studies.
+HETEROGENEITY_FIELDS = frozenset(
+    {"tau2", "tau2_ci_low", "tau2_ci_high", "i2", "q", "q_df", "q_p", "pi_low", "pi_high"}
+)
 
 
 @dataclass(frozen=True)
@@ -301,15 +306,19 @@ class PooledFits:
         corrected: NDArray[np.bool_],
         weights: NDArray[np.float64],
     ) -> PooledFits:
-        """Build the fits; number fields not in ``numbers`` are NaN, and every number of a
-        meta-analysis that is not estimated (see :data:`ESTIMATED_REASONS`) is NaN too.
+        """Build the fits; number fields not in ``numbers`` are NaN, every number of a
+        meta-analysis that is not estimated (see :data:`ESTIMATED_REASONS`) is NaN too, and so
+        are the heterogeneity fields of a meta-analysis of fewer than two studies.
         """
         m = len(k)
-        estimated = (reason == Reason.NONE) | (reason == Reason.NO_CONFIDENCE_INTERVAL)
+        estimated = np.isin(reason, list(ESTIMATED_REASONS))
+        several = np.asarray(k) >= 2
         full = {}
         for name in NUMBER_FIELDS:
             values = np.asarray(numbers.get(name, np.full(m, NAN)), dtype=float)
             keep = estimated | (name in KEPT_WHEN_NOT_ESTIMATED)
+            if name in HETEROGENEITY_FIELDS:
+                keep = keep & several
             full[name] = np.where(keep, values, NAN)
         return cls(
             spec, reason, np.asarray(k), np.asarray(k_excluded), full, used, corrected, weights
@@ -332,6 +341,25 @@ class PooledFits:
             np.array([pad(r.corrected, False) for r in rows], dtype=bool).reshape(len(rows), k),
             np.array([pad(r.weights, NAN) for r in rows], dtype=float).reshape(len(rows), k),
         )
+
+
+def spread(row: PooledEffect, keep: NDArray[np.bool_]) -> PooledEffect:
+    """``row``, fitted to the studies where ``keep`` is true, with its per-study masks spread
+    over every study of the stack row (False / NaN for the others).
+    """
+
+    def out(values: tuple, fill) -> tuple:
+        full = [fill] * len(keep)
+        for j, value in zip(np.flatnonzero(keep), values, strict=False):
+            full[j] = value
+        return tuple(full)
+
+    return replace(
+        row,
+        used=out(row.used, False),
+        corrected=out(row.corrected, False),
+        weights=out(row.weights, NAN),
+    )
 
 
 def reasons(m: int) -> NDArray[np.object_]:

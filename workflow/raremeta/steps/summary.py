@@ -19,6 +19,7 @@ def run_summary(
     rates: Path,
     studies: Path,
     sensitivity: Path,
+    absolute: Path,
     config_path: Path,
     markdown: Path,
     html_out: Path,
@@ -29,7 +30,8 @@ def run_summary(
     """Write the summary tables, the methods paragraph and the tables' codebook."""
     config = load_config(config_path, str(config_path))
     p, r, s = pd.read_csv(pooled), pd.read_csv(rates), pd.read_csv(studies)
-    blocks = [summarise(o.id, o.label, p, r, s) for o in config.outcomes]
+    a = pd.read_csv(absolute)
+    blocks = [summarise(o.id, o.label, p, r, s, a) for o in config.outcomes]
     sens = pd.read_csv(sensitivity)
     methods = methods_paragraph(
         config,
