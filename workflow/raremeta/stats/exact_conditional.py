@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
@@ -106,12 +107,16 @@ class ConditionalDistribution:
         return s - logsumexp(s)
 
     def log_tails(self, theta: float) -> tuple[float, float, float]:
-        """The logs of P(T < t), P(T = t), log P(T > t) at log OR ``theta``."""
-        lp = self.log_pmf(theta)
+        """The logs of P(T < t), P(T = t) and P(T > t) at log OR ``theta`` (a tail that
+        underflows relative to the mode is -inf; the tail equations are solved where the tails
+        are 0.025 or 0.5, far from underflow).
+        """
+        s = self.log_c + np.arange(len(self.log_c)) * theta
+        p = np.exp(s - s.max())
         j = self._j
-        below = float(logsumexp(lp[:j])) if j > 0 else -math.inf
-        above = float(logsumexp(lp[j + 1 :])) if j < len(lp) - 1 else -math.inf
-        return below, float(lp[j]), above
+        with np.errstate(divide="ignore"):
+            tails = np.log([p[:j].sum(), p[j], p[j + 1 :].sum()]) - math.log(p.sum())
+        return float(tails[0]), float(tails[1]), float(tails[2])
 
     def log_upper(self, theta: float) -> float:
         """The log of P(T ≥ t): increasing in theta."""
@@ -215,6 +220,15 @@ def exact_inference(dist: ConditionalDistribution, alpha: float = 0.05) -> Exact
     return ExactInference(median_unbiased, exact_ci, exact_p, mid_ci, mid_p)
 
 
+@lru_cache(maxsize=64)
+def _inference(ai: tuple, n1i: tuple, ci: tuple, n2i: tuple) -> ExactInference:
+    """:func:`exact_inference` of these counts, cached so that the exact and the mid-p rows of
+    one meta-analysis share a single convolution and root search.
+    """
+    arrays = (np.array(x, dtype=float) for x in (ai, n1i, ci, n2i))
+    return exact_inference(conditional_distribution(*arrays))
+
+
 def _missing(spec: MethodSpec, reason: Reason, k: int, used: NDArray[np.bool_], total: int):
     return replace(
         PooledEffect.missing(spec, reason, k=k, k_excluded=total - k),
@@ -246,8 +260,8 @@ def exact_conditional(tables: Tables, spec: MethodSpec = EXACT_SPEC) -> PooledEf
     if k == 0:
         return _missing(spec, Reason.NO_INFORMATIVE_STUDY, 0, informative, tables.k)
     m = informative
-    res = exact_inference(
-        conditional_distribution(tables.ai[m], tables.n1i[m], tables.ci[m], tables.n2i[m])
+    res = _inference(
+        *(tuple(x[m].tolist()) for x in (tables.ai, tables.n1i, tables.ci, tables.n2i))
     )
     ci, p = (res.exact_ci, res.exact_p) if spec == EXACT_SPEC else (res.mid_p_ci, res.mid_p)
     return PooledEffect(
