@@ -143,9 +143,9 @@ def test_single_trial_is_not_called_a_meta_analysis():
     )  # fmt: skip
     text = plain_language("PRES", 1, "AURA-LV 2019", p.iloc[0], p)
     assert "a single trial, AURA-LV 2019" in text and "meta-analysis" not in text
-    assert "cannot establish or exclude" in text
+    assert "neither show nor exclude an effect" in text
     assert "4.59 [0.48, 611], p = 0.218" in text  # the headline's own p, not the exact one's
-    assert "rule: MH odds ratio not finite" in text
+    assert "pre-specified rule: the Mantel-Haenszel odds ratio is not finite" in text
     assert "median-unbiased odds ratio of 2.66 [0.33, ∞), p = 0.305" in text
 
 
@@ -163,6 +163,20 @@ def test_a_configured_primary_that_is_not_estimable_says_so_and_never_falls_back
     assert "pre-specified in config.yaml) cannot be estimated: no comparator events" in text
     assert "Peto" not in text and "4.55" not in text
     assert "(Firth penalised likelihood) was 4.59 [0.48, 611], p = 0.218" in text
+
+
+def test_an_interval_that_excludes_no_difference_says_which_side_plainly():
+    # 8/100 vs 0/100: Firth 18.47 [2.25, 2401], p = 0.003 (found in review); no double negative
+    # and no "cannot establish or exclude" beside a p of 0.003
+    p = _pooled_rows(
+        {"measure": "OR", "method": "Firth", "estimate": 18.47, "ci_low": 2.25, "ci_high": 2401,
+         "p_value": 0.003, "status": "estimated", "reason": "", "events_cni": 8, "n_cni": 100,
+         "n_comparator": 100},
+    )  # fmt: skip
+    text = plain_language("PRES", 1, "T", p.iloc[0], p)
+    assert "the 95% interval lies above 1 (more events with CNI)" in text
+    assert "excludes no difference" not in text and "cannot establish" not in text
+    assert "This rests on 8 events and is imprecise." in text
 
 
 HOSTILE = "<script>alert(1)</script> & $x_1$ 50% #1 {a} \\cmd ~^"

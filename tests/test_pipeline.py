@@ -345,3 +345,22 @@ def test_figures_are_byte_identical_across_runs(seed_run):
     assert result.returncode == 0, result.stderr
     assert {p.name: p.read_bytes() for p in figures} == before
     assert b"CreationDate" not in before["forest_pres.pdf"]
+
+
+def test_seed_summary_leads_with_the_rule_then_exact_then_absolute(seed_run):
+    # issue 11, "Done when": the rule's estimate, named, then the exact line, then absolute effects
+    text = (seed_run / "results/tables/summary.md").read_text(encoding="utf-8")
+    pres = text.split("## Posterior reversible encephalopathy syndrome")[1].split("## Seizure")[0]
+    rows = [line for line in pres.splitlines() if line.startswith("| ") and "---" not in line]
+    rows = rows[1:]  # the empty header row
+    assert rows[0].startswith("| Primary: OR, Firth penalised likelihood (pre-specified rule: no")
+    assert "4.59 \\[0.48, 611\\]" in rows[0]  # the issue: Firth 4.59 [0.48, 611]
+    assert rows[1] == "| OR, median-unbiased, exact conditional CI | 2.66 \\[0.33, ∞), p = 0.305 |"
+    assert rows[2].startswith(
+        "| Absolute effect per 1,000 patients (trials in the comparison) "
+        "| 23 \\[6.2, 57\\] with CNI"
+    )
+    assert "Peto" not in pres.split("|")[0]  # the sentence never leads with Peto
+    seizure = text.split("## Seizure")[1].split("## Methods")[0]
+    assert "median-unbiased odds ratio of 1.00" in seizure  # one event, balanced arms: exactly 1
+    assert "3.02 \\[0.16, 441\\]" in seizure  # the issue: Firth 3.02 [0.16, 441]

@@ -33,6 +33,7 @@ from enum import StrEnum
 import numpy as np
 
 from raremeta.io.analysis_config import PrimaryChoice
+from raremeta.stats.engine import fit
 from raremeta.stats.results import MethodSpec
 from raremeta.stats.two_by_two import Tables
 
@@ -74,10 +75,9 @@ def auto_rule(tables: Tables | None) -> PrimaryRule:
         return PrimaryRule.NO_COMPARABLE_STUDY
     if not np.any(tables.ai + tables.ci > 0):
         return PrimaryRule.NO_EVENTS
-    n = tables.n1i + tables.n2i
-    numerator = float(np.sum(tables.ai * tables.di / n))
-    denominator = float(np.sum(tables.bi * tables.ci / n))
-    if numerator > 0 and denominator > 0:
+    # the MH kernel reports an infinite or zero OR (Σ aᵢdᵢ/Nᵢ or Σ bᵢcᵢ/Nᵢ is 0) as not estimable
+    mh = fit(tables, MH_OR)
+    if mh.estimable and mh.estimate > 0:
         return PrimaryRule.MH_OR_FINITE
     return PrimaryRule.MH_OR_NOT_FINITE
 

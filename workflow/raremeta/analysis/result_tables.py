@@ -18,13 +18,14 @@ from raremeta.analysis.outcome_data import OutcomeData
 from raremeta.analysis.primary_rule import MN_RD, Primary
 from raremeta.io.raw_studies import ROLES, Role
 from raremeta.stats.effect_sizes import study_effects
-from raremeta.stats.incidence import clopper_pearson, crude_rate, glmm_rate
+from raremeta.stats.incidence import crude_rate, glmm_rate
 from raremeta.stats.results import (
     MethodSpec,
     PooledEffect,
     PooledRate,
     Reason,
     Status,
+    status_of,
     wald,
 )
 
@@ -272,8 +273,8 @@ def _risk(events: float, n: float) -> tuple[float, float, float]:
     """An arm's incidence with its Clopper-Pearson interval (rounded counts if split)."""
     if not (math.isfinite(events) and math.isfinite(n)):
         return (math.nan,) * 3
-    lo, hi = clopper_pearson(round(events), round(n))
-    return events / n, lo, hi
+    rate = crude_rate([events], [n])
+    return rate.estimate, rate.ci_low, rate.ci_high
 
 
 def study_effects_frame(data: OutcomeData, fits: OutcomeFits) -> pd.DataFrame:
@@ -391,15 +392,19 @@ def absolute_effects(data: OutcomeData, fits: OutcomeFits, primary: Primary) -> 
         row["note"] = wording.reason_text(Reason.NO_COMPARABLE_STUDY)
         return pd.DataFrame([row], columns=ABSOLUTE_COLUMNS)
     row.update(k=t.k, studies=";".join(t.labels), risk_ci_method="Clopper-Pearson (summed counts)")
+    notes = []
     for role, events, n in (("cni", t.ai, t.n1i), ("comparator", t.ci, t.n2i)):
-        risk, lo, hi = _risk(float(events.sum()), float(n.sum()))
-        row[f"events_{role}"], row[f"n_{role}"] = float(events.sum()), float(n.sum())
-        row[f"risk_{role}_per_1000"] = 1000 * risk
-        row[f"risk_{role}_ci_low_per_1000"] = 1000 * lo
-        row[f"risk_{role}_ci_high_per_1000"] = 1000 * hi
+        rate = crude_rate(events, n)
+        row[f"events_{role}"], row[f"n_{role}"] = rate.events, rate.n
+        row[f"risk_{role}_per_1000"] = 1000 * rate.estimate
+        row[f"risk_{role}_ci_low_per_1000"] = 1000 * rate.ci_low
+        row[f"risk_{role}_ci_high_per_1000"] = 1000 * rate.ci_high
+        if rate.rounded:
+            notes.append(f"{role}: {wording.rate_note(rate)}")
     if mn is None:
-        row.update(status=Status.NOT_APPLICABLE, reason=Reason.NONE)
-        row["note"] = "risk difference not computed: MN is not among the configured methods"
+        why = Reason.METHOD_NOT_CONFIGURED
+        row.update(status=status_of(why), reason=why)
+        row["note"] = "; ".join([*notes, wording.reason_text(why)])
         return pd.DataFrame([row], columns=ABSOLUTE_COLUMNS)
     row.update(
         rd_per_1000=1000 * mn.estimate,
@@ -408,7 +413,7 @@ def absolute_effects(data: OutcomeData, fits: OutcomeFits, primary: Primary) -> 
         rd_ci_method=wording.ci_method_text(mn),
         status=mn.status,
         reason=mn.reason,
-        note=wording.pooled_note(mn),
+        note="; ".join(x for x in [*notes, wording.pooled_note(mn)] if x),
     )
     return pd.DataFrame([row], columns=ABSOLUTE_COLUMNS)
 

@@ -45,6 +45,8 @@ _POOLED_REASONS: dict[tuple[Reason, str], str] = {
     "same role",
     (Reason.NO_CONFIDENCE_INTERVAL, ""): "no confidence interval: the Sato variance is not "
     "positive (every arm has either no events or only events), as in metafor, which returns NaN",
+    (Reason.METHOD_NOT_CONFIGURED, ""): "not applicable: the method it needs is not among "
+    "the configured methods (config.yaml `methods:`)",
     (Reason.NO_P_VALUE, ""): "no p-value: no study has an event (or every patient had one), so "
     "the score test of no difference is 0/0",
     (Reason.SINGLE_STUDY, "IV random"): "not applicable: one study, so there is no "
@@ -81,6 +83,9 @@ _SHORT = {
     Reason.NOT_REPORTED_COMPARATOR: "not reported for comparator",
     Reason.NOT_REPORTED_CNI: "not reported for CNI arm",
     Reason.SINGLE_STUDY: "one study",
+    Reason.NON_INTEGER_COUNTS: "needs whole-number counts (split comparator)",
+    Reason.NO_COMPARABLE_STUDY: "no study reports it in both arms",
+    Reason.NO_INFORMATIVE_STUDY: "no study with events",
 }
 
 
@@ -296,13 +301,28 @@ def excluded_note(excluded: dict[str, Reason]) -> str:
 #: How the primary estimate was chosen, by ``primary_rule`` code.
 PRIMARY_RULE_TEXT = {
     PrimaryRule.CONFIGURED: "pre-specified in config.yaml",
-    PrimaryRule.NO_COMPARABLE_STUDY: "rule: no study in the comparison",
-    PrimaryRule.NO_EVENTS: "rule: no events in any arm",
-    PrimaryRule.MH_OR_FINITE: "rule: MH odds ratio finite",
-    PrimaryRule.MH_OR_NOT_FINITE: "rule: MH odds ratio not finite",
+    PrimaryRule.NO_COMPARABLE_STUDY: "pre-specified rule: no study in the comparison",
+    PrimaryRule.NO_EVENTS: "pre-specified rule: no events in any arm, so no odds ratio",
+    PrimaryRule.MH_OR_FINITE: "pre-specified rule: the Mantel-Haenszel odds ratio is finite",
+    PrimaryRule.MH_OR_NOT_FINITE: "pre-specified rule: the Mantel-Haenszel odds ratio is not "
+    "finite",
 }
 
 
-def primary_rule_text(code: PrimaryRule | str) -> str:
-    """How the primary estimate was chosen (README, "Choice of primary method")."""
-    return PRIMARY_RULE_TEXT[PrimaryRule(code)]
+#: Rule (c) in words, by the reason the MH odds ratio is not finite.
+_MH_NOT_FINITE = {
+    Reason.NO_COMPARATOR_EVENTS: "pre-specified rule: no comparator events, so the "
+    "Mantel-Haenszel odds ratio is infinite",
+    Reason.NO_CNI_EVENTS: "pre-specified rule: no CNI events, so the Mantel-Haenszel odds "
+    "ratio is zero",
+}
+
+
+def primary_rule_text(code: PrimaryRule | str, mh_reason: Reason | str = Reason.NONE) -> str:
+    """How the primary estimate was chosen (README, "Choice of primary method"); for rule (c)
+    ``mh_reason`` (the MH OR row's reason) says why the MH odds ratio is not finite.
+    """
+    code = PrimaryRule(code)
+    if code == PrimaryRule.MH_OR_NOT_FINITE and Reason(mh_reason) in _MH_NOT_FINITE:
+        return _MH_NOT_FINITE[Reason(mh_reason)]
+    return PRIMARY_RULE_TEXT[code]

@@ -19,6 +19,8 @@ def fmt_number(x: float, measure: str) -> str:
         return f"{x:.3f}"
     if abs(x) >= 100:
         return f"{x:.0f}"
+    if abs(x) < 0.001:
+        return f"{x:.2g}"  # never "0.000", which would read as the bound 0
     if abs(x) < 0.1:
         return f"{x:.3f}"
     return f"{x:.2f}"

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 
+from raremeta.analysis.primary_rule import PrimaryRule
 from raremeta.io.results_reading import is_true
+
+NO_EVENTS_RULE = PrimaryRule.NO_EVENTS.value
 
 #: Alternatives shown beside the primary estimate (measure, method, model, tau2_estimator).
 #: The exact-conditional row comes right after the primary one; the MH RD (Sato interval) is
@@ -44,8 +47,16 @@ def pooled_row(p: pd.DataFrame, key: tuple[str, str, str, str]) -> pd.Series | N
 
 
 def shown_rows(p: pd.DataFrame, primary: pd.Series) -> list[tuple[tuple, pd.Series]]:
-    """The primary row then the key alternatives (without repeating the primary)."""
+    """The primary row then the key alternatives (without repeating the primary). With no
+    events in any arm (rule (a)) no ratio carries information: the ratio rows that would still
+    show a number (Firth, Peto, IV on corrected zero cells) are left out; the exact row stays
+    and says why it is not estimable.
+    """
     keys = list(dict.fromkeys([row_key(primary), *KEY_ALTERNATIVES]))
+    if str(primary.get("primary_rule", "")) == NO_EVENTS_RULE:
+        keys = [
+            k for k in keys if k[0] == "RD" or k == row_key(primary) or k[1] == "exact-conditional"
+        ]
     return [(k, r) for k in keys if (r := pooled_row(p, k)) is not None]
 
 
@@ -64,6 +75,11 @@ METHOD_LABELS = {
 }
 
 
+def method_name(method: str, model: str, estimator: str) -> str:
+    """E.g. ``"Mantel-Haenszel, common effect"``."""
+    return METHOD_LABELS[(method, model, estimator or "")]
+
+
 def method_label(measure: str, method: str, model: str, estimator: str) -> str:
     """E.g. ``"OR, Mantel-Haenszel, common effect"``."""
-    return f"{measure}, {METHOD_LABELS[(method, model, estimator or '')]}"
+    return f"{measure}, {method_name(method, model, estimator)}"

@@ -19,6 +19,7 @@ from raremeta.io.results_reading import is_true
 from raremeta.report.numbers import fmt_ci, fmt_p
 from raremeta.report.pooled_rows import (
     method_label,
+    method_name,
     outcome_pooled,
     pooled_row,
     row_key,
@@ -63,6 +64,29 @@ def _compatible(row: pd.Series) -> bool:
     return _f(row["ci_low"]) <= null <= _f(row["ci_high"])
 
 
+def _verdict(row: pd.Series) -> str:
+    """What the row's 95% interval says about no difference, in words."""
+    lo, hi = _f(row["ci_low"]), _f(row["ci_high"])
+    if math.isnan(lo) or math.isnan(hi):
+        return "no confidence interval could be computed"
+    if _compatible(row):
+        return (
+            "the 95% interval includes no difference, so these data neither show nor exclude "
+            "an effect"
+        )
+    null = "0" if row["measure"] == "RD" else "1"
+    side, direction = (
+        ("above", "more") if lo > (0.0 if null == "0" else 1.0) else ("below", "fewer")
+    )
+    return f"the 95% interval lies {side} {null} ({direction} events with CNI)"
+
+
+def _rule(primary: pd.Series, p: pd.DataFrame) -> str:
+    """How the primary row was chosen (under rule (c) with the MH odds ratio's reason)."""
+    mh = pooled_row(p, ("OR", "MH", "common", ""))
+    return primary_rule_text(primary["primary_rule"], "" if mh is None else str(mh["reason"]))
+
+
 def plain_language(
     label: str,
     k: int,
@@ -72,14 +96,15 @@ def plain_language(
     absolute: pd.Series | None = None,
 ) -> str:
     """A few sentences that never overstate: a single trial is called a single trial, the
-    headline is the primary row with its own interval and p, the exact conditional result
-    follows, and the absolute effect per 1,000 patients closes.
+    headline is the primary row with its own interval and p and the rule that chose it, the
+    exact conditional result follows, and the absolute effect per 1,000 patients closes.
     """
     if k == 0:
         return (
             f"No trial reported {label.lower()} in both arms, so no comparison of CNIs "
             "with comparators is possible."
         )
+    n_events = _f(primary["events_cni"]) + _f(primary["events_comparator"])
     events = (
         f"{_f(primary['events_cni']):g}/{_f(primary['n_cni']):g} CNI vs "
         f"{_f(primary['events_comparator']):g}/{_f(primary['n_comparator']):g} "
@@ -87,15 +112,14 @@ def plain_language(
     )
     basis = f"a single trial, {trial_label}" if k == 1 else f"{k} trials"
     key = row_key(primary)
-    how = f"{method_label(*key).split(', ', 1)[1]}; {primary_rule_text(primary['primary_rule'])}"
+    how = f"{method_name(*key[1:])}; {_rule(primary, p)}"
     words = MEASURE_WORDS[key[0]]
+    headline = primary
     if math.isfinite(_f(primary["estimate"])):
-        verdict = (
-            "the interval includes no difference, so the data neither show nor exclude an effect"
-            if _compatible(primary)
-            else "the interval excludes no difference"
-        )
-        parts = [f"From {basis} ({events}), the {words} ({how}) was {_value(primary)}; {verdict}."]
+        parts = [
+            f"From {basis} ({events}), the {words} ({how}) was {_value(primary)}; "
+            f"{_verdict(primary)}."
+        ]
         shown = [key]
     else:
         parts = [
@@ -115,21 +139,26 @@ def plain_language(
         shown = [key]
         if alt is not None:
             shown.append(row_key(alt))
-            compatible = ", compatible with no difference" if _compatible(alt) else ""
+            headline = alt
             parts.append(
-                f"The {MEASURE_WORDS[alt['measure']]} "
-                f"({method_label(*row_key(alt)).split(', ', 1)[1]}) was "
-                f"{_value(alt)}{compatible}."
+                f"The {MEASURE_WORDS[alt['measure']]} ({method_name(*row_key(alt)[1:])}) was "
+                f"{_value(alt)}; {_verdict(alt)}."
             )
     exact = pooled_row(p, EXACT_KEY)
     if exact is not None and EXACT_KEY not in shown and math.isfinite(_f(exact["estimate"])):
         parts.append(
             f"The exact conditional analysis gives a median-unbiased odds ratio of {_value(exact)}."
         )
+        est, mue = _f(headline["estimate"]), _f(exact["estimate"])
+        if headline["measure"] == "OR" and max(est, mue) > 2 * min(est, mue):
+            parts.append(
+                "The point estimates differ between methods because the data are so sparse; "
+                "the intervals, not the point estimates, carry the information."
+            )
     if absolute is not None and math.isfinite(_f(absolute["rd_per_1000"])):
-        parts.append(f"Per 1,000 patients: {_absolute_text(absolute)}.")
-    if k == 1 or _f(primary["events_cni"]) + _f(primary["events_comparator"]) < 10:
-        parts.append("Such sparse data cannot establish or exclude a difference.")
+        parts.append(f"Per 1,000 patients in these trials: {_absolute_text(absolute)}.")
+    if n_events < 10 and not _compatible(headline) and math.isfinite(_f(headline["estimate"])):
+        parts.append(f"This rests on {n_events:g} events and is imprecise.")
     return " ".join(parts)
 
 
@@ -182,7 +211,7 @@ def summarise(
         a = None if found.empty else found.iloc[0]
     rows: list[tuple[str, str]] = [
         (
-            f"Primary: {method_label(*key)} ({primary_rule_text(primary['primary_rule'])})",
+            f"Primary: {method_label(*key)} ({_rule(primary, p)})",
             _value(primary),
         )
     ]
@@ -190,7 +219,9 @@ def summarise(
     if exact is not None and key != EXACT_KEY:
         rows.append((method_label(*EXACT_KEY), _value(exact)))
     if a is not None and k:
-        rows.append(("Absolute effect per 1,000 patients", _absolute_text(a)))
+        rows.append(
+            ("Absolute effect per 1,000 patients (trials in the comparison)", _absolute_text(a))
+        )
     n_patients = _f(inc["n_cni"].sum()) + _f(inc["n_comparator"].sum()) if k else 0.0
     rows += [
         ("Trials in the comparison", f"{k} of {len(s)} ({n_patients:g} patients)"),

@@ -168,20 +168,29 @@ def conditional_distribution(
     return ConditionalDistribution(t_min, log_c, t_obs)
 
 
-def _solve(f, target: float) -> float:
-    """The root of the monotone function ``f(theta) = target`` (theta on the log scale)."""
-    g = lambda theta: f(theta) - target  # noqa: E731
+def _solve(f, target: float, increasing: bool) -> float:
+    """The root of ``f(theta) = target`` for a tail probability ``f`` (on the log scale) that
+    is monotone in the log OR ``theta``, increasing or decreasing as stated.
+
+    The bracket grows from [-1, 1] in steps that double, on the side the direction says; a tail
+    that underflows (-inf) counts as far below the target, and brentq then solves to 1e-12.
+    """
+    sign = 1.0 if increasing else -1.0
+
+    def g(theta: float) -> float:  # increasing in theta, finite
+        return float(np.clip(sign * (f(theta) - target), -1e300, 1e300))
+
     lo, hi = -1.0, 1.0
-    increasing = g(hi) > g(lo)
-    # expand the bracket until the sign changes
-    for _ in range(200):
-        glo, ghi = g(lo), g(hi)
-        if glo * ghi <= 0:
-            break
-        if (glo > 0) == increasing:
-            lo = lo * 2 - 1
-        else:
-            hi = hi * 2 + 1
+    for side in (-1, 1):
+        step = 1.0
+        while (g(lo) > 0) if side < 0 else (g(hi) < 0):
+            step *= 2
+            if step > 2.0**20:  # pragma: no cover - a tail of a finite support reaches any level
+                raise ArithmeticError("exact conditional tail equation has no bracket")
+            if side < 0:
+                lo -= step
+            else:
+                hi += step
     return optimize.brentq(g, lo, hi, xtol=1e-12, rtol=4 * np.finfo(float).eps, maxiter=500)
 
 
@@ -202,17 +211,17 @@ def exact_inference(dist: ConditionalDistribution, alpha: float = 0.05) -> Exact
     half = math.log(alpha / 2)
     roots = []
     if not at_min:
-        roots.append(_solve(dist.log_upper, _LOG_HALF))
+        roots.append(_solve(dist.log_upper, _LOG_HALF, True))
     if not at_max:
-        roots.append(_solve(dist.log_lower, _LOG_HALF))
+        roots.append(_solve(dist.log_lower, _LOG_HALF, False))
     median_unbiased = math.exp(sum(roots) / len(roots))
     exact_ci = (
-        0.0 if at_min else math.exp(_solve(dist.log_upper, half)),
-        math.inf if at_max else math.exp(_solve(dist.log_lower, half)),
+        0.0 if at_min else math.exp(_solve(dist.log_upper, half, True)),
+        math.inf if at_max else math.exp(_solve(dist.log_lower, half, False)),
     )
     mid_ci = (
-        0.0 if at_min else math.exp(_solve(dist.log_mid_upper, half)),
-        math.inf if at_max else math.exp(_solve(dist.log_mid_lower, half)),
+        0.0 if at_min else math.exp(_solve(dist.log_mid_upper, half, True)),
+        math.inf if at_max else math.exp(_solve(dist.log_mid_lower, half, False)),
     )
     pmf = np.exp(dist.log_pmf(0.0))
     exact_p = float(min(1.0, pmf[pmf <= pmf[dist.t - dist.t_min] * R_REL_ERR].sum()))

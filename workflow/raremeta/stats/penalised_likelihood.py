@@ -201,7 +201,7 @@ def _maximise(data: _Data, alpha, theta, profile: bool):
     Newton (see :func:`_newton_step`) with step-halving on l*, every row at once; returns the
     state at the maximum with the parameters.
     """
-    alpha, theta = alpha.copy(), theta.copy()
+    alpha, theta = np.array(alpha, dtype=float), np.array(theta, dtype=float)
     st = _state(data, alpha, theta)
     stuck = np.zeros(len(theta), dtype=bool)  # no ascent left above roundoff
     for _ in range(_MAX_ITER):
@@ -402,14 +402,40 @@ def _start(data: _Data) -> tuple[NDArray, NDArray]:
     return alpha, np.where(np.isfinite(theta), theta, 0.0)
 
 
+def _profile_at(data: _Data, alpha, theta, lstar_hat):
+    """PL(theta) of every row: the state at the maximising intercepts, and those intercepts.
+
+    Newton from ``alpha`` (the intercepts of the previous theta) can stay in a basin that is no
+    longer the best; wherever the profile deviance is near or above the chi2 threshold (where
+    it decides a bound), :func:`_hop` looks for a better basin and Newton restarts from it.
+    """
+    st, alpha, _ = _maximise(data, alpha, theta, profile=True)
+    check = 2 * (lstar_hat - st.lstar) - CHI2_95 > -1.0
+    for _ in range(10):
+        rows = np.flatnonzero(check)
+        if len(rows) == 0:
+            break
+        hopped, moved = _hop(data.take(rows), alpha[rows], theta[rows])
+        rows, hopped = rows[moved], hopped[moved]
+        if len(rows) == 0:
+            break
+        new_st, new_a, _ = _maximise(data.take(rows), hopped, theta[rows], profile=True)
+        better = new_st.lstar > st.lstar[rows]
+        st = _merge_rows(st, new_st, rows, better)
+        alpha[rows[better]] = new_a[better]
+        check[:] = False
+        check[rows[better]] = True
+    return st, alpha
+
+
 def _profile_bounds(data: _Data, alpha_hat, theta_hat, lstar_hat, se, side):
     """Solve 2 (l*hat - PL(theta)) = chi2 on ``side`` (-1 lower, +1 upper) of every row.
 
     Safeguarded Newton on g(theta) = 2 (l*hat - PL(theta)) - chi2, whose derivative is
     -2 times the theta component of the modified score at the profiled intercepts (envelope
     theorem), kept inside a bracket that is expanded outward until g changes sign; bisection
-    when a Newton step would leave it. Rows without a sign change up to |theta| = 50 get
-    side * inf.
+    when a Newton step would leave it. The intercepts are carried from one theta to the next
+    (see :func:`_profile_at`). Rows without a sign change up to |theta| = 50 get side * inf.
     """
     r = len(theta_hat)
     side = np.asarray(side, dtype=float)
@@ -426,8 +452,7 @@ def _profile_bounds(data: _Data, alpha_hat, theta_hat, lstar_hat, se, side):
         rows = np.flatnonzero(todo)
         if len(rows) == 0:
             break
-        st, a_new, _ = _solve(data.take(rows), alpha[rows], x[rows], profile=True)
-        alpha[rows] = a_new
+        st, alpha[rows] = _profile_at(data.take(rows), alpha[rows], x[rows], lstar_hat[rows])
         g = 2 * (lstar_hat[rows] - st.lstar) - CHI2_95
         slope = -2 * st.u_theta
         xr = x[rows]

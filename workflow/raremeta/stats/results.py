@@ -54,6 +54,7 @@ class Reason(StrEnum):
     ALL_EVENTS = "every_patient_had_event"
     SINGULAR_INFORMATION = "singular_information"
     NO_MULTI_ARM_STUDY = "no_multi_arm_study"
+    METHOD_NOT_CONFIGURED = "method_not_configured"
     NOT_REPORTED_EITHER_ARM = "not_reported_either_arm"
     NOT_REPORTED_CNI = "not_reported_cni_arm"
     NOT_REPORTED_COMPARATOR = "not_reported_comparator_arm"
@@ -62,7 +63,9 @@ class Reason(StrEnum):
 #: Reasons under which a result still has an estimate.
 ESTIMATED_REASONS = frozenset({Reason.NONE, Reason.NO_CONFIDENCE_INTERVAL, Reason.NO_P_VALUE})
 #: Reasons that make a result not applicable rather than not estimable.
-NOT_APPLICABLE_REASONS = frozenset({Reason.SINGLE_STUDY, Reason.NO_MULTI_ARM_STUDY})
+NOT_APPLICABLE_REASONS = frozenset(
+    {Reason.SINGLE_STUDY, Reason.NO_MULTI_ARM_STUDY, Reason.METHOD_NOT_CONFIGURED}
+)
 
 
 def status_of(reason: Reason) -> Status:
