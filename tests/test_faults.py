@@ -114,3 +114,21 @@ def test_rerun_after_success_is_a_no_op(tmp_path):
     result = run_snakemake(project, "-n")
     assert "Nothing to be done" in result.stdout + result.stderr
     shutil.rmtree(project)
+
+
+def test_a_failing_job_writes_its_full_traceback_to_its_log(tmp_path):
+    # issue 12, item 3: a job's log must hold the traceback (it used to be empty, with "lost
+    # sys.stderr" on the console). The failure is injected by a malformed input of the summary
+    # job: a pooled_effects.csv without its columns, newer than the summary, so only that job
+    # reruns and fails inside Python.
+    project = copy_seed_project(tmp_path)
+    first = run_snakemake(project)
+    assert first.returncode == 0, first.stderr
+    pooled = project / "results/tables/pooled_effects.csv"
+    pooled.write_text("not_a_contract_column\n1\n", encoding="utf-8")
+    result = run_snakemake(project)
+    assert result.returncode != 0
+    assert "lost sys.stderr" not in result.stderr
+    log = (project / "logs/summary_tables.log").read_text(encoding="utf-8")
+    assert log.startswith("Traceback (most recent call last):"), log[:300]
+    assert "raremeta/steps/summary.py" in log and "KeyError: 'outcome'" in log
