@@ -6,10 +6,11 @@ Where the expected numbers come from:
   Firth 1993, Heinze & Schemper 2002), and the published single-study figures of the issue
   (PRES 4.59 [0.48, 611], seizure 3.02 [0.16, 441], a lone 0/177 vs 0/88 about 0.50);
 * several studies: R 4.2.2 with brglm2 0.9 (estimate and se), and a profile interval and
-  penalised likelihood-ratio p-value found in R by a generic optimiser (see ``R_SCRIPT``);
+  penalised likelihood-ratio p-value found in R by a generic optimiser (see ``R_CASES``); for
+  tables with several local maxima, a multi-start global search in R (``R_GLOBAL_CASES``);
 * the rest are properties: an independent dense-matrix implementation of l* in this file
-  (``numpy.linalg.slogdet`` of X'WX, scipy BFGS over the intercepts), masked studies
-  contributing nothing, swapping the arms.
+  (``numpy.linalg.slogdet`` of X'WX; BFGS then logistf-style Fisher scoring over the
+  intercepts), masked studies contributing nothing, swapping the arms.
 """
 
 from __future__ import annotations
@@ -257,6 +258,60 @@ def test_agrees_with_r_brglm2_and_an_r_profile(case):
     assert r.k == len(R_CASES[case][0])
 
 
+#: Tables whose penalised likelihood has several local maxima in the intercepts (an arm of one
+#: patient, or identical studies, with theta far from the data): a Newton fit from one start
+#: can stop at the wrong one (E: a lower l* at log OR 6.741; G: an upper bound of 271; H: a
+#: symmetric saddle point, upper bound 1267). Reference from R 4.2.2 by a global search: the
+#: brglm2 fit above (which reached the global maximum in every case), then optim (BFGS,
+#: Nelder-Mead, BFGS; reltol 1e-15) of the same lstar from the brglm2 estimate and from every
+#: one of the 2^k assignments of the studies' intercepts to either arm's own fit
+#: (qlogis((y + 0.5) / (n + 1)), minus theta for the CNI arm), keeping the best; the profile
+#: likewise at each theta, uniroot(tol = 1e-10); p from pl(0).
+R_GLOBAL_CASES = {
+    "E": ([44, 4], [44, 4], [3, 0], [38, 2]),
+    "F": ([21, 1, 4, 14], [21, 1, 4, 14], [0, 1, 2, 1], [1, 9, 12, 11]),
+    "G": ([1] * 7, [1] * 7, [0] * 7, [0.5] * 7),
+    "H": ([1, 1], [1, 1], [0, 0], [0.5, 0.5]),
+    "I": ([0, 0, 0], [1, 1, 1], [1, 1, 1], [1, 1, 1]),
+    "J": ([3, 3], [3, 3], [0, 0], [2, 2]),
+    "K": ([0] * 6, [1] * 6, [0] * 6, [1] * 6),
+    "L": ([1] * 4, [1] * 4, [0] * 4, [1] * 4),
+    "M": ([0, 0], [1, 1], [10, 10], [10, 10]),
+}
+#: brglm2 log OR, OR interval and p-value of the global search, as R printed them
+R_GLOBAL_VALUES = {
+    "E": (6.7749238433178602, 93.354605384917846, 120253.689090762636624, 1.3290329528374878e-21),
+    "F": (5.6438876964196512, 28.56434601857088, 36421.64343420120713, 9.2152114860862598e-11),
+    "G": (2.5283394776983252, 1.5338711580776558, 504.1352054596370067, 0.017150173675077186),
+    "H": (2.1396353670157873, 0.26616017746994897, 1289.97174948068573030, 0.2316269195734442),
+    "I": (
+        -2.7725887222397811,
+        0.00083897598335172009,
+        0.99552707336013224193,
+        0.049601027217242966,
+    ),
+    "J": (4.0425212620625874, 3.2125423590065569, 7179.7456151403175681, 0.0036748833398508574),
+    "K": (-4.7847061537674355e-16, 0.016466091222620834, 60.730867239835539806, 1.0),
+    "L": (2.870169050578645, 1.4837586196074728, 911.6026554527808230, 0.021405435522404821),
+    "M": (
+        -4.6053082102132779,
+        6.8218196475473372e-05,
+        1.9918240752673941e-01,
+        0.001920209582044077,
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(R_GLOBAL_CASES))
+def test_several_local_maxima_agree_with_a_global_search_in_r(case):
+    r = firth(Tables.from_counts(*R_GLOBAL_CASES[case]))
+    log_or, lo, hi, p = R_GLOBAL_VALUES[case]
+    assert math.log(r.estimate) == pytest.approx(log_or, rel=1e-6, abs=1e-9)
+    assert r.ci_low == pytest.approx(lo, rel=1e-4)
+    assert r.ci_high == pytest.approx(hi, rel=1e-4)
+    assert r.p_value == pytest.approx(p, rel=1e-4)
+
+
 # ---------------------------------------------------------------------------------------------
 # (3) absent studies contribute nothing; swapping arms
 # ---------------------------------------------------------------------------------------------
@@ -364,6 +419,18 @@ def test_kernel_gradient_and_hessian_match_the_dense_penalised_likelihood():
         ]
     )
     np.testing.assert_allclose(-neg_hess, numeric, rtol=1e-6, atol=1e-7)
+
+
+def test_newton_converges_where_the_hessian_is_indefinite():
+    # case M at its lower bound: the maximum lies along a nearly flat ridge where minus the
+    # Hessian has a negative a_i; Fisher scoring crawled (|score| 3e-6 after 200 steps)
+    t = Tables.from_counts(*R_GLOBAL_CASES["M"])
+    data = pl._Data(
+        *(np.asarray(v, float)[None] for v in (t.ai, t.n1i, t.ci, t.n2i)), np.ones((1, t.k))
+    )
+    theta = np.array([math.log(6.8218196475473372e-05)])
+    state, _, _ = pl._maximise(data, np.array([[3.80399124, 3.7358855]]), theta, profile=True)
+    assert np.abs(state.u_alpha).max() < 1e-9
 
 
 def test_a_bound_beyond_the_search_limit_is_reported_infinite(monkeypatch):

@@ -364,3 +364,41 @@ def test_seed_summary_leads_with_the_rule_then_exact_then_absolute(seed_run):
     seizure = text.split("## Seizure")[1].split("## Methods")[0]
     assert "median-unbiased odds ratio of 1.00" in seizure  # one event, balanced arms: exactly 1
     assert "3.02 \\[0.16, 441\\]" in seizure  # the issue: Firth 3.02 [0.16, 441]
+
+
+def test_configfile_with_replace_workflow_config_runs_another_review(seed_run, tmp_path):
+    # issue 12, item 1: --configfile merges into config.yaml unless --replace-workflow-config
+    import shutil
+
+    project = tmp_path / "p"
+    shutil.copytree(seed_run, project, ignore=shutil.ignore_patterns(".snakemake"))
+    (project / "other.yaml").write_text(
+        "outcomes:\n  seizure:\n    label: Seizure (other review)\n"
+        "    terms: [Seizure, Epilepsy]\n"
+        "multi_arm: split\n",
+        encoding="utf-8",
+    )
+    args = ("--configfile", str(project / "other.yaml"), "--replace-workflow-config", "--forceall")
+    result = run_snakemake(project, *args)
+    assert result.returncode == 0, result.stderr
+    pooled = pd.read_csv(project / "results/tables/pooled_effects.csv")
+    assert set(pooled.outcome) == {"seizure"}  # config.yaml's pres is gone: replaced, not merged
+    summary = (project / "results/tables/summary.md").read_text(encoding="utf-8")
+    assert "Seizure (other review)" in summary
+    assert "each CNI arm was compared with the comparator" in summary  # multi_arm: split
+    rates = pd.read_csv(project / "results/tables/pooled_rates.csv")
+    assert rates[rates.method == "crude"].k.tolist() == [1, 1]  # Liu 2015 reports seizures
+
+
+def test_config_on_the_command_line_and_the_old_option(seed_run, tmp_path):
+    import shutil
+
+    project = tmp_path / "p"
+    shutil.copytree(seed_run, project, ignore=shutil.ignore_patterns(".snakemake"))
+    result = run_snakemake(project, "--config", "multi_arm=split", "--forceall")
+    assert result.returncode == 0, result.stderr
+    methods = (project / "results/methods.md").read_text(encoding="utf-8")
+    assert "each CNI arm was compared with the comparator" in methods  # multi_arm: split
+    old = run_snakemake(project, "--config", "analysis_config=other.yaml")
+    assert old.returncode != 0
+    assert "use --configfile PATH" in old.stderr and "Traceback" not in old.stderr

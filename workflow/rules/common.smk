@@ -4,30 +4,47 @@ import fcntl
 import sys
 from pathlib import Path
 
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import validate
+
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))  # the raremeta package
 
 from raremeta.io.errors import InvalidInputError
+from raremeta.io.schemas import SCHEMA_DIR, schema_problems
 from raremeta.integrity import remove_corrupted
 from raremeta.job_batches import figure_batches
 from raremeta.io.raw_studies import CHARACTERISTICS_FILE, EVENTS_FILE, STUDY_FILE
 from raremeta.validated_inputs import validate_inputs
 
-# The analysis configuration is read by raremeta's strict YAML loader (no tags, no aliases)
-# rather than by `configfile:`; point at another file with --config analysis_config=PATH.
-ANALYSIS_CONFIG = config.get("analysis_config", "config.yaml")
-RAW_DIR = config.get("raw_dir", "data/raw")
+RAW_DIR = "data/raw"
+# The configuration is Snakemake's: `configfile:` in the Snakefile, merged with --configfile
+# and --config; it is trusted like the Snakefile (YTE, YAML aliases). The untrusted raw files
+# (data/raw/*/study.yaml) are read by raremeta's strict loader.
+CONFIG_NAME = ", ".join(map(str, workflow.configfiles)) or "config"
+if "analysis_config" in config:
+    raise WorkflowError(
+        "--config analysis_config=PATH is no longer supported: use --configfile PATH "
+        "(add --replace-workflow-config to use PATH instead of config.yaml, not merged into it)"
+    )
+try:
+    # fills in the defaults declared in the schema
+    validate(config, str(SCHEMA_DIR / "config.schema.yaml"))
+except WorkflowError:
+    # Snakemake's message prints the whole schema; ours names each problem on one line
+    raise WorkflowError(
+        str(InvalidInputError(schema_problems(config, "config", CONFIG_NAME)))
+    )
 
 try:
-    # a rerun with unchanged inputs and code skips re-reading the studies (see the module)
+    # the semantic checks (a term claimed by two outcomes, an impossible primary) and every raw
+    # study; a rerun with unchanged inputs and code skips re-reading the studies (see the module)
     ANALYSIS, STUDY_FOLDERS = validate_inputs(
-        Path(RAW_DIR), Path(ANALYSIS_CONFIG), Path(".snakemake/raremeta-validated")
+        Path(RAW_DIR), config, Path(".snakemake/raremeta-validated"), CONFIG_NAME
     )
 except InvalidInputError as error:
-    sys.stderr.write(f"{error}\n")
-    sys.exit(1)
+    raise WorkflowError(str(error))
 except OSError as error:
-    sys.stderr.write(f"cannot read the input: {error}\n")
-    sys.exit(1)
+    raise WorkflowError(f"cannot read the input: {error}")
 
 OUTCOMES = [outcome.id for outcome in ANALYSIS.outcomes]
 
@@ -39,11 +56,10 @@ if workflow.is_main_process:
     try:
         fcntl.flock(RUN_LOCK, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
-        sys.stderr.write(
+        raise WorkflowError(
             "another run of this workflow is in progress in this folder; "
-            "wait for it to finish (nothing was written)\n"
+            "wait for it to finish (nothing was written)"
         )
-        sys.exit(1)
 
 # An intermediate file changed since it was written (corrupted, edited by hand) is removed
 # with its siblings, so that the job that writes them runs again.

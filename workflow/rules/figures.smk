@@ -44,7 +44,6 @@ for kind in ("forest", "incidence"):
                 f"{kind}_plots_{batch}"
             input:
                 **FIGURE_INPUTS[kind],
-                config=ANALYSIS_CONFIG,
             output:
                 figure_outputs(kind, batch_outcomes),
             log:
@@ -61,5 +60,6 @@ for kind in ("forest", "incidence"):
                 kind=kind,
                 outcomes=batch_outcomes,
                 formats=FIGURE_FORMATS,
+                analysis=config,
             script:
                 "../scripts/figures.py"

@@ -1,7 +1,6 @@
 rule harmonise:
     input:
         raw=raw_files(),
-        config=ANALYSIS_CONFIG,
     output:
         harmonised="data/processed/harmonised.csv",
         alternative="data/processed/harmonised_alternative_multi_arm.csv",
@@ -17,5 +16,7 @@ rule harmonise:
     resources:
         mem_mb=1000,
         runtime=10,
+    params:
+        analysis=config,
     script:
         "../scripts/harmonise.py"

@@ -2,7 +2,6 @@ rule pool:
     input:
         harmonised="data/processed/harmonised.csv",
         alternative="data/processed/harmonised_alternative_multi_arm.csv",
-        config=ANALYSIS_CONFIG,
     output:
         pooled="results/tables/pooled_effects.csv",
         rates="results/tables/pooled_rates.csv",
@@ -19,5 +18,7 @@ rule pool:
     resources:
         mem_mb=1000,
         runtime=30,
+    params:
+        analysis=config,
     script:
         "../scripts/pool.py"

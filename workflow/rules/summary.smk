@@ -5,7 +5,6 @@ rule summary_tables:
         studies="results/tables/study_effects.csv",
         sensitivity="results/tables/sensitivity.csv",
         absolute="results/tables/absolute_effects.csv",
-        config=ANALYSIS_CONFIG,
     output:
         markdown="results/tables/summary.md",
         html=report(
@@ -27,6 +26,8 @@ rule summary_tables:
     resources:
         mem_mb=1000,
         runtime=10,
+    params:
+        analysis=config,
     script:
         "../scripts/summary_tables.py"
 
@@ -34,7 +35,6 @@ rule summary_tables:
 rule provenance:
     input:
         raw=raw_files(),
-        config=ANALYSIS_CONFIG,
         outputs=final_outputs(),
     output:
         "results/provenance.json",
@@ -46,5 +46,8 @@ rule provenance:
     resources:
         mem_mb=500,
         runtime=5,
+    params:
+        analysis=config,
+        config_files=[str(f) for f in workflow.configfiles],
     script:
         "../scripts/provenance.py"

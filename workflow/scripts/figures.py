@@ -11,7 +11,10 @@ from raremeta.steps.figures import run_figures
 sys.stderr = sys.stdout = open(snakemake.log[0], "w", encoding="utf-8")  # noqa: SIM115
 run_figures(
     kind=snakemake.params.kind,
-    inputs={key: Path(value) for key, value in snakemake.input.items()},
+    inputs={
+        **{key: Path(value) for key, value in snakemake.input.items()},
+        "config": snakemake.params.analysis,
+    },
     outcomes=list(snakemake.params.outcomes),
     formats=list(snakemake.params.formats),
     outputs=[Path(p) for p in snakemake.output],

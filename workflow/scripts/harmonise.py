@@ -11,7 +11,7 @@ from raremeta.steps.harmonise import run_harmonise
 sys.stderr = sys.stdout = open(snakemake.log[0], "w", encoding="utf-8")  # noqa: SIM115
 run_harmonise(
     study_files=[Path(p) for p in snakemake.input.raw],
-    config_path=Path(snakemake.input.config),
+    config=snakemake.params.analysis,
     harmonised=Path(snakemake.output.harmonised),
     alternative=Path(snakemake.output.alternative),
     log_table=Path(snakemake.output.log_table),

@@ -12,7 +12,7 @@ sys.stderr = sys.stdout = open(snakemake.log[0], "w", encoding="utf-8")  # noqa:
 run_pool(
     harmonised=Path(snakemake.input.harmonised),
     alternative=Path(snakemake.input.alternative),
-    config_path=Path(snakemake.input.config),
+    config=snakemake.params.analysis,
     pooled=Path(snakemake.output.pooled),
     rates=Path(snakemake.output.rates),
     studies_out=Path(snakemake.output.studies),

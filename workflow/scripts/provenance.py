@@ -11,7 +11,8 @@ from raremeta.steps.provenance import run_provenance
 sys.stderr = sys.stdout = open(snakemake.log[0], "w", encoding="utf-8")  # noqa: SIM115
 run_provenance(
     raw_files=[Path(p) for p in snakemake.input.raw],
-    config_path=Path(snakemake.input.config),
+    config=snakemake.params.analysis,
+    config_files=list(snakemake.params.config_files),
     outputs=[Path(p) for p in snakemake.input.outputs],
     out=Path(snakemake.output[0]),
 )

@@ -15,7 +15,7 @@ run_summary(
     studies=Path(snakemake.input.studies),
     sensitivity=Path(snakemake.input.sensitivity),
     absolute=Path(snakemake.input.absolute),
-    config_path=Path(snakemake.input.config),
+    config=snakemake.params.analysis,
     markdown=Path(snakemake.output.markdown),
     html_out=Path(snakemake.output.html),
     latex=Path(snakemake.output.latex),

@@ -43,8 +43,10 @@ _POOLED_REASONS: dict[tuple[Reason, str], str] = {
     "interval, leave-one-out)",
     (Reason.NO_MULTI_ARM_STUDY, ""): "not applicable: no study has more than one arm of the "
     "same role",
-    (Reason.NO_CONFIDENCE_INTERVAL, ""): "no confidence interval: the Sato variance is not "
+    (Reason.NO_CONFIDENCE_INTERVAL, "MH RD"): "no confidence interval: the Sato variance is not "
     "positive (every arm has either no events or only events), as in metafor, which returns NaN",
+    (Reason.NO_CONFIDENCE_INTERVAL, ""): "no confidence interval: the variance is not positive "
+    "(every arm has either no events or only events)",
     (Reason.METHOD_NOT_CONFIGURED, ""): "not applicable: the method it needs is not among "
     "the configured methods (config.yaml `methods:`)",
     (Reason.NO_P_VALUE, ""): "no p-value: no study has an event (or every patient had one), so "
@@ -142,7 +144,7 @@ def pooled_note(result: PooledEffect, context: str = "") -> str:
                 f"{spec.measure}"
             )
         if result.reason == Reason.NO_CONFIDENCE_INTERVAL:
-            first, notes = [], [*notes, reason_text(result.reason)]
+            first, notes = [], [*notes, reason_text(result.reason, ctx)]
     elif spec.method == "Peto" and result.status == Status.ESTIMATED and result.k_excluded:
         notes.append(
             f"{_studies(result.k_excluded)} without events (or with only events) add nothing"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -208,3 +209,21 @@ def load_config(path: Path, display: str | None = None) -> AnalysisConfig:
     """Read and validate ``config.yaml``; see :func:`parse_config`."""
     name = display or str(path)
     return parse_config(load_yaml(path, name), name)
+
+
+def analysis_from(source: Path | Mapping[str, Any], display: str = "config") -> AnalysisConfig:
+    """The validated configuration from Snakemake's ``config`` (a mapping, passed to a job as a
+    param) or from a file (tests, benchmarks); see :func:`parse_config`.
+    """
+    if isinstance(source, Mapping):
+        return parse_config(plain_config(source), display)
+    return load_config(Path(source), str(source))
+
+
+def plain_config(value: Any) -> Any:
+    """Snakemake's config as plain dicts and lists (its Namedlist params are not)."""
+    if isinstance(value, Mapping):
+        return {str(k): plain_config(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain_config(v) for v in value]
+    return value

@@ -94,6 +94,10 @@ def mantel_haenszel_fits(stack: TableStack, spec: MethodSpec) -> PooledFits:
             weights = n1 * n2 / N
         else:
             raise ValueError(f"unknown measure {measure!r}")
+    # a variance that is not positive (e.g. every patient of every arm had the event) gives an
+    # estimate without an interval, never a zero-width one
+    with np.errstate(invalid="ignore"):
+        why[(why == Reason.NONE) & ~(var > 0)] = Reason.NO_CONFIDENCE_INTERVAL
     estimable = (why == Reason.NONE) | (why == Reason.NO_CONFIDENCE_INTERVAL)
     beta = np.where(estimable, beta, np.nan)
     numbers = wald(beta, np.where(estimable, np.sqrt(var), np.nan), spec.log_scale)

@@ -19,9 +19,18 @@ S = sum_i w_i1 w_i2 / D_i, so |I| = S prod_i D_i; the hat values are
 h_i1 = w_i1 (1/D_i + (w_i2/D_i)^2 / S) and h_i2 = w_i2 (1/D_i + (w_i1/D_i)^2 / S), and the
 gradient of l* is Firth's modified score sum (y - n p + h (1/2 - p)) x. The Hessian of l* is an
 arrow matrix plus a rank-one term, so Newton steps are solved exactly in O(k) (Sherman-Morrison);
-where it is not negative definite the step falls back to Fisher scoring (Firth's modified-score
-iteration, as logistf), and every step is halved until l* does not decrease (Heinze & Schemper
-2002).
+where minus the Hessian is not positive definite it is shifted until it is (Levenberg-Marquardt),
+with Fisher scoring (Firth's modified-score step, as logistf) as the last resort, and every step
+is halved until l* does not decrease (as logistf; Heinze & Schemper 2002).
+
+l* need not be concave. With theta fixed (at a profile bound especially), a study's intercept can
+have two local maxima, one fitting each arm, when an arm has few patients or theta is far from
+the data; identical studies can hold Newton on a saddle point. So every maximum that decides a
+result (the fit, PL(0), and PL near the bounds) is polished: each study's term of the separable
+Jensen minoriser of l* is maximised from both arms' own fits, and studies move to the better
+basin (a minorise-maximise step), or failing that the single study whose move most raises l*
+does; a saddle is left along a direction of negative curvature; Newton then resumes. The results
+agree with a global multi-start search in R where one Newton fit does not (see the tests).
 
 The standard error of the log odds ratio is 1/sqrt(S) at the estimate (inverse information). The
 interval is the profile penalised-likelihood interval of Heinze & Schemper (2002):
@@ -100,6 +109,9 @@ class _State:
     d: NDArray[np.float64]
     w1: NDArray[np.float64]
 
+    def take(self, rows: NDArray[np.intp]) -> _State:
+        return _State(**{name: getattr(self, name)[rows] for name in _State.__dataclass_fields__})
+
 
 def _state(data: _Data, alpha: NDArray, theta: NDArray) -> _State:
     """Penalised log-likelihood, modified score and Hessian at (alpha, theta), r rows at once."""
@@ -170,29 +182,70 @@ def _arrow_solve(a, b, c, r_alpha, r_theta):
     return (r_alpha - b * x_theta[:, None]) / a, x_theta, schur
 
 
-def _newton_step(st: _State, profile: bool):
-    """The Newton step on l* (all parameters, or the intercepts only when ``profile``), with a
-    Fisher-scoring step where the negative Hessian is not positive definite.
+def _shifted_solve(st: _State, profile: bool, shift):
+    """Solve (-H + shift I) x = score, -H = arrow(a, b, c) + g g' (intercept block only when
+    ``profile``), by the arrow structure and Sherman-Morrison; also whether the shifted
+    matrix is positive definite (Haynsworth inertia of the arrow part, then the sign of the
+    determinant after the rank-one update, which adds at most one positive eigenvalue).
     """
+    a = st.a + shift[:, None]
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if profile:
-            ok = np.all(st.a > 0, axis=1)
-            a = np.where(ok[:, None], st.a, st.d)
-            g = np.where(ok[:, None], st.g_alpha, 0.0)
-            # Sherman-Morrison on diag(a) + g g'
+            g = st.g_alpha
             ai_u, ai_g = st.u_alpha / a, g / a
-            coef = (g * ai_u).sum(axis=1) / (1.0 + (g * ai_g).sum(axis=1))
-            return ai_u - coef[:, None] * ai_g, np.zeros(len(coef))
-        x_a, x_t, schur = _arrow_solve(st.a, st.b, st.c, st.u_alpha, st.u_theta)
-        ok = np.all(st.a > 0, axis=1) & (schur > 0)
-        y_a, y_t, _ = _arrow_solve(st.a, st.b, st.c, st.g_alpha, st.g_theta)
-        coef = ((st.g_alpha * x_a).sum(axis=1) + st.g_theta * x_t) / (
-            1.0 + (st.g_alpha * y_a).sum(axis=1) + st.g_theta * y_t
-        )
-        n_a, n_t = x_a - coef[:, None] * y_a, x_t - coef * y_t
-        f_a, f_t, _ = _arrow_solve(st.d, st.w1, st.w1.sum(axis=1), st.u_alpha, st.u_theta)
-        ok &= np.all(np.isfinite(n_a), axis=1) & np.isfinite(n_t)
-        return np.where(ok[:, None], n_a, f_a), np.where(ok, n_t, f_t)
+            denom = 1.0 + (g * ai_g).sum(axis=1)
+            x_a = ai_u - ((g * ai_u).sum(axis=1) / denom)[:, None] * ai_g
+            x_t = np.zeros(len(denom))
+            negative = (a <= 0).sum(axis=1)
+        else:
+            c = st.c + shift
+            x_a, x_t, schur = _arrow_solve(a, st.b, c, st.u_alpha, st.u_theta)
+            y_a, y_t, _ = _arrow_solve(a, st.b, c, st.g_alpha, st.g_theta)
+            denom = 1.0 + (st.g_alpha * y_a).sum(axis=1) + st.g_theta * y_t
+            coef = ((st.g_alpha * x_a).sum(axis=1) + st.g_theta * x_t) / denom
+            x_a, x_t = x_a - coef[:, None] * y_a, x_t - coef * y_t
+            negative = (a <= 0).sum(axis=1) + (schur <= 0)
+    positive = (negative == 0) | ((negative == 1) & (denom < 0))
+    positive &= np.all(np.isfinite(x_a), axis=1) & np.isfinite(x_t)
+    return x_a, x_t, positive, negative
+
+
+def _newton_step(st: _State, profile: bool):
+    """The Newton step on l* (all parameters, or the intercepts only when ``profile``).
+
+    Where minus the Hessian is not positive definite, a multiple of the identity is added to it
+    (Levenberg-Marquardt: 1.5 times the most negative a_i, then quadrupled until positive
+    definite), and failing that the step is Fisher scoring (Firth's modified-score step).
+    """
+    x_a, x_t, positive, _ = _shifted_solve(st, profile, np.zeros(len(st.lstar)))
+    if not positive.all():
+        rows = np.flatnonzero(~positive)
+        sub = st.take(rows)
+        shift = 1.5 * np.maximum(0.0, -sub.a.min(axis=1)) + 1e-8 * (1 + np.abs(sub.a).max(axis=1))
+        done = np.zeros(len(rows), dtype=bool)
+        for _ in range(60):
+            s_a, s_t, pos, neg = _shifted_solve(sub, profile, shift)
+            good = ~done & (neg == 0) & pos
+            x_a[rows[good]], x_t[rows[good]] = s_a[good], s_t[good]
+            done |= good
+            if done.all():
+                break
+            shift = np.where(done, shift, 4 * shift)
+        if not done.all():
+            rest = rows[~done]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                if profile:
+                    f_a, f_t = st.u_alpha[rest] / st.d[rest], np.zeros(len(rest))
+                else:
+                    f_a, f_t, _ = _arrow_solve(
+                        st.d[rest],
+                        st.w1[rest],
+                        st.w1[rest].sum(axis=1),
+                        st.u_alpha[rest],
+                        st.u_theta[rest],
+                    )
+            x_a[rest], x_t[rest] = f_a, f_t
+    return x_a, x_t
 
 
 def _maximise(data: _Data, alpha, theta, profile: bool):
@@ -313,58 +366,159 @@ def _ascend(args: tuple, alpha):
     return alpha, value
 
 
+def _study_parts(y1, n1, y2, n2, theta, alpha):
+    """l* = sum_i f_i + 1/2 log sum_i s_i: study i's f_i (log-likelihood + 1/2 log D_i) and
+    s_i = w_i1 w_i2 / D_i, elementwise.
+    """
+    eta1 = alpha + theta
+    w1 = n1 * special.expit(eta1) * special.expit(-eta1)
+    w2 = n2 * special.expit(alpha) * special.expit(-alpha)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        d = w1 + w2
+        f = (
+            y1 * eta1
+            - n1 * np.logaddexp(0.0, eta1)
+            + y2 * alpha
+            - n2 * np.logaddexp(0.0, alpha)
+            + 0.5 * np.log(d)
+        )
+        return np.where(np.isfinite(f), f, -np.inf), w1 * w2 / d
+
+
 def _hop(data: _Data, alpha, theta):
-    """Move each study's intercept to the better basin of its minoriser term, if it has one.
+    """Intercepts in better basins, for the rows where some study's intercept has one.
 
     With theta fixed, a study's intercept can have two local maxima (one fitting each arm: it
     happens with few patients in an arm, or a theta far from the data, as at profile bounds),
     and Newton from a warm start may settle in the worse. Each study's term of the separable
     Jensen minoriser of l* at the current (stationary) point is maximised from each arm's own
-    fit (0.5 added to its cells); moving the studies whose term improves on its value at the
-    current intercept is a minorise-maximise step, so l* increases. Returns the intercepts and
-    which rows moved. (From those two starts the ascent reached the global maximum of every
-    such term on a grid of 0.5 to 1000 patients per arm and |theta| <= 30.)
+    fit (0.5 added to its cells). Moving every study whose term improves is a
+    minorise-maximise step (l* increases); failing that, the single study whose move raises l*
+    most is moved, if any does. (From those two starts the ascent reached the global maximum of
+    every such term on a grid of 0.5 to 1000 patients per arm and |theta| <= 30.) Returns the
+    proposed intercepts and which rows have a proposal.
     """
     eta1 = alpha + theta[:, None]
     w1 = data.n1 * special.expit(eta1) * special.expit(-eta1)
     w2 = data.n2 * special.expit(alpha) * special.expit(-alpha)
-    s_i = data.on * w1 * w2 / (w1 + w2)
-    share = s_i / s_i.sum(axis=1, keepdims=True)
+    s_now = data.on * w1 * w2 / (w1 + w2)
+    big_s = s_now.sum(axis=1, keepdims=True)
+    share = s_now / big_s
     th = np.broadcast_to(theta[:, None], alpha.shape)
     here = data.on > 0
-    args = (data.y1[here], data.n1[here], data.y2[here], data.n2[here], th[here], share[here])
+    counts = (data.y1[here], data.n1[here], data.y2[here], data.n2[here], th[here])
+    args = (*counts, share[here])
     current, _, _ = _study_objective(*args, alpha[here])
+    f_now, _ = _study_parts(*counts, alpha[here])
+    s_here, big_s_here = s_now[here], np.broadcast_to(big_s, alpha.shape)[here]
     best, top = alpha[here], current
+    single, gain = alpha[here], np.zeros(len(current))
     for start in (
-        np.log((args[0] + 0.5) / (args[1] - args[0] + 0.5)) - args[4],
-        np.log((args[2] + 0.5) / (args[3] - args[2] + 0.5)),
+        np.log((counts[0] + 0.5) / (counts[1] - counts[0] + 0.5)) - counts[4],
+        np.log((counts[2] + 0.5) / (counts[3] - counts[2] + 0.5)),
     ):
         end, value = _ascend(args, start)
         better = value > top
         best, top = np.where(better, end, best), np.where(better, value, top)
-    moved = top > current + 1e-9 * (1 + np.abs(current))
+        f_end, s_end = _study_parts(*counts, end)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            change = f_end - f_now + 0.5 * np.log1p((s_end - s_here) / big_s_here)
+        change = np.where(np.isfinite(change), change, -np.inf)
+        better = change > gain
+        single, gain = np.where(better, end, single), np.where(better, change, gain)
+    tol = 1e-9 * (1 + np.abs(current))
+    moved = np.zeros(alpha.shape, dtype=bool)
+    moved[here] = top > current + tol
+    mm = alpha.copy()
+    mm[here] = np.where(top > current + tol, best, alpha[here])
+    # the best single move of each row
+    gains = np.full(alpha.shape, -np.inf)
+    gains[here] = np.where(gain > tol, gain, -np.inf)
+    moves = np.zeros(alpha.shape)
+    moves[here] = single
+    which = np.argmax(gains, axis=1)
+    rows = np.arange(len(theta))
+    one = alpha.copy()
+    one[rows, which] = np.where(
+        np.isfinite(gains[rows, which]), moves[rows, which], alpha[rows, which]
+    )
+    by_mm = moved.any(axis=1)
+    by_one = ~by_mm & np.isfinite(gains[rows, which])
+    return np.where(by_mm[:, None], mm, one), by_mm | by_one
+
+
+def _escape(data: _Data, alpha, theta, st: _State):
+    """A step off a saddle point of l* in the intercepts, for the rows that sit on one.
+
+    Identical studies keep Newton on their symmetric subspace, which can end at a saddle of
+    l* (theta fixed). The intercept block of minus the Hessian is diag(a) + g g'; with two
+    non-positive a_i, a_j the direction g_j e_i - g_i e_j (orthogonal to g) has negative
+    curvature, and the largest of the steps 1, 1/2, ..., 2^-12 along it, either way, that
+    raises l* is taken. Returns the intercepts and which rows moved.
+    """
+    a = np.where(data.on > 0, st.a, np.inf)
+    order = np.argsort(a, axis=1)[:, :2] if a.shape[1] >= 2 else None
+    if order is None:
+        return alpha, np.zeros(len(theta), dtype=bool)
+    rows = np.arange(len(theta))
+    i, j = order[:, 0], order[:, 1]
+    saddle = (a[rows, i] <= 0) & (a[rows, j] <= 0)
+    moved = np.zeros(len(theta), dtype=bool)
+    if not saddle.any():
+        return alpha, moved
+    gi, gj = st.g_alpha[rows, i], st.g_alpha[rows, j]
+    both_zero = (gi == 0) & (gj == 0)
+    direction = np.zeros_like(alpha)
+    direction[rows, i] = np.where(both_zero, 1.0, gj)
+    direction[rows, j] = np.where(both_zero, -1.0, -gi)
+    direction /= np.abs(direction).max(axis=1, keepdims=True)
     new = alpha.copy()
-    new[here] = np.where(moved, best, alpha[here])
-    rows = np.zeros(alpha.shape, dtype=bool)
-    rows[here] = moved
-    return new, rows.any(axis=1)
+    todo = saddle.copy()
+    for halvings in range(13):
+        for sign in (1.0, -1.0):
+            if not todo.any():
+                return new, moved
+            sub = np.flatnonzero(todo)
+            trial = alpha[sub] + sign * 2.0**-halvings * direction[sub]
+            value = _state(data.take(sub), trial, theta[sub]).lstar
+            good = value > st.lstar[sub] + 1e-13 * (1 + np.abs(st.lstar[sub]))
+            new[sub[good]] = trial[good]
+            moved[sub[good]] = True
+            todo[sub[good]] = False
+    return new, moved
 
 
-def _solve(data: _Data, alpha, theta, profile: bool):
-    """:func:`_maximise`, then :func:`_hop` and maximise again until no study changes basin."""
-    st, alpha, theta = _maximise(data, alpha, theta, profile)
-    for _ in range(10):
-        hopped, moved = _hop(data, alpha, theta)
-        if not moved.any():
+def _polish(data: _Data, st: _State, alpha, theta, check, profile: bool):
+    """Improve the maxima of the rows ``check`` by :func:`_hop` and :func:`_escape`, Newton
+    again from each proposal, until no row has one (at most 20 rounds).
+    """
+    for _ in range(20):
+        rows = np.flatnonzero(check)
+        if len(rows) == 0:
             break
-        rows = np.flatnonzero(moved)
-        new_st, new_a, new_t = _maximise(data.take(rows), hopped[rows], theta[rows], profile)
+        sub = data.take(rows)
+        proposal, has = _hop(sub, alpha[rows], theta[rows])
+        if not has.all():
+            stuck = np.flatnonzero(~has)
+            at = rows[stuck]
+            off, moved = _escape(data.take(at), alpha[at], theta[at], st.take(at))
+            proposal[stuck], has[stuck] = off, moved
+        rows, proposal = rows[has], proposal[has]
+        if len(rows) == 0:
+            break
+        new_st, new_a, new_t = _maximise(data.take(rows), proposal, theta[rows], profile)
         better = new_st.lstar > st.lstar[rows]
         st = _merge_rows(st, new_st, rows, better)
         alpha[rows[better]], theta[rows[better]] = new_a[better], new_t[better]
-        if not better.any():
-            break
+        check = np.zeros(len(theta), dtype=bool)
+        check[rows[better]] = True
     return st, alpha, theta
+
+
+def _solve(data: _Data, alpha, theta, profile: bool):
+    """:func:`_maximise`, then :func:`_polish` every row."""
+    st, alpha, theta = _maximise(data, alpha, theta, profile)
+    return _polish(data, st, alpha, theta, np.ones(len(theta), dtype=bool), profile)
 
 
 def _merge(base: _State | None, new: _State, pick: NDArray[np.bool_]) -> _State:
@@ -407,24 +561,11 @@ def _profile_at(data: _Data, alpha, theta, lstar_hat):
 
     Newton from ``alpha`` (the intercepts of the previous theta) can stay in a basin that is no
     longer the best; wherever the profile deviance is near or above the chi2 threshold (where
-    it decides a bound), :func:`_hop` looks for a better basin and Newton restarts from it.
+    it decides a bound) the maximum is polished (:func:`_polish`).
     """
     st, alpha, _ = _maximise(data, alpha, theta, profile=True)
     check = 2 * (lstar_hat - st.lstar) - CHI2_95 > -1.0
-    for _ in range(10):
-        rows = np.flatnonzero(check)
-        if len(rows) == 0:
-            break
-        hopped, moved = _hop(data.take(rows), alpha[rows], theta[rows])
-        rows, hopped = rows[moved], hopped[moved]
-        if len(rows) == 0:
-            break
-        new_st, new_a, _ = _maximise(data.take(rows), hopped, theta[rows], profile=True)
-        better = new_st.lstar > st.lstar[rows]
-        st = _merge_rows(st, new_st, rows, better)
-        alpha[rows[better]] = new_a[better]
-        check[:] = False
-        check[rows[better]] = True
+    st, alpha, _ = _polish(data, st, alpha, theta.copy(), check, profile=True)
     return st, alpha
 
 
@@ -508,7 +649,6 @@ def _fit_rows(data: _Data) -> dict[str, NDArray[np.float64]]:
         "ci_high": np.exp(upper),
         "se": se,
         "p_value": special.erfc(np.sqrt(lr / 2)),
-        "log_or": theta,
     }
 
 

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
-from raremeta.io.analysis_config import load_config
+from raremeta.io.analysis_config import analysis_from
 
 
 def run_figures(
     kind: str,
-    inputs: dict[str, Path],
+    inputs: dict[str, Any],
     outcomes: list[str],
     formats: list[str],
     outputs: list[Path],
@@ -27,7 +28,7 @@ def run_figures(
 
     if len(outputs) != len(outcomes) * len(formats):
         raise ValueError(f"{len(outputs)} outputs for {len(outcomes)} outcomes x {formats}")
-    config = load_config(inputs["config"], str(inputs["config"]))
+    config = analysis_from(inputs["config"])
     if kind == "forest":
         pooled, studies = pd.read_csv(inputs["pooled"]), pd.read_csv(inputs["studies"])
     elif kind == "incidence":

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from raremeta.harmonise.outcome_rows import harmonise
-from raremeta.io.analysis_config import load_config
+from raremeta.io.analysis_config import analysis_from
 from raremeta.io.raw_studies import load_study_folders
 from raremeta.io.writing import write_csv
 
 
 def run_harmonise(
     study_files: list[Path],
-    config_path: Path,
+    config: Path | Mapping[str, Any],
     harmonised: Path,
     alternative: Path,
     log_table: Path,
@@ -23,7 +25,7 @@ def run_harmonise(
 
     ``study_files`` are the raw files of every study; their folders are the studies.
     """
-    config = load_config(config_path, str(config_path))
+    config = analysis_from(config)
     studies = load_study_folders(sorted({Path(p).parent for p in study_files}))
     frame, log = harmonise(studies, config)
     alt_config = replace(config, multi_arm=config.other_multi_arm)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -16,7 +18,7 @@ from raremeta.analysis.result_tables import (
     sensitivity,
     study_effects_frame,
 )
-from raremeta.io.analysis_config import load_config
+from raremeta.io.analysis_config import analysis_from
 from raremeta.io.results_reading import read_harmonised
 from raremeta.io.writing import write_csv
 
@@ -24,7 +26,7 @@ from raremeta.io.writing import write_csv
 def run_pool(
     harmonised: Path,
     alternative: Path,
-    config_path: Path,
+    config: Path | Mapping[str, Any],
     pooled: Path,
     rates: Path,
     studies_out: Path,
@@ -32,7 +34,7 @@ def run_pool(
     absolute_out: Path,
 ) -> None:
     """Write the four results tables for every configured outcome."""
-    config = load_config(config_path, str(config_path))
+    config = analysis_from(config)
     frame = read_harmonised(harmonised)
     alt = read_harmonised(alternative)
     other = config.other_multi_arm

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import platform
 import subprocess
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+from raremeta.io.analysis_config import plain_config
 from raremeta.io.checksums import sha256
 from raremeta.io.software import versions
 from raremeta.io.writing import atomic_write_text
@@ -28,22 +32,39 @@ def git_commit(cwd: Path) -> str:
         return "unknown"
 
 
-def provenance(raw_files: list[Path], config_path: Path, outputs: list[Path], cwd: Path) -> dict:
-    """Provenance record: hashes of every input and output, software, commit and time."""
+def provenance(
+    raw_files: list[Path],
+    config: Mapping[str, Any],
+    config_files: list[str],
+    outputs: list[Path],
+    cwd: Path,
+) -> dict:
+    """Provenance record: hashes of every input and output, software, commit and time; the
+    configuration as Snakemake merged it (files, ``--config`` and defaults), with its sha256.
+    """
+    merged = json.dumps(plain_config(config), sort_keys=True, ensure_ascii=False)
     return {
         "generated_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "git_commit": git_commit(cwd),
         "software": versions(),
         "platform": platform.platform(),
-        "config": {"path": str(config_path), "sha256": sha256(config_path)},
+        "config": {
+            "files": {name: sha256(Path(name)) for name in config_files},
+            "merged": json.loads(merged),
+            "merged_sha256": hashlib.sha256(merged.encode("utf-8")).hexdigest(),
+        },
         "raw_files": {str(p): sha256(p) for p in sorted(raw_files)},
         "outputs": {str(p): sha256(p) for p in sorted(outputs)},
     }
 
 
 def run_provenance(
-    raw_files: list[Path], config_path: Path, outputs: list[Path], out: Path
+    raw_files: list[Path],
+    config: Mapping[str, Any],
+    config_files: list[str],
+    outputs: list[Path],
+    out: Path,
 ) -> None:
     """Write ``provenance.json`` (the one output that records time and commit)."""
-    record = provenance(raw_files, config_path, outputs, Path.cwd())
+    record = provenance(raw_files, config, config_files, outputs, Path.cwd())
     atomic_write_text(out, json.dumps(record, indent=2, sort_keys=True) + "\n")

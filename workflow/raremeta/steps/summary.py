@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from raremeta.analysis.codebook import codebook_markdown
-from raremeta.io.analysis_config import load_config
+from raremeta.io.analysis_config import analysis_from
 from raremeta.io.software import imported_software, versions
 from raremeta.io.writing import atomic_write_text
 from raremeta.report.methods_text import methods_paragraph
@@ -20,7 +22,7 @@ def run_summary(
     studies: Path,
     sensitivity: Path,
     absolute: Path,
-    config_path: Path,
+    config: Path | Mapping[str, Any],
     markdown: Path,
     html_out: Path,
     latex: Path,
@@ -28,7 +30,7 @@ def run_summary(
     codebook: Path | None = None,
 ) -> None:
     """Write the summary tables, the methods paragraph and the tables' codebook."""
-    config = load_config(config_path, str(config_path))
+    config = analysis_from(config)
     p, r, s = pd.read_csv(pooled), pd.read_csv(rates), pd.read_csv(studies)
     a = pd.read_csv(absolute)
     blocks = [summarise(o.id, o.label, p, r, s, a) for o in config.outcomes]
