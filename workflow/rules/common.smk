@@ -49,17 +49,23 @@ except OSError as error:
 OUTCOMES = [outcome.id for outcome in ANALYSIS.outcomes]
 
 # One run at a time per folder: Snakemake's own lock check can let two runs that start in the
-# same instant both proceed. An flock is atomic and is released even when a run is killed.
-if workflow.is_main_process:
+# same instant both proceed. An flock is atomic and is released even when a run is killed. It
+# is taken in `onstart:`, which only a real run executes: a dry run, --lint, --unlock,
+# --report and --summary take no lock and are never blocked by a run in progress.
+RUN_LOCK_FILE = ".snakemake/raremeta-run.lock"
+
+
+onstart:
     Path(".snakemake").mkdir(exist_ok=True)
-    RUN_LOCK = open(".snakemake/raremeta-run.lock", "w")
+    workflow.globals["RUN_LOCK"] = open(RUN_LOCK_FILE, "w")
     try:
-        fcntl.flock(RUN_LOCK, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(workflow.globals["RUN_LOCK"], fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         raise WorkflowError(
             "another run of this workflow is in progress in this folder; "
             "wait for it to finish (nothing was written)"
         )
+
 
 # An intermediate file changed since it was written (corrupted, edited by hand) is removed
 # with its siblings, so that the job that writes them runs again.

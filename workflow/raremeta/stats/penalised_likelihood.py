@@ -697,6 +697,11 @@ def firth_fits(stack: TableStack) -> PooledFits:
         fitted = _fit_rows(data)
         for name, values in numbers.items():
             values[rows] = fitted[name]
+    # a bound whose search did not converge is missing, and says so (never silently NaN)
+    lost = np.isfinite(numbers["estimate"]) & (
+        np.isnan(numbers["ci_low"]) | np.isnan(numbers["ci_high"])
+    )
+    why[lost & (why == Reason.NONE)] = Reason.NO_CONFIDENCE_INTERVAL
     return PooledFits.make(
         SPEC,
         why,
