@@ -53,15 +53,25 @@ def test_killed_run_restarts_to_identical_results(tmp_path, reference, sig):
 
 
 @pytest.mark.parametrize("damage", ["corrupt", "delete"])
-def test_damaged_intermediate_is_regenerated(tmp_path, reference, damage):
+def test_damaged_intermediate_is_detected_or_regenerated(tmp_path, reference, damage):
+    # issue 12, item 2: nothing is deleted when the Snakefile is read; a changed intermediate
+    # is detected by the job that reads it (checksum), which names the file and the command
     project = copy_seed_project(tmp_path)
     assert run_snakemake(project).returncode == 0
     target = project / "data" / "processed" / "harmonised.csv"
     if damage == "corrupt":
         target.write_text("study,outcome\nnonsense,1\n")
+        dry = run_snakemake(project, "-n")
+        assert dry.returncode == 0 and target.read_text() == "study,outcome\nnonsense,1\n"
+        failed = run_snakemake(project)
+        assert failed.returncode != 0
+        log = (project / "logs/pool.log").read_text(encoding="utf-8")
+        assert "data/processed/harmonised.csv changed since rule 'harmonise' wrote it" in log
+        assert "snakemake --cores all --forcerun harmonise" in log
+        result = run_snakemake(project, "--forcerun", "harmonise")
     else:
         target.unlink()
-    result = run_snakemake(project)
+        result = run_snakemake(project)
     assert result.returncode == 0, result.stderr
     assert digest(project) == reference
 

@@ -1,4 +1,4 @@
-"""Checksums of intermediate files, so that a corrupted one is noticed and regenerated."""
+"""Checksums of intermediate files, so that a corrupted one is noticed by the job that reads it."""
 
 from __future__ import annotations
 
@@ -29,13 +29,20 @@ def corrupted(checksums: Path) -> list[Path]:
     return bad
 
 
-def remove_corrupted(checksums: Path) -> list[Path]:
-    """If any listed file was changed since it was written, delete every listed file and the
-    checksum file, so that the rule that writes them runs again. Returns the changed files.
+class CorruptedIntermediateError(ValueError):
+    """An intermediate file changed since the rule that wrote it ran."""
+
+
+def verify_checksums(checksums: Path, files: list[Path], rule: str) -> None:
+    """Raise :class:`CorruptedIntermediateError` naming each of ``files`` whose content no
+    longer matches ``checksums`` and the command that regenerates it (``rule`` wrote them).
+    Nothing is deleted: the job that reads a damaged file fails instead.
     """
-    bad = corrupted(checksums)
+    wanted = {Path(f).as_posix() for f in files}
+    bad = [p for p in corrupted(checksums) if p.as_posix() in wanted]
     if bad:
-        for line in checksums.read_text(encoding="utf-8").splitlines():
-            Path(line.partition("  ")[2]).unlink(missing_ok=True)
-        checksums.unlink(missing_ok=True)
-    return bad
+        names = ", ".join(str(p) for p in bad)
+        raise CorruptedIntermediateError(
+            f"{names} changed since rule '{rule}' wrote it (sha256 differs from {checksums}); "
+            f"regenerate it with: snakemake --cores all --forcerun {rule}"
+        )

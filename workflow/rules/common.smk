@@ -11,7 +11,6 @@ sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))  # the raremeta pac
 
 from raremeta.io.errors import InvalidInputError
 from raremeta.io.schemas import SCHEMA_DIR, schema_problems
-from raremeta.integrity import remove_corrupted
 from raremeta.job_batches import figure_batches
 from raremeta.io.raw_studies import CHARACTERISTICS_FILE, EVENTS_FILE, STUDY_FILE
 from raremeta.validated_inputs import validate_inputs
@@ -65,12 +64,6 @@ onstart:
             "another run of this workflow is in progress in this folder; "
             "wait for it to finish (nothing was written)"
         )
-
-
-# An intermediate file changed since it was written (corrupted, edited by hand) is removed
-# with its siblings, so that the job that writes them runs again.
-for changed in remove_corrupted(Path("data/processed/checksums.sha256")):
-    sys.stderr.write(f"{changed} changed since it was written; regenerating it\n")
 
 
 def raw_files():

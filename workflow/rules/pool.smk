@@ -2,6 +2,7 @@ rule pool:
     input:
         harmonised="data/processed/harmonised.csv",
         alternative="data/processed/harmonised_alternative_multi_arm.csv",
+        checksums="data/processed/checksums.sha256",
     output:
         pooled="results/tables/pooled_effects.csv",
         rates="results/tables/pooled_rates.csv",

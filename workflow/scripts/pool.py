@@ -18,4 +18,5 @@ run_pool(
     studies_out=Path(snakemake.output.studies),
     sensitivity_out=Path(snakemake.output.sensitivity),
     absolute_out=Path(snakemake.output.absolute),
+    checksums=Path(snakemake.input.checksums),
 )

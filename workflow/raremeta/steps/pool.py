@@ -18,6 +18,7 @@ from raremeta.analysis.result_tables import (
     sensitivity,
     study_effects_frame,
 )
+from raremeta.integrity import verify_checksums
 from raremeta.io.analysis_config import analysis_from
 from raremeta.io.results_reading import read_harmonised
 from raremeta.io.writing import write_csv
@@ -32,8 +33,13 @@ def run_pool(
     studies_out: Path,
     sensitivity_out: Path,
     absolute_out: Path,
+    checksums: Path | None = None,
 ) -> None:
-    """Write the four results tables for every configured outcome."""
+    """Write the results tables for every configured outcome; with ``checksums``, first check
+    that the harmonised tables are still what rule ``harmonise`` wrote.
+    """
+    if checksums is not None:
+        verify_checksums(checksums, [harmonised, alternative], "harmonise")
     config = analysis_from(config)
     frame = read_harmonised(harmonised)
     alt = read_harmonised(alternative)
