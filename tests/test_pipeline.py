@@ -327,14 +327,27 @@ def test_report_contains_every_figure_and_table(seed_run):
     result = run_snakemake(seed_run, "--report", "results/report.html")
     assert result.returncode == 0, result.stderr
     page = (seed_run / "results" / "report.html").read_text(encoding="utf-8")
-    for name in (
-        "forest_pres.png",
-        "forest_seizure.png",
-        "incidence_pres.png",
-        "incidence_seizure.png",
-        "summary.html",
-    ):
-        assert name in page
+    # issue 12, item 5: every figure (PNG, PDF, SVG), every table and the methods text
+    figures = [
+        f"{kind}_{outcome}.{ext}"
+        for kind in ("forest", "incidence")
+        for outcome in ("pres", "seizure")
+        for ext in ("png", "pdf", "svg")
+    ]
+    tables = [
+        f"{name}.csv"
+        for name in (
+            "pooled_effects",
+            "pooled_rates",
+            "study_effects",
+            "sensitivity",
+            "absolute_effects",
+            "harmonised",
+            "harmonisation_log",
+        )
+    ]
+    for name in (*figures, *tables, "summary.html", "summary.md", "summary.tex", "methods.md"):
+        assert name in page, name
 
 
 def test_figures_are_byte_identical_across_runs(seed_run):

@@ -20,18 +20,21 @@ FIGURE_INPUTS = {
 
 
 def figure_outputs(kind, outcomes):
-    """The files of one batch, outcome by outcome in FIGURE_FORMATS order; PNGs in the report."""
+    """The files of one batch, outcome by outcome in FIGURE_FORMATS order, every one in the
+    report (PNG with the figure's caption, PDF and SVG as its vector files).
+    """
     files = []
     for outcome in outcomes:
         for ext in FIGURE_FORMATS:
-            path = f"results/figures/{kind}_{outcome}.{ext}"
-            if ext == "png":
-                path = report(
-                    path,
-                    caption=FIGURE_CAPTIONS[kind],
-                    category=FIGURE_CATEGORIES[kind],
-                    labels={"outcome": outcome, "format": ext},
-                )
+            caption = (
+                FIGURE_CAPTIONS[kind] if ext == "png" else "../report/figure_vector.rst"
+            )
+            path = report(
+                f"results/figures/{kind}_{outcome}.{ext}",
+                caption=caption,
+                category=FIGURE_CATEGORIES[kind],
+                labels={"outcome": outcome, "format": ext},
+            )
             files.append(path)
     return files
 

@@ -2,9 +2,19 @@ rule harmonise:
     input:
         raw=raw_files(),
     output:
-        harmonised="data/processed/harmonised.csv",
+        harmonised=report(
+            "data/processed/harmonised.csv",
+            caption="../report/harmonised.rst",
+            category="Data",
+            labels={"table": "harmonised"},
+        ),
         alternative="data/processed/harmonised_alternative_multi_arm.csv",
-        log_table="data/processed/harmonisation_log.csv",
+        log_table=report(
+            "data/processed/harmonisation_log.csv",
+            caption="../report/harmonisation_log.rst",
+            category="Data",
+            labels={"table": "harmonisation_log"},
+        ),
         checksums="data/processed/checksums.sha256",
     log:
         "logs/harmonise.log",

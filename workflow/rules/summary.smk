@@ -6,16 +6,36 @@ rule summary_tables:
         sensitivity="results/tables/sensitivity.csv",
         absolute="results/tables/absolute_effects.csv",
     output:
-        markdown="results/tables/summary.md",
+        markdown=report(
+            "results/tables/summary.md",
+            caption="../report/summary_text.rst",
+            category="Summary",
+            labels={"table": "summary (Markdown)"},
+        ),
         html=report(
             "results/tables/summary.html",
             caption="../report/summary.rst",
             category="Summary",
             labels={"table": "summary"},
         ),
-        latex="results/tables/summary.tex",
-        methods="results/methods.md",
-        codebook="results/tables/README.md",
+        latex=report(
+            "results/tables/summary.tex",
+            caption="../report/summary_text.rst",
+            category="Summary",
+            labels={"table": "summary (LaTeX)"},
+        ),
+        methods=report(
+            "results/methods.md",
+            caption="../report/methods.rst",
+            category="Methods",
+            labels={"table": "methods"},
+        ),
+        codebook=report(
+            "results/tables/README.md",
+            caption="../report/codebook.rst",
+            category="Tables",
+            labels={"table": "codebook"},
+        ),
     log:
         "logs/summary_tables.log",
     benchmark:
