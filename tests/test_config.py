@@ -124,3 +124,16 @@ def test_new_methods_reject_other_measures(measure, method, message):
 def test_primary_is_auto_or_a_method():
     doc = {"outcomes": {"a": {"label": "A", "terms": ["x"]}}, "primary": "automatic"}
     assert any("primary" in m for m in _errors(doc))
+
+
+def test_defaults_are_the_schemas():
+    # issue 12, item 1: the defaults are declared once, in workflow/schemas/config.schema.yaml
+    import yaml
+
+    schema = yaml.safe_load((ROOT / "workflow/schemas/config.schema.yaml").read_text())
+    config = parse_config({"outcomes": {"a": {"label": "A", "terms": ["x"]}}})
+    props = schema["properties"]
+    assert config.multi_arm == props["multi_arm"]["default"] == "combine"
+    assert config.percent_tolerance == props["percent_tolerance"]["default"] == 0.0
+    assert list(config.methods) == props["methods"]["default"]
+    assert props["primary"]["default"] == "auto" and config.outcome("a").primary is None

@@ -9,7 +9,7 @@ from typing import Any
 
 from raremeta.io.errors import InvalidInputError, Problem
 from raremeta.io.safe_yaml import load_yaml
-from raremeta.io.schemas import schema_problems
+from raremeta.io.schemas import schema_problems, with_defaults
 from raremeta.io.terms import normalise_term
 
 #: ``primary: auto``: the rule of the README chooses each outcome's primary estimate.
@@ -62,9 +62,9 @@ class AnalysisConfig:
     """The validated content of ``config.yaml``."""
 
     outcomes: tuple[Outcome, ...]
-    multi_arm: str = "combine"
-    percent_tolerance: float = 0.0
-    methods: tuple[str, ...] = METHOD_FAMILIES
+    multi_arm: str
+    percent_tolerance: float
+    methods: tuple[str, ...]
 
     @property
     def other_multi_arm(self) -> str:
@@ -139,7 +139,8 @@ def parse_config(document: Any, file: str = "config.yaml") -> AnalysisConfig:
     problems = schema_problems(document, "config", file)
     if problems:
         raise InvalidInputError(problems)
-    global_primary = _primary(document.get("primary", AUTO), None)
+    document = with_defaults(document, "config")  # the schema declares every default
+    global_primary = _primary(document["primary"], None)
     problems += _primary_problems(document.get("primary"), "primary", file)
     owner: dict[str, str] = {}
     outcomes = []
@@ -170,7 +171,7 @@ def parse_config(document: Any, file: str = "config.yaml") -> AnalysisConfig:
                 primary=_primary(spec.get("primary"), global_primary),
             )
         )
-    families = tuple(document.get("methods", AnalysisConfig.methods))
+    families = tuple(document["methods"])
     auto = [o.id for o in outcomes if o.primary is None]
     for needed in AUTO_FAMILIES:
         if auto and needed not in families:
@@ -199,8 +200,8 @@ def parse_config(document: Any, file: str = "config.yaml") -> AnalysisConfig:
         raise InvalidInputError(problems)
     return AnalysisConfig(
         outcomes=tuple(outcomes),
-        multi_arm=document.get("multi_arm", "combine"),
-        percent_tolerance=float(document.get("percent_tolerance", 0.0)),
+        multi_arm=document["multi_arm"],
+        percent_tolerance=float(document["percent_tolerance"]),
         methods=families,
     )
 

@@ -21,6 +21,23 @@ def load_schema(name: str) -> dict[str, Any]:
         return yaml.safe_load(handle)
 
 
+def with_defaults(document: dict[str, Any], schema_name: str) -> dict[str, Any]:
+    """``document`` with the top-level defaults the schema declares filled in where absent, as
+    ``snakemake.utils.validate`` fills them in the workflow, so that the defaults are declared
+    once, in the schema, for the workflow and for code that reads a file directly.
+    """
+    schema = load_schema(schema_name)
+    filled = dict(document)
+    for key, spec in schema.get("properties", {}).items():
+        if key not in filled:
+            default = spec.get("default")
+            if default is None and "$ref" in spec:
+                default = schema["$defs"][spec["$ref"].rsplit("/", 1)[1]].get("default")
+            if default is not None:
+                filled[key] = default
+    return filled
+
+
 def _path_text(path: Any) -> str:
     parts: list[str] = []
     for part in path:
