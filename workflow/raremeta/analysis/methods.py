@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from raremeta.io.analysis_config import METHOD_FAMILIES, family
+from raremeta.stats.penalised_likelihood import SPEC as FIRTH_SPEC
 from raremeta.stats.results import MethodSpec
 
 __all__ = ["FIRTH", "METHOD_FAMILIES", "PRIMARY_SET", "SENSITIVITY_VARIANTS", "Variant", "selected"]
@@ -27,8 +28,8 @@ PRIMARY_SET: tuple[MethodSpec, ...] = (
     MethodSpec.of("OR", "Firth"),
     MethodSpec.of("RD", "MN"),
 )
-#: The Firth OR of the studies with at least one event (sensitivity analysis).
-FIRTH = MethodSpec.of("OR", "Firth")
+#: The Firth OR (also fitted without double-zero studies, a sensitivity analysis).
+FIRTH = FIRTH_SPEC
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,9 @@ import numpy as np
 
 from raremeta.io.analysis_config import PrimaryChoice
 from raremeta.stats.engine import fit
+from raremeta.stats.penalised_likelihood import SPEC as FIRTH_SPEC
 from raremeta.stats.results import MethodSpec
+from raremeta.stats.score_interval import SPEC as MN_SPEC
 from raremeta.stats.two_by_two import Tables
 
 
@@ -49,8 +51,8 @@ class PrimaryRule(StrEnum):
 
 
 MH_OR = MethodSpec.of("OR", "MH")
-FIRTH_OR = MethodSpec.of("OR", "Firth")
-MN_RD = MethodSpec.of("RD", "MN")
+FIRTH_OR = FIRTH_SPEC
+MN_RD = MN_SPEC
 
 #: The method each branch of the rule chooses.
 RULE_METHOD = {

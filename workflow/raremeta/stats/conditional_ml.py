@@ -32,7 +32,7 @@ from raremeta.stats.results import (
     PooledFits,
     Reason,
     Status,
-    spread,
+    fits_one_at_a_time,
     wald,
 )
 from raremeta.stats.two_by_two import Tables, TableStack
@@ -136,16 +136,4 @@ def conditional_mle_fits(stack: TableStack) -> PooledFits:
     """:func:`conditional_mle` of every meta-analysis of ``stack`` (one at a time: the exact
     likelihood has no closed form to vectorise).
     """
-    rows = []
-    for i in range(stack.m):
-        keep = stack.present[i]
-        tables = Tables.from_counts(
-            stack.ai[i][keep], stack.n1i[i][keep], stack.ci[i][keep], stack.n2i[i][keep]
-        )
-        row = (
-            conditional_mle(tables)
-            if tables.k
-            else PooledEffect.missing(SPEC, Reason.NO_INFORMATIVE_STUDY)
-        )
-        rows.append(spread(row, keep))
-    return PooledFits.from_rows(SPEC, rows, stack.ai.shape[1])
+    return fits_one_at_a_time(stack, SPEC, conditional_mle, Reason.NO_INFORMATIVE_STUDY)

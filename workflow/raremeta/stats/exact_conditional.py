@@ -57,7 +57,7 @@ from raremeta.stats.results import (
     PooledFits,
     Reason,
     Status,
-    spread,
+    fits_one_at_a_time,
 )
 from raremeta.stats.two_by_two import Tables, TableStack
 
@@ -291,16 +291,4 @@ def exact_conditional(tables: Tables, spec: MethodSpec = EXACT_SPEC) -> PooledEf
 
 def exact_conditional_fits(stack: TableStack, spec: MethodSpec = EXACT_SPEC) -> PooledFits:
     """:func:`exact_conditional` of every meta-analysis of ``stack`` (one at a time)."""
-    rows = []
-    k = stack.ai.shape[1]
-    for i in range(stack.m):
-        keep = stack.present[i]
-        if not keep.any():
-            rows.append(PooledEffect.missing(spec, Reason.NO_COMPARABLE_STUDY))
-            continue
-        tables = Tables.from_counts(
-            stack.ai[i][keep], stack.n1i[i][keep], stack.ci[i][keep], stack.n2i[i][keep]
-        )
-        row = exact_conditional(tables, spec)
-        rows.append(spread(row, keep))
-    return PooledFits.from_rows(spec, rows, k)
+    return fits_one_at_a_time(stack, spec, lambda tables: exact_conditional(tables, spec))

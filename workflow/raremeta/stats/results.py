@@ -9,12 +9,15 @@ of it are rendered in one place outside the core (:mod:`raremeta.analysis.wordin
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy import special
+
+from raremeta.stats.two_by_two import Tables, TableStack
 
 NAN = math.nan
 #: scipy.stats.norm.ppf(0.975)
@@ -363,6 +366,28 @@ def spread(row: PooledEffect, keep: NDArray[np.bool_]) -> PooledEffect:
         corrected=out(row.corrected, False),
         weights=out(row.weights, NAN),
     )
+
+
+def fits_one_at_a_time(
+    stack: TableStack,
+    spec: MethodSpec,
+    fit_one: Callable[[Tables], PooledEffect],
+    empty: Reason = Reason.NO_COMPARABLE_STUDY,
+) -> PooledFits:
+    """``fit_one`` applied to each meta-analysis of ``stack`` (its present studies), for the
+    methods without a vectorised kernel; a meta-analysis with no study is missing for ``empty``.
+    """
+    rows = []
+    for i in range(stack.m):
+        keep = stack.present[i]
+        if not keep.any():
+            rows.append(PooledEffect.missing(spec, empty))
+            continue
+        tables = Tables.from_counts(
+            stack.ai[i][keep], stack.n1i[i][keep], stack.ci[i][keep], stack.n2i[i][keep]
+        )
+        rows.append(spread(fit_one(tables), keep))
+    return PooledFits.from_rows(spec, rows, stack.ai.shape[1])
 
 
 def reasons(m: int) -> NDArray[np.object_]:
