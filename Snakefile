@@ -1,6 +1,6 @@
 # Rare adverse-event meta-analysis: do calcineurin inhibitors raise the risk of PRES and seizures
-# in lupus nephritis? See README.md. The raw data and the configuration are validated when this
-# file is read, before any job runs.
+# in lupus nephritis? See README.md. Reading this file validates the configuration and lists the
+# study folders; each study is validated by its own job (rule `study`), before any pooling.
 from snakemake.utils import min_version
 
 min_version("9.0")
@@ -13,7 +13,7 @@ report: "workflow/report/workflow.rst"
 
 
 include: "workflow/rules/common.smk"
-include: "workflow/rules/harmonise.smk"
+include: "workflow/rules/studies.smk"
 include: "workflow/rules/pool.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/summary.smk"
@@ -24,3 +24,5 @@ rule all:
     input:
         final_outputs(),
         "results/provenance.json",
+        # intermediates too, so that a deleted one is regenerated
+        expand(STUDY_FILE_PATTERN, study=STUDIES),

@@ -109,10 +109,12 @@ def harmonised_project(out: Path, n_studies: int, n_outcomes: int, seed: int = 1
     Returns the paths of the config, the harmonised tables and where ``run_pool`` should write
     the five results tables (``pooled``, ``rates``, ``studies``, ``sensitivity``, ``absolute``).
     """
-    import contextlib
-    import io
+    from dataclasses import replace
 
-    from raremeta.steps.harmonise import run_harmonise
+    from raremeta.harmonise.outcome_rows import harmonise
+    from raremeta.io.analysis_config import load_config
+    from raremeta.io.raw_studies import load_studies
+    from raremeta.io.writing import write_csv
 
     generate(out, n_studies, n_outcomes, seed)
     paths = {
@@ -124,11 +126,11 @@ def harmonised_project(out: Path, n_studies: int, n_outcomes: int, seed: int = 1
             for name in ("pooled", "rates", "studies", "sensitivity", "absolute")
         },
     }
-    raw = sorted((out / "data" / "raw").glob("*/*"))
-    with contextlib.redirect_stdout(io.StringIO()):  # the harmonisation log, one line each
-        run_harmonise(
-            raw, paths["config"], paths["harmonised"], paths["alternative"], out / "log.csv"
-        )
+    config = load_config(paths["config"])
+    studies = load_studies(out / "data" / "raw")
+    write_csv(harmonise(studies, config)[0], paths["harmonised"])
+    alternative = replace(config, multi_arm=config.other_multi_arm)
+    write_csv(harmonise(studies, alternative)[0], paths["alternative"])
     return paths
 
 
@@ -137,8 +139,10 @@ def pool_tables(paths: dict) -> None:
     from raremeta.steps.pool import run_pool
 
     run_pool(
-        *(paths[k] for k in ("harmonised", "alternative", "config", "pooled", "rates")),
-        *(paths[k] for k in ("studies", "sensitivity", "absolute")),
+        paths["harmonised"],
+        paths["alternative"],
+        paths["config"],
+        {name: paths[name] for name in ("pooled", "rates", "studies", "sensitivity", "absolute")},
     )
 
 

@@ -46,6 +46,14 @@ def digest(project: Path, skip: tuple[str, ...] = ("provenance.json", "report.ht
     return out
 
 
+def without_study_files(digests: dict, studies) -> dict:
+    """``digests`` (from :func:`digest`) without the per-study files of ``studies``: Snakemake
+    removes the outputs of a job that fails, so the file of a study whose raw data were broken
+    is gone after the run (every review-wide file stays as it was)."""
+    drop = {f"data/processed/studies/{study}.json" for study in studies}
+    return {path: value for path, value in digests.items() if path not in drop}
+
+
 def snakemake_command(project: Path, *args: str, cores: int = 2) -> list[str]:
     """The command line that runs the repository's Snakefile in ``project``."""
     return [
@@ -60,10 +68,13 @@ def snakemake_command(project: Path, *args: str, cores: int = 2) -> list[str]:
     ]
 
 
-def run_snakemake(project: Path, *args: str, timeout: int = 300) -> subprocess.CompletedProcess:
-    """Run the repository's Snakefile quietly with ``project`` as the working directory."""
+def run_snakemake(
+    project: Path, *args: str, timeout: int = 300, quiet: bool = True
+) -> subprocess.CompletedProcess:
+    """Run the repository's Snakefile (``--quiet`` unless told otherwise: a quiet run does
+    not print the logs of failed jobs) with ``project`` as the working directory."""
     return subprocess.run(
-        snakemake_command(project, "--quiet", *args),
+        snakemake_command(project, *(["--quiet"] if quiet else []), *args),
         capture_output=True,
         text=True,
         timeout=timeout,

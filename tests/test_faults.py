@@ -26,12 +26,23 @@ def reference(tmp_path_factory) -> dict[str, str]:
 
 
 def _start(project: Path) -> subprocess.Popen:
-    return subprocess.Popen(
+    """Start a run in the background; its console goes to a file (a pipe nobody reads while
+    the run goes on would fill up and block it)."""
+    console = (project.parent / f"console-{time.monotonic_ns()}.txt").open("w+b")
+    proc = subprocess.Popen(
         snakemake_command(project, "--quiet", cores=1),
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=console,
         start_new_session=True,
     )
+    proc.console = console  # type: ignore[attr-defined]
+    return proc
+
+
+def _console(proc: subprocess.Popen) -> str:
+    """What a run started by :func:`_start` wrote to stderr."""
+    proc.console.seek(0)  # type: ignore[attr-defined]
+    return proc.console.read().decode()  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
@@ -52,26 +63,34 @@ def test_killed_run_restarts_to_identical_results(tmp_path, reference, sig):
     assert digest(project) == reference
 
 
-@pytest.mark.parametrize("damage", ["corrupt", "delete"])
+@pytest.mark.parametrize("damage", ["corrupt-study", "corrupt-gathered", "delete-study"])
 def test_damaged_intermediate_is_detected_or_regenerated(tmp_path, reference, damage):
     # issue 12, item 2: nothing is deleted when the Snakefile is read; a changed intermediate
     # is detected by the job that reads it (checksum), which names the file and the command
     project = copy_seed_project(tmp_path)
     assert run_snakemake(project).returncode == 0
-    target = project / "data" / "processed" / "harmonised.csv"
-    if damage == "corrupt":
-        target.write_text("study,outcome\nnonsense,1\n")
+    if damage == "delete-study":
+        (project / "data/processed/studies/aura-lv.json").unlink()
+        result = run_snakemake(project)
+    else:
+        if damage == "corrupt-study":
+            target = project / "data/processed/studies/aura-lv.json"
+            text = target.read_text(encoding="utf-8").replace('"events": 4', '"events": 9')
+            name, rule = "data/processed/studies/aura-lv.json", "study"
+        else:
+            target = project / "data/processed/harmonised.csv"
+            text = "study,outcome\nnonsense,1\n"
+            name, rule = "data/processed/harmonised.csv", "gather_studies"
+        assert text != target.read_text(encoding="utf-8")
+        target.write_text(text, encoding="utf-8")
         dry = run_snakemake(project, "-n")
-        assert dry.returncode == 0 and target.read_text() == "study,outcome\nnonsense,1\n"
+        assert dry.returncode == 0 and target.read_text(encoding="utf-8") == text
         failed = run_snakemake(project)
         assert failed.returncode != 0
-        log = (project / "logs/pool.log").read_text(encoding="utf-8")
-        assert "data/processed/harmonised.csv changed since rule 'harmonise' wrote it" in log
-        assert "snakemake --cores all --forcerun harmonise" in log
-        result = run_snakemake(project, "--forcerun", "harmonise")
-    else:
-        target.unlink()
-        result = run_snakemake(project)
+        logs = "".join(p.read_text(encoding="utf-8") for p in (project / "logs").rglob("*.log"))
+        assert f"{name} changed since rule '{rule}' wrote it" in logs
+        assert f"snakemake --cores all --forcerun {rule}" in logs
+        result = run_snakemake(project, "--forcerun", rule)
     assert result.returncode == 0, result.stderr
     assert digest(project) == reference
 
@@ -83,7 +102,7 @@ def test_two_runs_at_once_do_not_corrupt_each_other(tmp_path, reference):
     # exactly one run proceeds; the other fails cleanly at once, at Snakemake's own lock or,
     # when both pass it in the same instant, at the workflow's flock (taken in onstart:)
     assert sorted(codes) == [0, 1]
-    errors = [p.stderr.read().decode() for p in (first, second)]
+    errors = [_console(p) for p in (first, second)]
     refusals = ("another run of this workflow is in progress", "Directory cannot be locked")
     for code, err in zip(codes, errors, strict=True):
         assert code == 0 or any(r in err for r in refusals), err
@@ -146,23 +165,45 @@ def test_a_failing_job_writes_its_full_traceback_to_its_log(tmp_path):
     assert "raremeta/steps/summary.py" in log and "KeyError: 'outcome'" in log
 
 
-def test_read_only_commands_work_while_a_run_holds_the_lock(tmp_path, reference):
-    # issue 12, item 2 (in part): the guard against two runs is taken in onstart:, so a dry
-    # run, --summary and --lint neither need it nor change a file while a run is in progress;
-    # a second real run stops with the message
+def tree_digest(project: Path) -> dict[str, str]:
+    """sha256 of every file of the project outside ``.snakemake/``, by relative path."""
+    import hashlib
+
+    return {
+        str(p.relative_to(project)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(project.rglob("*"))
+        if p.is_file() and ".snakemake" not in p.relative_to(project).parts
+    }
+
+
+def test_read_only_commands_work_on_invalid_data_while_a_run_holds_the_lock(tmp_path, reference):
+    # issue 12, item 2: reading the Snakefile reads the config and lists the study folders,
+    # nothing more, and the guard against two runs is taken in onstart:. So -n, --lint,
+    # --unlock, --report and --summary work with an invalid study.yaml while another run holds
+    # the lock, and change no file outside .snakemake/; a second real run stops with a message
     import fcntl
 
     project = copy_seed_project(tmp_path)
     assert run_snakemake(project).returncode == 0
-    (project / ".snakemake").mkdir(exist_ok=True)
+    (project / "data/raw/aura-lv/study.yaml").write_text("id: [unclosed\n", encoding="utf-8")
+    report = tmp_path / "elsewhere" / "report.html"
+    report.parent.mkdir()
     with open(project / ".snakemake/raremeta-run.lock", "w") as held:
         fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        before = digest(project)
-        for args in (("-n", "--forceall"), ("--summary",), ("--lint",)):
+        before = tree_digest(project)
+        for args in (
+            ("-n",),
+            ("-n", "--forceall"),
+            ("--lint",),
+            ("--unlock",),
+            ("--report", str(report)),
+            ("--summary",),
+        ):
             result = run_snakemake(project, *args)
             assert result.returncode == 0, (args, result.stderr)
-            assert digest(project) == before, args
+            assert tree_digest(project) == before, args
+        assert report.stat().st_size > 0
         second = run_snakemake(project, "--forceall")
         assert second.returncode != 0
         assert "another run of this workflow is in progress" in second.stderr
-        assert digest(project) == before
+        assert tree_digest(project) == before

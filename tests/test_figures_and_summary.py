@@ -229,20 +229,16 @@ def test_methods_paragraph_names_exactly_the_methods_that_ran(tmp_path):
     import sys
 
     from raremeta.io.analysis_config import load_config
-    from raremeta.steps.pool import run_pool
     from raremeta.steps.summary import run_summary
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-    from generate import harmonised_project
+    from generate import harmonised_project, pool_tables
 
     paths = harmonised_project(tmp_path, n_studies=12, n_outcomes=2, seed=4)
     primary = "primary: {measure: OR, method: MH, model: common}\n"
     paths["config"].write_text(paths["config"].read_text() + "methods: [MH, IV]\n" + primary)
     assert load_config(paths["config"]).methods == ("MH", "IV")
-    run_pool(
-        *(paths[k] for k in ("harmonised", "alternative", "config", "pooled", "rates")),
-        *(paths[k] for k in ("studies", "sensitivity", "absolute")),
-    )
+    pool_tables(paths)
     out = {name: tmp_path / f"{name}.out" for name in ("md", "html", "tex", "methods", "book")}
     run_summary(
         paths["pooled"], paths["rates"], paths["studies"], paths["sensitivity"],

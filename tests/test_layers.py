@@ -10,7 +10,6 @@ rules, by layer (a module may always import its own layer):
 - report: io, analysis and the result types of stats (``raremeta.stats.results``), never an
   estimator.
 - steps: anything (they are the only modules that know files and paths).
-- the three modules issue 12 replaces (validated_inputs, integrity, job_batches): io.
 """
 
 from __future__ import annotations
@@ -28,10 +27,7 @@ ALLOWED = {
     "harmonise": {"io", "harmonise"},
     "analysis": {"io", "harmonise", "stats", "analysis"},
     "report": {"io", "analysis", "report", "stats.results"},
-    "steps": {"io", "harmonise", "stats", "analysis", "report", "steps", "integrity"},
-    "validated_inputs": {"io"},
-    "integrity": {"io"},
-    "job_batches": set(),
+    "steps": {"io", "harmonise", "stats", "analysis", "report", "steps"},
     "__init__": set(),
 }
 #: Third-party packages the pure core must not import.

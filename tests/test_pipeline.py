@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import HARMONISED_CONTRACT, copy_project, run_snakemake
+from conftest import HARMONISED_CONTRACT, copy_project, run_snakemake, without_study_files
 
 pytestmark = pytest.mark.pipeline
 TABLES = ["pooled_effects", "pooled_rates", "study_effects", "sensitivity", "absolute_effects"]
@@ -88,6 +88,8 @@ SENSITIVITY_CONTRACT = [
     "estimator",
     "p_method",
 ]
+#: reporting.csv (issue 12, item 4): one row per study and configured outcome
+REPORTING_CONTRACT = ["study", "label", "outcome", "cni", "comparator", "reported"]
 #: absolute_effects.csv (issue 11, item 6)
 ABSOLUTE_CONTRACT = [
     "outcome",
@@ -207,7 +209,25 @@ def test_seed_run_writes_every_table(seed_run):
     studies = pd.read_csv(seed_run / "results/tables/study_effects.csv")
     missing = [c for c in STUDY_EFFECTS_NAMED if c not in studies.columns]
     assert not missing, f"study_effects.csv lacks {missing}"
-    assert studies.shape[0] == 6  # per study and outcome: 3 seed trials x 2 outcomes
+    # per study and outcome, of the studies that reported it in at least one arm (issue 12):
+    # PRES in AURA-LV (both arms) and Mok 2016 (CNI arm only), seizures in Liu 2015
+    assert sorted(zip(studies.outcome, studies.study, strict=True)) == [
+        ("pres", "aura-lv"),
+        ("pres", "mok-2016"),
+        ("seizure", "liu-2015"),
+    ]
+    reporting = pd.read_csv(seed_run / "results/tables/reporting.csv", keep_default_na=False)
+    assert list(reporting.columns) == REPORTING_CONTRACT
+    # data/raw/*/adverse_events.csv: AURA-LV reports PRES only (Xu 2020 letter), Liu 2015
+    # seizures only, Mok 2016 PRES in the tacrolimus arm only
+    assert {(r.study, r.outcome): r.reported for r in reporting.itertuples()} == {
+        ("aura-lv", "pres"): "both_arms",
+        ("aura-lv", "seizure"): "neither",
+        ("liu-2015", "pres"): "neither",
+        ("liu-2015", "seizure"): "both_arms",
+        ("mok-2016", "pres"): "one_arm",
+        ("mok-2016", "seizure"): "neither",
+    }
     absolute = pd.read_csv(seed_run / "results/tables/absolute_effects.csv")
     assert list(absolute.columns) == ABSOLUTE_CONTRACT
 
@@ -243,7 +263,9 @@ def test_seed_pres_numbers(seed_run):
     # (tests/reference/stats_core.csv, aura_pres mh_rd); the table has 10 significant digits
     mh_rd = float(pres.loc[("RD", "MH", "common", "")].estimate)
     assert mh_rd == pytest.approx(0.0225988700564972, rel=1e-9)
-    assert (int(mh_or.k), int(mh_or.k_excluded)) == (1, 2)
+    # Mok 2016 (no comparator count) is excluded; Liu 2015, which reports PRES in neither arm,
+    # is not counted: it is listed in reporting.csv (issue 12)
+    assert (int(mh_or.k), int(mh_or.k_excluded)) == (1, 1)
     # issue 11: primary: auto -> rule (c), the Firth OR (4.59 [0.48, 611] in the issue; the
     # closed form for one study is the OR with 0.5 added to every cell: 4.5*88.5/(173.5*0.5))
     firth = pres.loc[("OR", "Firth", "common", "")]
@@ -279,9 +301,10 @@ def test_new_trials_as_a_user_would_add_them(tmp_path):
     pres_peto = pooled[(pooled.outcome == "pres") & (pooled.method == "Peto")].iloc[0]
     assert pres_peto.primary and pres_peto.k == 2 and pres_peto.k_excluded == 1
     tma = pooled[pooled.outcome == "tma"]
-    # one double-zero study only: no ratio but Firth's, which the penalty pulls toward the
-    # allocation ratio (issue 11: a lone 0/177 vs 0/88 study gives OR about 0.50)
-    assert (tma[(tma.measure != "RD") & (tma.method != "Firth")].estimate == "").all()
+    # one double-zero study only: no ratio, Firth's neither (no events: the penalty alone would
+    # decide it; tests/reference/firth_no_events.R)
+    assert (tma[tma.measure != "RD"].estimate == "").all()
+    assert set(tma[tma.method == "Firth"].reason) == {"no_events"}
     assert set(tma.primary_rule) == {"configured"}
     log = pd.read_csv(project / "data/processed/harmonisation_log.csv")
     assert {"multi_arm", "unmapped_term", "data_quality"} <= set(log.kind)
@@ -317,10 +340,12 @@ def test_bad_input_stops_with_message_and_leaves_results(
     assert first.returncode == 0, first.stderr
     before = digest(project)
     (project / target).write_text(content)
-    result = run_snakemake(project)
+    result = run_snakemake(project, quiet=False)
     assert result.returncode != 0
     assert expected in result.stderr
-    assert digest(project) == before
+    assert digest(project) == without_study_files(
+        before, Path(target).parts[2:3] if target.startswith("data/raw/") else []
+    )
 
 
 def test_report_contains_every_figure_and_table(seed_run):
@@ -333,7 +358,7 @@ def test_report_contains_every_figure_and_table(seed_run):
         for kind in ("forest", "incidence")
         for outcome in ("pres", "seizure")
         for ext in ("png", "pdf", "svg")
-    ]
+    ] + [f"reporting.{ext}" for ext in ("png", "pdf", "svg")]
     tables = [
         f"{name}.csv"
         for name in (
@@ -344,6 +369,7 @@ def test_report_contains_every_figure_and_table(seed_run):
             "absolute_effects",
             "harmonised",
             "harmonisation_log",
+            "reporting",
         )
     ]
     for name in (*figures, *tables, "summary.html", "summary.md", "summary.tex", "methods.md"):
@@ -352,9 +378,10 @@ def test_report_contains_every_figure_and_table(seed_run):
 
 def test_figures_are_byte_identical_across_runs(seed_run):
     figures = sorted((seed_run / "results" / "figures").iterdir())
-    assert len(figures) == 12  # forest and incidence, 2 outcomes, png/pdf/svg
+    # forest and incidence, 2 outcomes, and the reporting matrix; png/pdf/svg
+    assert len(figures) == 15
     before = {p.name: p.read_bytes() for p in figures}
-    result = run_snakemake(seed_run, "--forcerun", "forest_plots_1", "incidence_plots_1")
+    result = run_snakemake(seed_run, "--forcerun", "figures", "reporting_figure")
     assert result.returncode == 0, result.stderr
     assert {p.name: p.read_bytes() for p in figures} == before
     assert b"CreationDate" not in before["forest_pres.pdf"]

@@ -192,7 +192,7 @@ def test_slurm_profile_dag_resolves(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     out = result.stdout + result.stderr
-    for rule in ("harmonise", "pool", "forest_plots_1", "incidence_plots_1", "summary_tables"):
+    for rule in ("study", "gather_studies", "pool", "figures", "summary_tables"):
         assert rule in out
 
 

@@ -37,7 +37,7 @@ import pandas as pd
 import pytest
 
 from raremeta.stats.engine import fit
-from raremeta.stats.results import MethodSpec
+from raremeta.stats.results import MethodSpec, Reason
 from raremeta.stats.two_by_two import Tables
 
 REF = Path(__file__).parent / "reference"
@@ -130,6 +130,12 @@ def test_equals_r_reference(row):
     ours = getattr(res, FIELD.get(row.quantity, row.quantity))
     theirs = row.value
     where = f"{row.dataset} {row.method} {row.quantity}: ours {ours!r}, R {theirs!r} ({row.r_call})"
+    events = counts(row.dataset)[["ai", "ci"]].to_numpy().sum()
+    if row.method.startswith("Firth") and events == 0:
+        # a deliberate departure from brglm2: with no events the penalty alone decides the
+        # Firth estimate, which can have two equal maxima (tests/reference/firth_no_events.R)
+        assert res.reason == Reason.NO_EVENTS and math.isnan(ours), where
+        return
     if math.isnan(theirs):
         assert math.isnan(ours), where
     elif math.isinf(theirs):

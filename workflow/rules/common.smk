@@ -1,6 +1,11 @@
-# Shared helpers and parse-time validation. Bad input stops the run here, before any job,
-# with one message per problem (file, line, column, value); nothing is written.
+# Shared helpers. Reading this file reads the configuration and lists the study folders,
+# nothing else: the raw data are validated by rule `study`, one job per study folder. When
+# the job graph is built, each study's raw bytes are hashed and its terms peeked at (never
+# validated, never failing) to tell which outcomes it reports: see outcome_study_files().
 import fcntl
+import functools
+import hashlib
+import re
 import sys
 from pathlib import Path
 
@@ -9,16 +14,21 @@ from snakemake.utils import validate
 
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))  # the raremeta package
 
+from raremeta.io.analysis_config import (
+    analysis_from,
+    harmonisation_slice,
+    outcome_slice,
+)
 from raremeta.io.errors import InvalidInputError
-from raremeta.io.schemas import SCHEMA_DIR, schema_problems
-from raremeta.job_batches import figure_batches
+from raremeta.io.raw_csv import peek_column
 from raremeta.io.raw_studies import CHARACTERISTICS_FILE, EVENTS_FILE, STUDY_FILE
-from raremeta.validated_inputs import validate_inputs
+from raremeta.io.schemas import SCHEMA_DIR, schema_problems
+from raremeta.io.terms import normalise_term
 
 RAW_DIR = "data/raw"
 # The configuration is Snakemake's: `configfile:` in the Snakefile, merged with --configfile
 # and --config; it is trusted like the Snakefile (YTE, YAML aliases). The untrusted raw files
-# (data/raw/*/study.yaml) are read by raremeta's strict loader.
+# (data/raw/*/study.yaml) are read by raremeta's strict loader, in rule `study`.
 CONFIG_NAME = ", ".join(map(str, workflow.configfiles)) or "config"
 if "analysis_config" in config:
     raise WorkflowError(
@@ -33,19 +43,25 @@ except WorkflowError:
     raise WorkflowError(
         str(InvalidInputError(schema_problems(config, "config", CONFIG_NAME)))
     )
-
 try:
-    # the semantic checks (a term claimed by two outcomes, an impossible primary) and every raw
-    # study; a rerun with unchanged inputs and code skips re-reading the studies (see the module)
-    ANALYSIS, STUDY_FOLDERS = validate_inputs(
-        Path(RAW_DIR), config, Path(".snakemake/raremeta-validated"), CONFIG_NAME
-    )
+    # the semantic checks: a term claimed by two outcomes, an impossible primary
+    ANALYSIS = analysis_from(config, CONFIG_NAME)
 except InvalidInputError as error:
     raise WorkflowError(str(error))
-except OSError as error:
-    raise WorkflowError(f"cannot read the input: {error}")
 
 OUTCOMES = [outcome.id for outcome in ANALYSIS.outcomes]
+# The study folders, listed (not read): each is validated and harmonised by its own job.
+STUDIES = (
+    sorted(
+        p.name
+        for p in Path(RAW_DIR).iterdir()
+        if p.is_dir() and not p.name.startswith(".")
+    )
+    if Path(RAW_DIR).is_dir()
+    else []
+)
+STUDY_FILE_PATTERN = "data/processed/studies/{study}.json"
+FIGURE_FORMATS = ["png", "pdf", "svg"]
 
 # One run at a time per folder: Snakemake's own lock check can let two runs that start in the
 # same instant both proceed. An flock is atomic and is released even when a run is killed. It
@@ -66,30 +82,122 @@ onstart:
         )
 
 
-def raw_files():
-    """Every raw file the analysis reads, so that editing one reruns what depends on it."""
-    files = []
-    for folder in STUDY_FOLDERS:
-        for name in (STUDY_FILE, EVENTS_FILE, CHARACTERISTICS_FILE):
-            if (folder / name).is_file():
-                files.append(str(folder / name))
-    return sorted(files)
-
-
 wildcard_constraints:
-    outcome="|".join(OUTCOMES),
+    outcome="|".join(map(re.escape, OUTCOMES)) or "(?!)",
+    study="|".join(map(re.escape, STUDIES)) or "(?!)",
+
+
+def raw_files_of(study):
+    """The raw files of one study folder that exist (a missing study.yaml is reported by the
+    study's job, with the other problems of the folder)."""
+    folder = Path(RAW_DIR) / study
+    names = (STUDY_FILE, EVENTS_FILE, CHARACTERISTICS_FILE)
+    return [str(folder / name) for name in names if (folder / name).is_file()]
+
+
+def study_raw_files(wildcards):
+    return raw_files_of(wildcards.study)
+
+
+def raw_files():
+    """Every raw file the analysis reads (provenance records their checksums)."""
+    return sorted(f for study in STUDIES for f in raw_files_of(study))
+
+
+@functools.cache
+def raw_digest(study):
+    """sha256 of the study's raw files (names and bytes): a param of its job, so that a
+    changed file reruns it even when its modification time is old (a copy, a restore).
+    """
+    digest = hashlib.sha256()
+    for path in raw_files_of(study):
+        digest.update(f"{Path(path).name}\n".encode())
+        try:
+            digest.update(Path(path).read_bytes())
+        except OSError as error:  # the job reports it
+            digest.update(f"unreadable: {error}".encode())
+    return digest.hexdigest()
+
+
+def study_digest(wildcards):
+    return raw_digest(wildcards.study)
+
+
+#: normalised term -> outcome id (terms are matched as harmonisation matches them)
+TERM_OUTCOMES = {
+    key: outcome.id for outcome in ANALYSIS.outcomes for key in outcome.keys
+}
+
+
+@functools.cache
+def outcomes_reported_by(study):
+    """The outcomes with at least one row in the study's adverse_events.csv (any arm), peeked
+    at leniently; every outcome if the file cannot be read, so that an unreadable study blocks
+    every outcome until its job has said what is wrong. Rule `gather_studies` checks these
+    sets against the validated studies and stops the run if they differ."""
+    try:
+        terms = peek_column((Path(RAW_DIR) / study / EVENTS_FILE).read_bytes(), "term")
+    except OSError:  # missing or unreadable: the job reports it
+        terms = None
+    if terms is None:
+        return frozenset(OUTCOMES)
+    keys = (normalise_term(term) for term in terms)
+    return frozenset(TERM_OUTCOMES[key] for key in keys if key in TERM_OUTCOMES)
+
+
+def studies_reporting():
+    """Outcome id -> the studies that report it in at least one arm (as peeked at)."""
+    return {
+        outcome: [study for study in STUDIES if outcome in outcomes_reported_by(study)]
+        for outcome in OUTCOMES
+    }
+
+
+def outcome_study_files(wildcards):
+    """{outcome}'s inputs: the per-study files of the studies that report it in at least one
+    arm, and the reporting matrix as an ancient() input: the job waits for every study to be
+    validated, but adding a study that does not report {outcome} does not rerun it."""
+    studies = [s for s in STUDIES if wildcards.outcome in outcomes_reported_by(s)]
+    return {
+        "studies": [STUDY_FILE_PATTERN.format(study=study) for study in studies],
+        "manifest": ancient("results/tables/reporting.csv"),
+    }
+
+
+def outcome_config(wildcards):
+    """The configuration with only {outcome}: editing another outcome leaves this one's jobs."""
+    return outcome_slice(config, wildcards.outcome)
+
+
+def outcome_label(wildcards):
+    return config["outcomes"][wildcards.outcome]["label"]
+
+
+RESULTS_TABLES = {
+    "pooled": "pooled_effects",
+    "rates": "pooled_rates",
+    "studies": "study_effects",
+    "sensitivity": "sensitivity",
+    "absolute": "absolute_effects",
+}
+
+
+def outcome_tables(outcome="{outcome}"):
+    """One outcome's results tables, by name (`raremeta.steps.pool.TABLES`)."""
+    return {
+        name: f"results/outcomes/{outcome}/{table}.csv"
+        for name, table in RESULTS_TABLES.items()
+    }
 
 
 def final_outputs():
-    """Every table and figure a reader cites (byte-reproducible; provenance.json is not)."""
+    """Every table and figure a reader cites, review-wide and per outcome (byte-reproducible;
+    provenance.json is not)."""
     tables = [
         "data/processed/harmonised.csv",
         "data/processed/harmonisation_log.csv",
-        "results/tables/pooled_effects.csv",
-        "results/tables/pooled_rates.csv",
-        "results/tables/study_effects.csv",
-        "results/tables/sensitivity.csv",
-        "results/tables/absolute_effects.csv",
+        *(f"results/tables/{table}.csv" for table in RESULTS_TABLES.values()),
+        "results/tables/reporting.csv",
         "results/tables/summary.md",
         "results/tables/summary.html",
         "results/tables/summary.tex",
@@ -100,6 +208,32 @@ def final_outputs():
         "results/figures/{kind}_{outcome}.{ext}",
         kind=["forest", "incidence"],
         outcome=OUTCOMES,
-        ext=["png", "pdf", "svg"],
+        ext=FIGURE_FORMATS,
     )
-    return tables + figures
+    figures += expand("results/figures/reporting.{ext}", ext=FIGURE_FORMATS)
+    per_outcome = [path for o in OUTCOMES for path in outcome_tables(o).values()]
+    return tables + per_outcome + figures
+
+
+FIGURE_CAPTIONS = {
+    "forest": "../report/forest.rst",
+    "incidence": "../report/incidence.rst",
+}
+FIGURE_CATEGORIES = {"forest": "Forest plots", "incidence": "Per-arm incidence"}
+
+
+def figure_files(kind, outcome="{outcome}"):
+    """One figure in every format, each in the report (the PNG with the figure's caption,
+    the PDF and SVG as its vector files)."""
+    files = []
+    for ext in FIGURE_FORMATS:
+        path = report(
+            f"results/figures/{kind}_{outcome}.{ext}",
+            caption=(
+                FIGURE_CAPTIONS[kind] if ext == "png" else "../report/figure_vector.rst"
+            ),
+            category=FIGURE_CATEGORIES[kind],
+            labels={"outcome": outcome, "format": ext},
+        )
+        files.append(path)
+    return files

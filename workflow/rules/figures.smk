@@ -1,68 +1,55 @@
-# Figures are drawn in batches of outcomes: each job pays the start-up of Python, pandas and
-# matplotlib once for several outcomes, and the batches run in parallel. The batches are
-# fixed by the order of the outcomes in the configuration (raremeta.job_batches.figure_batches).
-FIGURE_FORMATS = ["png", "pdf", "svg"]
-FIGURE_CAPTIONS = {
-    "forest": "../report/forest.rst",
-    "incidence": "../report/incidence.rst",
-}
-FIGURE_CATEGORIES = {"forest": "Forest plots", "incidence": "Per-arm incidence"}
-FIGURE_INPUTS = {
-    "forest": {
-        "pooled": "results/tables/pooled_effects.csv",
-        "studies": "results/tables/study_effects.csv",
-    },
-    "incidence": {
-        "studies": "results/tables/study_effects.csv",
-        "rates": "results/tables/pooled_rates.csv",
-    },
-}
+# One job per outcome draws its forest and incidence plots (one Python start-up for both);
+# one more draws the outcome-reporting matrix.
 
 
-def figure_outputs(kind, outcomes):
-    """The files of one batch, outcome by outcome in FIGURE_FORMATS order, every one in the
-    report (PNG with the figure's caption, PDF and SVG as its vector files).
-    """
-    files = []
-    for outcome in outcomes:
-        for ext in FIGURE_FORMATS:
-            caption = (
-                FIGURE_CAPTIONS[kind] if ext == "png" else "../report/figure_vector.rst"
+rule figures:
+    input:
+        **outcome_tables(),
+    output:
+        forest=figure_files("forest"),
+        incidence=figure_files("incidence"),
+    log:
+        "logs/figures/{outcome}.log",
+    benchmark:
+        "benchmarks/figures/{outcome}.tsv"
+    conda:
+        "../envs/raremeta.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        label=outcome_label,
+    script:
+        "../scripts/figures.py"
+
+
+rule reporting_figure:
+    input:
+        "results/tables/reporting.csv",
+    output:
+        [
+            report(
+                f"results/figures/reporting.{ext}",
+                caption=(
+                    "../report/reporting_figure.rst"
+                    if ext == "png"
+                    else "../report/figure_vector.rst"
+                ),
+                category="Outcome reporting",
+                labels={"figure": "reporting matrix", "format": ext},
             )
-            path = report(
-                f"results/figures/{kind}_{outcome}.{ext}",
-                caption=caption,
-                category=FIGURE_CATEGORIES[kind],
-                labels={"outcome": outcome, "format": ext},
-            )
-            files.append(path)
-    return files
-
-
-for kind in ("forest", "incidence"):
-    for batch, batch_outcomes in figure_batches(OUTCOMES).items():
-
-        rule:
-            name:
-                f"{kind}_plots_{batch}"
-            input:
-                **FIGURE_INPUTS[kind],
-            output:
-                figure_outputs(kind, batch_outcomes),
-            log:
-                f"logs/{kind}_plots/{batch}.log",
-            benchmark:
-                f"benchmarks/{kind}_plots/{batch}.tsv"
-            conda:
-                "../envs/raremeta.yaml"
-            threads: 1
-            resources:
-                mem_mb=1000,
-                runtime=10 + 2 * len(batch_outcomes),
-            params:
-                kind=kind,
-                outcomes=batch_outcomes,
-                formats=FIGURE_FORMATS,
-                analysis=config,
-            script:
-                "../scripts/figures.py"
+            for ext in FIGURE_FORMATS
+        ],
+    log:
+        "logs/reporting_figure.log",
+    conda:
+        "../envs/raremeta.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        outcomes=OUTCOMES,
+    script:
+        "../scripts/reporting_figure.py"

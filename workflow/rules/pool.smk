@@ -1,50 +1,51 @@
+# Each outcome is pooled by its own job, from the studies that reported it; the review-wide
+# results tables are gathered from the per-outcome ones (bytes unchanged).
+
+
 rule pool:
     input:
-        harmonised="data/processed/harmonised.csv",
-        alternative="data/processed/harmonised_alternative_multi_arm.csv",
-        checksums="data/processed/checksums.sha256",
+        unpack(outcome_study_files),
     output:
-        pooled=report(
-            "results/tables/pooled_effects.csv",
-            caption="../report/pooled_effects.rst",
-            category="Tables",
-            labels={"table": "pooled_effects"},
-        ),
-        rates=report(
-            "results/tables/pooled_rates.csv",
-            caption="../report/pooled_rates.rst",
-            category="Tables",
-            labels={"table": "pooled_rates"},
-        ),
-        studies=report(
-            "results/tables/study_effects.csv",
-            caption="../report/study_effects.rst",
-            category="Tables",
-            labels={"table": "study_effects"},
-        ),
-        sensitivity=report(
-            "results/tables/sensitivity.csv",
-            caption="../report/sensitivity.rst",
-            category="Tables",
-            labels={"table": "sensitivity"},
-        ),
-        absolute=report(
-            "results/tables/absolute_effects.csv",
-            caption="../report/absolute_effects.rst",
-            category="Tables",
-            labels={"table": "absolute_effects"},
-        ),
+        **outcome_tables(),
     log:
-        "logs/pool.log",
+        "logs/pool/{outcome}.log",
     benchmark:
-        "benchmarks/pool.tsv"
+        "benchmarks/pool/{outcome}.tsv"
     conda:
         "../envs/raremeta.yaml"
     threads: 1
     resources:
         mem_mb=1000,
-        runtime=30,
+        runtime=10,
     params:
-        analysis=config,
+        analysis=outcome_config,
     script:
         "../scripts/pool.py"
+
+
+rule results_tables:
+    input:
+        **{
+            name: expand(path, outcome=OUTCOMES)
+            for name, path in outcome_tables().items()
+        },
+    output:
+        **{
+            name: report(
+                f"results/tables/{table}.csv",
+                caption=f"../report/{table}.rst",
+                category="Tables",
+                labels={"table": table},
+            )
+            for name, table in RESULTS_TABLES.items()
+        },
+    log:
+        "logs/results_tables.log",
+    conda:
+        "../envs/raremeta.yaml"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    script:
+        "../scripts/results_tables.py"

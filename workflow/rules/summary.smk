@@ -5,6 +5,7 @@ rule summary_tables:
         studies="results/tables/study_effects.csv",
         sensitivity="results/tables/sensitivity.csv",
         absolute="results/tables/absolute_effects.csv",
+        reporting="results/tables/reporting.csv",
     output:
         markdown=report(
             "results/tables/summary.md",
@@ -56,6 +57,7 @@ rule provenance:
     input:
         raw=raw_files(),
         outputs=final_outputs(),
+        checksums="data/processed/checksums.sha256",
     output:
         "results/provenance.json",
     log:

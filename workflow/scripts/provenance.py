@@ -15,4 +15,5 @@ run_provenance(
     config_files=list(snakemake.params.config_files),
     outputs=[Path(p) for p in snakemake.input.outputs],
     out=Path(snakemake.output[0]),
+    checksums=Path(snakemake.input.checksums),
 )

@@ -15,6 +15,7 @@ run_summary(
     studies=Path(snakemake.input.studies),
     sensitivity=Path(snakemake.input.sensitivity),
     absolute=Path(snakemake.input.absolute),
+    reporting=Path(snakemake.input.reporting),
     config=snakemake.params.analysis,
     markdown=Path(snakemake.output.markdown),
     html_out=Path(snakemake.output.html),

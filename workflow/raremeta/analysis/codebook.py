@@ -14,6 +14,7 @@ from raremeta.analysis.result_tables import (
     STUDY_COLUMNS,
     WEIGHT_COLUMNS,
 )
+from raremeta.harmonise.reporting import REPORTING_COLUMNS
 from raremeta.stats.results import Reason, status_of
 
 _COMMON = {
@@ -54,9 +55,10 @@ POOLED = {
     "primary_rule": "Which rule chose the primary row (same in every row of the outcome): "
     "configured, auto_no_comparable_study, auto_no_events (no events in any arm: MN risk "
     "difference), auto_mh_or_finite (MH OR), auto_mh_or_not_finite (Firth OR).",
-    "k_excluded": "Studies of the project not used by the method: double zeros for ratio "
-    "measures (except Firth), studies without information for Peto and the exact methods, and "
-    "studies whose outcome is not reported in one or both arms.",
+    "k_excluded": "Studies that reported the outcome but are not used by the method: double "
+    "zeros for ratio measures (except Firth), studies without information for Peto and the "
+    "exact methods, and studies that reported it in one arm only (studies that reported it in "
+    "neither arm are in reporting.csv only).",
     "events_cni": "Events in the CNI arms of the studies that can enter this measure (double "
     "zeros left out for OR and RR, except Firth).",
     "n_cni": "Patients in those CNI arms.",
@@ -157,6 +159,15 @@ ABSOLUTE = {
     "status": "Status of the risk difference (see the codes below).",
     "reason": _COMMON["reason"],
 }
+REPORTING = {
+    "study": "Study id (its folder under data/raw/).",
+    "label": "Study label (study.yaml).",
+    "outcome": _COMMON["outcome"],
+    "cni": "true if any CNI arm of the study reported a term of the outcome.",
+    "comparator": "true if any comparator arm of the study reported a term of the outcome.",
+    "reported": "both_arms, one_arm or neither. A study that reported the outcome in neither "
+    "arm appears in no other table's rows for that outcome.",
+}
 TABLES = (
     (
         "pooled_effects.csv",
@@ -172,6 +183,12 @@ TABLES = (
         "Absolute effects per 1,000 patients, one row per outcome.",
         ABSOLUTE_COLUMNS,
         ABSOLUTE,
+    ),
+    (
+        "reporting.csv",
+        "The outcome-reporting matrix: one row per study and configured outcome.",
+        REPORTING_COLUMNS,
+        REPORTING,
     ),
 )
 

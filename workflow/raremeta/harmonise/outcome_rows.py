@@ -6,14 +6,17 @@ the outcome: "not reported" never becomes zero.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from raremeta.harmonise.quality import quality_warnings
 from raremeta.io.analysis_config import AnalysisConfig, Outcome
 from raremeta.io.raw_studies import ROLES, Arm, EventRecord, Role, Study
 from raremeta.io.terms import normalise_term
+
+if TYPE_CHECKING:  # pandas only for the review-wide frames: a per-study job does not import it
+    import pandas as pd
 
 HARMONISED_COLUMNS = [
     "study",
@@ -114,108 +117,122 @@ def _role_row(
     return row, notes
 
 
-def harmonise(studies: list[Study], config: AnalysisConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Map every study's reported terms to the configured outcomes and combine arms by role.
+def harmonise_study(study: Study, config: AnalysisConfig) -> tuple[list[dict], list[dict]]:
+    """Map one study's reported terms to the configured outcomes and combine arms by role.
 
     Parameters
     ----------
-    studies : list of Study
-        Validated studies (see :func:`raremeta.io.raw_studies.load_studies`).
+    study : Study
+        A validated study (see :func:`raremeta.io.raw_studies.load_study`).
     config : AnalysisConfig
-        Outcomes and the multi-arm choice.
+        Outcomes (their terms), the multi-arm choice and the percentage tolerance.
 
     Returns
     -------
-    harmonised : DataFrame
-        Columns :data:`HARMONISED_COLUMNS`; one row per study (or comparison, when multi-arm
-        trials are split), outcome and role, sorted by outcome, study, comparison and role.
-    log : DataFrame
-        Columns :data:`LOG_COLUMNS`: unmapped terms, combined or split arms, double-counting
+    rows : list of dict
+        Keys :data:`HARMONISED_COLUMNS`; one per outcome (configured order), comparison and role.
+    log : list of dict
+        Keys :data:`LOG_COLUMNS`: unmapped terms, combined or split arms, double-counting
         risks and data-quality warnings.
     """
     rows: list[dict] = []
     log: list[dict] = []
     all_keys = {k: o.id for o in config.outcomes for k in o.keys}
-    for study in sorted(studies, key=lambda s: s.id):
-        events_file = f"{study.folder}/adverse_events.csv"
-        for record in study.events:
-            if normalise_term(record.term) not in all_keys:
+    events_file = f"{study.folder}/adverse_events.csv"
+    for record in study.events:
+        if normalise_term(record.term) not in all_keys:
+            log.append(
+                {
+                    "kind": "unmapped_term",
+                    "study": study.id,
+                    "file": events_file,
+                    "line": str(record.line),
+                    "message": f"term '{record.term}' (arm '{record.arm}') counts for no "
+                    "configured outcome",
+                }
+            )
+    for role in ROLES:
+        arms = study.arms_of(role)
+        if len(arms) > 1:
+            action = "combined" if config.multi_arm == "combine" else "kept separate (split)"
+            log.append(
+                {
+                    "kind": "multi_arm",
+                    "study": study.id,
+                    "file": f"{study.folder}/study.yaml",
+                    "line": "",
+                    "message": f"{len(arms)} {role} arms {action}: {', '.join(a.id for a in arms)}",
+                }
+            )
+    log += quality_warnings(study, config.percent_tolerance)
+    for outcome in config.outcomes:
+        parts = {
+            role: [arm_outcome(study, a, outcome) for a in study.arms_of(role)] for role in ROLES
+        }
+        for part in parts[Role.CNI] + parts[Role.COMPARATOR]:
+            if len(part.records) > 1:
                 log.append(
                     {
-                        "kind": "unmapped_term",
+                        "kind": "double_counting",
                         "study": study.id,
                         "file": events_file,
-                        "line": str(record.line),
-                        "message": f"term '{record.term}' (arm '{record.arm}') counts for no "
-                        "configured outcome",
+                        "line": ",".join(str(r.line) for r in part.records),
+                        "message": f"arm '{part.arm.id}' reports several terms of outcome "
+                        f"'{outcome.id}' ({'; '.join(r.term for r in part.records)}); "
+                        f"events taken as the largest single count ({part.events}), a "
+                        "lower bound: the sum could count a patient twice",
                     }
                 )
-        for role in ROLES:
-            arms = study.arms_of(role)
-            if len(arms) > 1:
-                action = "combined" if config.multi_arm == "combine" else "kept separate (split)"
-                log.append(
-                    {
-                        "kind": "multi_arm",
-                        "study": study.id,
-                        "file": f"{study.folder}/study.yaml",
-                        "line": "",
-                        "message": f"{len(arms)} {role} arms {action}: "
-                        f"{', '.join(a.id for a in arms)}",
-                    }
-                )
-        log += quality_warnings(study, config.percent_tolerance)
-        for outcome in config.outcomes:
-            parts = {
-                role: [arm_outcome(study, a, outcome) for a in study.arms_of(role)]
-                for role in ROLES
-            }
-            for part in parts[Role.CNI] + parts[Role.COMPARATOR]:
-                if len(part.records) > 1:
+        if config.multi_arm == "split" and len(parts[Role.CNI]) > 1:
+            share = len(parts[Role.CNI])
+            for cni_part in parts[Role.CNI]:
+                comparison = f"{study.id}:{cni_part.arm.id}"
+                for role, role_parts, role_share in (
+                    (Role.CNI, [cni_part], 1),
+                    (Role.COMPARATOR, parts[Role.COMPARATOR], share),
+                ):
+                    row, _ = _role_row(study, comparison, outcome, role, role_parts, role_share)
+                    rows.append(row)
+        else:
+            for role in ROLES:
+                row, notes = _role_row(study, study.id, outcome, role, parts[role])
+                rows.append(row)
+                for note in notes:
                     log.append(
                         {
-                            "kind": "double_counting",
+                            "kind": "partial_report",
                             "study": study.id,
                             "file": events_file,
-                            "line": ",".join(str(r.line) for r in part.records),
-                            "message": f"arm '{part.arm.id}' reports several terms of outcome "
-                            f"'{outcome.id}' ({'; '.join(r.term for r in part.records)}); "
-                            f"events taken as the largest single count ({part.events}), a "
-                            "lower bound: the sum could count a patient twice",
+                            "line": "",
+                            "message": f"outcome '{outcome.id}', {role}: {note}",
                         }
                     )
-            if config.multi_arm == "split" and len(parts[Role.CNI]) > 1:
-                share = len(parts[Role.CNI])
-                for cni_part in parts[Role.CNI]:
-                    comparison = f"{study.id}:{cni_part.arm.id}"
-                    for role, role_parts, role_share in (
-                        (Role.CNI, [cni_part], 1),
-                        (Role.COMPARATOR, parts[Role.COMPARATOR], share),
-                    ):
-                        row, _ = _role_row(study, comparison, outcome, role, role_parts, role_share)
-                        rows.append(row)
-            else:
-                for role in ROLES:
-                    row, notes = _role_row(study, study.id, outcome, role, parts[role])
-                    rows.append(row)
-                    for note in notes:
-                        log.append(
-                            {
-                                "kind": "partial_report",
-                                "study": study.id,
-                                "file": events_file,
-                                "line": "",
-                                "message": f"outcome '{outcome.id}', {role}: {note}",
-                            }
-                        )
-    frame = pd.DataFrame(rows, columns=HARMONISED_COLUMNS)
-    if not frame.empty:
-        frame = frame.sort_values(["outcome", "study", "comparison", "role"], kind="stable")
-    order = {o.id: i for i, o in enumerate(config.outcomes)}
-    frame = frame.sort_values(
-        ["outcome", "study", "comparison", "role"],
-        key=lambda s: s.map(order) if s.name == "outcome" else s,
-        kind="stable",
-    ).reset_index(drop=True)
-    log_frame = pd.DataFrame(log, columns=LOG_COLUMNS)
-    return frame, log_frame
+    return rows, log
+
+
+def sort_rows(rows: Iterable[dict], outcomes: list[str]) -> list[dict]:
+    """Rows in the order of ``harmonised.csv``: configured outcome, study, comparison, role."""
+    order = {o: i for i, o in enumerate(outcomes)}
+    return sorted(rows, key=lambda r: (order[r["outcome"]], r["study"], r["comparison"], r["role"]))
+
+
+def harmonise(studies: list[Study], config: AnalysisConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`harmonise_study` for every study, as the review-wide frames.
+
+    Returns
+    -------
+    harmonised : DataFrame
+        Columns :data:`HARMONISED_COLUMNS`, sorted by :func:`sort_rows`.
+    log : DataFrame
+        Columns :data:`LOG_COLUMNS`, study by study (sorted by id).
+    """
+    import pandas as pd
+
+    rows: list[dict] = []
+    log: list[dict] = []
+    for study in sorted(studies, key=lambda s: s.id):
+        study_rows, study_log = harmonise_study(study, config)
+        rows += study_rows
+        log += study_log
+    rows = sort_rows(rows, [o.id for o in config.outcomes])
+    return pd.DataFrame(rows, columns=HARMONISED_COLUMNS), pd.DataFrame(log, columns=LOG_COLUMNS)

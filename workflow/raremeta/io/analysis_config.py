@@ -228,3 +228,27 @@ def plain_config(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [plain_config(v) for v in value]
     return value
+
+
+def harmonisation_slice(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The part of Snakemake's ``config`` that harmonising a study depends on: each outcome's
+    terms, ``multi_arm`` and ``percent_tolerance``. Labels are replaced by the outcome ids and
+    the methods left to their defaults, so that editing a label or a method (passed to a rule
+    as a param) does not rerun harmonisation. The slice is itself a valid configuration.
+    """
+    plain = plain_config(config)
+    return {
+        "outcomes": {
+            outcome_id: {"label": outcome_id, "terms": spec["terms"]}
+            for outcome_id, spec in plain["outcomes"].items()
+        },
+        **{key: plain[key] for key in ("multi_arm", "percent_tolerance") if key in plain},
+    }
+
+
+def outcome_slice(config: Mapping[str, Any], outcome_id: str) -> dict[str, Any]:
+    """Snakemake's ``config`` with one outcome only: what the jobs of ``outcome_id`` depend on,
+    so that editing another outcome does not rerun them. The slice is a valid configuration.
+    """
+    plain = plain_config(config)
+    return {**plain, "outcomes": {outcome_id: plain["outcomes"][outcome_id]}}

@@ -183,3 +183,20 @@ def read_table(path: Path, schema_name: str, file: str) -> tuple[list[TableRow],
     if not rows and not problems:
         problems.append(Problem(file, "has a header but no data rows", row=1))
     return rows, problems
+
+
+def peek_column(raw: bytes, column: str) -> list[str] | None:
+    """The cells of ``column`` in raw CSV bytes, read leniently (no schema, no problem
+    reported), or None if the bytes are not a CSV table with that column.
+
+    Used when the workflow's job graph is built, to tell which outcomes a study reports
+    before its job validates it (see ``workflow/rules/common.smk``); never raises.
+    """
+    try:
+        text = raw.decode("utf-8-sig")
+        reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+        header = [h.strip() for h in next(reader)]
+        index = header.index(column)
+        return [record[index] for record in reader if len(record) > index]
+    except (UnicodeDecodeError, csv.Error, StopIteration, ValueError):
+        return None

@@ -41,7 +41,7 @@ CITABLE = {
 }
 #: The modules each rule of the workflow runs (their imports are what the analysis really used).
 RULE_MODULES = (
-    "raremeta.steps.harmonise",
+    "raremeta.steps.study",
     "raremeta.steps.pool",
     "raremeta.steps.figures",
     "raremeta.report.forest",

@@ -195,10 +195,12 @@ def summarise(
     rates: pd.DataFrame,
     studies: pd.DataFrame,
     absolute: pd.DataFrame | None = None,
+    reporting: pd.DataFrame | None = None,
 ) -> OutcomeSummary:
     """Collect one outcome's summary rows from the results tables: the primary row (naming
     the rule that chose it), the exact conditional row, the absolute effects, the counts, the
-    pooled rates, the other key methods and heterogeneity.
+    trials that reported the outcome in neither arm (from ``reporting.csv``), the pooled
+    rates, the other key methods and heterogeneity.
     """
     p, primary = outcome_pooled(pooled, outcome)
     s = studies[studies["outcome"] == outcome]
@@ -224,7 +226,7 @@ def summarise(
         )
     n_patients = _f(inc["n_cni"].sum()) + _f(inc["n_comparator"].sum()) if k else 0.0
     rows += [
-        ("Trials in the comparison", f"{k} of {len(s)} ({n_patients:g} patients)"),
+        ("Trials in the comparison", f"{k} of {len(s)} reporting it ({n_patients:g} patients)"),
         (
             "Events, CNI",
             f"{_f(inc['events_cni'].sum()):g}/{_f(inc['n_cni'].sum()):g}" if k else "-",
@@ -247,6 +249,15 @@ def summarise(
                 ),
             )
         )
+    if reporting is not None:
+        silent = reporting[(reporting["outcome"] == outcome) & (reporting["reported"] == "neither")]
+        if len(silent):
+            rows.append(
+                (
+                    "Not reported in either arm (see reporting.csv)",
+                    "; ".join(str(x) for x in silent["label"]),
+                )
+            )
     r = rates[rates["outcome"] == outcome]
     for role, name in (("cni", "CNI"), ("comparator", "comparator")):
         for method in ("crude", "GLMM"):

@@ -669,7 +669,11 @@ def firth_fits(stack: TableStack) -> PooledFits:
         (inverse information), p-value of the penalised likelihood-ratio test. Every present
         study is used (``k``), double-zero studies included; nothing is corrected and no
         per-study weight is defined (NaN). A meta-analysis without a present study is not
-        estimable (``no_comparable_study``).
+        estimable (``no_comparable_study``), nor is one without any event (``no_events``):
+        there the penalty alone decides the estimate, from the arm sizes, and l* can have two
+        equal maxima (0/1 vs 0/15 and 0/2 vs 0/1: odds ratios 1.55 and 4.11, both with
+        l* = -2.896060349 in a multi-start R search, tests/reference/firth_no_events.R), so
+        which one a fit finds would depend on where it starts.
 
     References
     ----------
@@ -681,10 +685,12 @@ def firth_fits(stack: TableStack) -> PooledFits:
     k_used = present.sum(axis=1)
     why = reasons(m)
     why[k_used == 0] = Reason.NO_COMPARABLE_STUDY
+    events = np.where(present, stack.ai + stack.ci, 0.0).sum(axis=1)
+    why[(k_used > 0) & (events == 0)] = Reason.NO_EVENTS
     numbers = {
         name: np.full(m, np.nan) for name in ("estimate", "ci_low", "ci_high", "se", "p_value")
     }
-    rows = np.flatnonzero(k_used > 0)
+    rows = np.flatnonzero((k_used > 0) & (events > 0))
     if len(rows):
         on = present[rows].astype(float)
         data = _Data(
@@ -725,8 +731,8 @@ def firth(tables: Tables) -> PooledEffect:
     Returns
     -------
     PooledEffect
-        See :func:`firth_fits`; estimated whenever there is at least one study, even with no
-        events at all.
+        See :func:`firth_fits`; estimated whenever there is at least one study with at least
+        one event.
 
     References
     ----------

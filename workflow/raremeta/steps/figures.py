@@ -1,50 +1,56 @@
-"""Rules `forest_plots_*` and `incidence_plots_*`: the figures of several outcomes."""
+"""Rules `forest_plot`, `incidence_plot` and `reporting_plot`: one figure, in every format."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
-from raremeta.io.analysis_config import analysis_from
+#: The figure kinds drawn per outcome, and the results tables each one reads.
+FIGURE_INPUTS = {"forest": ("pooled", "studies"), "incidence": ("studies", "rates")}
 
 
-def run_figures(
-    kind: str,
-    inputs: dict[str, Any],
-    outcomes: list[str],
-    formats: list[str],
-    outputs: list[Path],
+def run_outcome_figure(
+    kind: str, outcome: str, label: str, inputs: dict[str, Path], outputs: list[Path]
 ) -> None:
-    """Draw the forest (``kind="forest"``) or incidence plots of several outcomes.
-
-    ``outputs`` lists each outcome's files in ``formats`` order, outcome after outcome.
+    """Draw the forest (``kind="forest"``) or incidence plot of one outcome from its results
+    tables (``inputs``, keys :data:`FIGURE_INPUTS`) into every file of ``outputs`` (one per
+    format, told by the suffix).
     """
     import matplotlib.pyplot as plt
 
     from raremeta.report.figure_files import save_figure
     from raremeta.report.outcome_figures import forest_for_outcome, incidence_for_outcome
 
-    if len(outputs) != len(outcomes) * len(formats):
-        raise ValueError(f"{len(outputs)} outputs for {len(outcomes)} outcomes x {formats}")
-    config = analysis_from(inputs["config"])
-    if kind == "forest":
-        pooled, studies = pd.read_csv(inputs["pooled"]), pd.read_csv(inputs["studies"])
-    elif kind == "incidence":
-        studies, rates = pd.read_csv(inputs["studies"]), pd.read_csv(inputs["rates"])
-    else:
+    if kind not in FIGURE_INPUTS:
         raise ValueError(f"unknown figure kind {kind!r}")
-    for index, outcome in enumerate(outcomes):
-        label = config.outcome(outcome).label
-        if kind == "forest":
-            fig = forest_for_outcome(outcome, label, pooled, studies)
-        else:
-            fig = incidence_for_outcome(outcome, label, studies, rates)
-        files = outputs[index * len(formats) : (index + 1) * len(formats)]
-        for path, ext in zip(files, formats, strict=True):
-            if Path(path).suffix != f".{ext}" or f"{kind}_{outcome}." not in Path(path).name:
-                raise ValueError(f"{path} is not the {ext} {kind} plot of {outcome}")
-        save_figure(fig, files)
-        plt.close(fig)
-        print(f"{kind} plot of {outcome}: {', '.join(str(p) for p in files)}")
+    for path in outputs:
+        if not Path(path).name.startswith(f"{kind}_{outcome}."):
+            raise ValueError(f"{path} is not a {kind} plot of {outcome}")
+    tables = {name: pd.read_csv(inputs[name]) for name in FIGURE_INPUTS[kind]}
+    if kind == "forest":
+        fig = forest_for_outcome(outcome, label, tables["pooled"], tables["studies"])
+    else:
+        fig = incidence_for_outcome(outcome, label, tables["studies"], tables["rates"])
+    save_figure(fig, [Path(p) for p in outputs])
+    plt.close(fig)
+    print(f"{kind} plot of {outcome}: {', '.join(str(p) for p in outputs)}")
+
+
+def run_reporting_figure(reporting: Path, outcomes: list[str], outputs: list[Path]) -> None:
+    """Draw ``results/tables/reporting.csv`` (study x configured outcome, in ``outcomes``
+    order) into every file of ``outputs`` (one per format).
+    """
+    import matplotlib.pyplot as plt
+
+    from raremeta.report.figure_files import save_figure
+    from raremeta.report.reporting_plot import reporting_plot
+
+    table = pd.read_csv(reporting, dtype=str, keep_default_na=False)
+    status = {(r.study, r.outcome): r.reported for r in table.itertuples()}
+    studies = dict(zip(table["study"], table["label"], strict=True))
+    rows = [(label, [status[(s, o)] for o in outcomes]) for s, label in studies.items()]
+    fig = reporting_plot(rows, outcomes)
+    save_figure(fig, [Path(p) for p in outputs])
+    plt.close(fig)
+    print(f"reporting matrix: {', '.join(str(p) for p in outputs)}")

@@ -1,4 +1,4 @@
-"""Rule `pool`: harmonised counts to the four results tables."""
+"""Rule `pool`: one outcome's harmonised counts to its results tables."""
 
 from __future__ import annotations
 
@@ -18,53 +18,81 @@ from raremeta.analysis.result_tables import (
     sensitivity,
     study_effects_frame,
 )
-from raremeta.integrity import verify_checksums
-from raremeta.io.analysis_config import analysis_from
+from raremeta.harmonise.outcome_rows import HARMONISED_COLUMNS
+from raremeta.io.analysis_config import AnalysisConfig, analysis_from
+from raremeta.io.intermediate import read_checked_json
 from raremeta.io.results_reading import read_harmonised
 from raremeta.io.writing import write_csv
+
+#: The per-outcome results tables, by the name the rules give them.
+TABLES = ("pooled", "rates", "studies", "sensitivity", "absolute")
+
+
+def outcome_tables(
+    frame: pd.DataFrame, alt: pd.DataFrame, config: AnalysisConfig, outcome: str
+) -> dict[str, pd.DataFrame]:
+    """The results tables of one outcome (keys :data:`TABLES`) from the harmonised rows and
+    the rows with the other multi-arm handling.
+    """
+    frame = frame[frame["outcome"] == outcome]
+    alt = alt[alt["outcome"] == outcome]
+    other = config.other_multi_arm
+    multi = alt["comparison"].nunique() != frame["comparison"].nunique()
+    label = f"multi_arm: {other}" + (f" instead of {config.multi_arm}" if multi else "")
+    data = outcome_data(frame, outcome)
+    primary = choose_primary(data.tables, config.outcome(outcome).primary)
+    alt_data = outcome_data(alt, outcome) if multi else None
+    fits = fit_outcome(data, primary.spec, config.methods, alt_data)
+    return {
+        "pooled": pooled_effects(data, fits, primary),
+        "rates": pooled_rates(data),
+        "studies": study_effects_frame(data, fits),
+        "sensitivity": sensitivity(data, fits, primary.spec, label),
+        "absolute": absolute_effects(data, fits, primary),
+    }
+
+
+def _frame(rows: list[dict]) -> pd.DataFrame:
+    """Harmonised rows (as a per-study file holds them) as :func:`read_harmonised` reads them."""
+    frame = pd.DataFrame(rows, columns=HARMONISED_COLUMNS)
+    frame["events"] = pd.to_numeric(frame["events"], errors="raise").astype(float)
+    frame["n"] = frame["n"].astype(float)
+    return frame
+
+
+def run_pool_outcome(
+    study_files: list[Path],
+    config: Path | Mapping[str, Any],
+    outcome: str,
+    outputs: dict[str, Path],
+) -> None:
+    """Write the results tables (``outputs``, keys :data:`TABLES`) of one outcome from the
+    per-study files of the studies that reported it in at least one arm. Each file is checked
+    against its own sha256 first.
+    """
+    config = analysis_from(config)
+    studies = [read_checked_json(Path(f), "study") for f in study_files]
+    frames = {
+        name: _frame([r for s in studies for r in s[name] if r["outcome"] == outcome])
+        for name in ("harmonised", "alternative")
+    }
+    tables = outcome_tables(frames["harmonised"], frames["alternative"], config, outcome)
+    for name in TABLES:
+        write_csv(tables[name], outputs[name])
 
 
 def run_pool(
     harmonised: Path,
     alternative: Path,
     config: Path | Mapping[str, Any],
-    pooled: Path,
-    rates: Path,
-    studies_out: Path,
-    sensitivity_out: Path,
-    absolute_out: Path,
-    checksums: Path | None = None,
+    outputs: dict[str, Path],
 ) -> None:
-    """Write the results tables for every configured outcome; with ``checksums``, first check
-    that the harmonised tables are still what rule ``harmonise`` wrote.
+    """Write the review-wide results tables (``outputs``, keys :data:`TABLES`) for every
+    configured outcome from ``harmonised.csv`` and its multi-arm alternative (benchmarks and
+    tests; the workflow pools outcome by outcome, see :func:`run_pool_outcome`).
     """
-    if checksums is not None:
-        verify_checksums(checksums, [harmonised, alternative], "harmonise")
     config = analysis_from(config)
-    frame = read_harmonised(harmonised)
-    alt = read_harmonised(alternative)
-    other = config.other_multi_arm
-    multi = alt["comparison"].nunique() != frame["comparison"].nunique()
-    label = f"multi_arm: {other}" + (f" instead of {config.multi_arm}" if multi else "")
-    tables: dict[str, list[pd.DataFrame]] = {
-        "pooled": [],
-        "rates": [],
-        "studies": [],
-        "sens": [],
-        "absolute": [],
-    }
-    for outcome in config.outcomes:
-        data = outcome_data(frame, outcome.id)
-        primary = choose_primary(data.tables, outcome.primary)
-        alt_data = outcome_data(alt, outcome.id) if multi else None
-        fits = fit_outcome(data, primary.spec, config.methods, alt_data)
-        tables["pooled"].append(pooled_effects(data, fits, primary))
-        tables["rates"].append(pooled_rates(data))
-        tables["studies"].append(study_effects_frame(data, fits))
-        tables["sens"].append(sensitivity(data, fits, primary.spec, label))
-        tables["absolute"].append(absolute_effects(data, fits, primary))
-    write_csv(pd.concat(tables["pooled"], ignore_index=True), pooled)
-    write_csv(pd.concat(tables["rates"], ignore_index=True), rates)
-    write_csv(pd.concat(tables["studies"], ignore_index=True), studies_out)
-    write_csv(pd.concat(tables["sens"], ignore_index=True), sensitivity_out)
-    write_csv(pd.concat(tables["absolute"], ignore_index=True), absolute_out)
+    frame, alt = read_harmonised(harmonised), read_harmonised(alternative)
+    per_outcome = [outcome_tables(frame, alt, config, o.id) for o in config.outcomes]
+    for name in TABLES:
+        write_csv(pd.concat([t[name] for t in per_outcome], ignore_index=True), outputs[name])

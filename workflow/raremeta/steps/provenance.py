@@ -13,6 +13,7 @@ from typing import Any
 
 from raremeta.io.analysis_config import plain_config
 from raremeta.io.checksums import sha256
+from raremeta.io.intermediate import verify_checksums
 from raremeta.io.software import versions
 from raremeta.io.writing import atomic_write_text
 
@@ -64,7 +65,13 @@ def run_provenance(
     config_files: list[str],
     outputs: list[Path],
     out: Path,
+    checksums: Path | None = None,
 ) -> None:
-    """Write ``provenance.json`` (the one output that records time and commit)."""
+    """Write ``provenance.json`` (the one output that records time and commit); with
+    ``checksums``, first check that the gathered data files listed there are still what rule
+    ``gather_studies`` wrote.
+    """
+    if checksums is not None:
+        verify_checksums(checksums, outputs, "gather_studies")
     record = provenance(raw_files, config, config_files, outputs, Path.cwd())
     atomic_write_text(out, json.dumps(record, indent=2, sort_keys=True) + "\n")

@@ -28,12 +28,14 @@ def run_summary(
     latex: Path,
     methods_out: Path,
     codebook: Path | None = None,
+    reporting: Path | None = None,
 ) -> None:
     """Write the summary tables, the methods paragraph and the tables' codebook."""
     config = analysis_from(config)
     p, r, s = pd.read_csv(pooled), pd.read_csv(rates), pd.read_csv(studies)
     a = pd.read_csv(absolute)
-    blocks = [summarise(o.id, o.label, p, r, s, a) for o in config.outcomes]
+    matrix = None if reporting is None else pd.read_csv(reporting, dtype=str, keep_default_na=False)
+    blocks = [summarise(o.id, o.label, p, r, s, a, matrix) for o in config.outcomes]
     sens = pd.read_csv(sensitivity)
     methods = methods_paragraph(
         config,

@@ -1,0 +1,127 @@
+"""Per-study and per-outcome jobs: what a change reruns (issue 12, item 4).
+
+The fixture is a synthetic review of 6 studies x 6 outcomes (``bench/generate.py``, seed 3).
+The expected job lists are written out by hand from the issue's rules: adding a study reruns
+its own validation, the review-wide gathering and summary, and the pooling and figures of the
+outcomes it reports in at least one arm, nothing else; editing one outcome's label reruns that
+outcome's jobs and the review-wide files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, run_snakemake, snakemake_command
+
+pytestmark = pytest.mark.pipeline
+
+sys.path.insert(0, str(ROOT / "bench"))
+
+#: What every change reruns: gathering the per-outcome tables, the summary and provenance.
+REVIEW_WIDE = {("results_tables", ""), ("summary_tables", ""), ("provenance", ""), ("all", "")}
+
+
+def planned_jobs(project: Path) -> set[tuple[str, str]]:
+    """(rule, wildcards) of every job ``snakemake -n`` lists."""
+    import subprocess
+
+    result = subprocess.run(
+        snakemake_command(project, "-n"), capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    jobs = set()
+    for block in re.split(r"\n(?=(?:local)?(?:rule|checkpoint) )", result.stdout + result.stderr):
+        head = re.match(r"(?:local)?(?:rule|checkpoint) (\w+):", block)
+        if head:
+            found = re.search(r"\n\s+wildcards: (.*)", block)
+            jobs.add((head.group(1), found.group(1) if found else ""))
+    return jobs
+
+
+def state(project: Path) -> dict[str, tuple[int, str]]:
+    """(mtime, sha256) of every file under results/ and data/processed/."""
+    out = {}
+    for folder in ("results", "data/processed"):
+        for p in sorted((project / folder).rglob("*")):
+            if p.is_file():
+                digest = hashlib.sha256(p.read_bytes()).hexdigest()
+                out[str(p.relative_to(project))] = (p.stat().st_mtime_ns, digest)
+    return out
+
+
+@pytest.fixture(scope="module")
+def review(tmp_path_factory) -> Path:
+    from generate import generate
+
+    project = tmp_path_factory.mktemp("granularity") / "review"
+    generate(project, n_studies=6, n_outcomes=6, seed=3)
+    result = run_snakemake(project)
+    assert result.returncode == 0, result.stderr
+    assert planned_jobs(project) == set()  # a no-op rerun plans nothing
+    return project
+
+
+def outcome_files(outcome: str) -> set[str]:
+    tables = ("pooled_effects", "pooled_rates", "study_effects", "sensitivity", "absolute_effects")
+    figures = {
+        f"results/figures/{kind}_{outcome}.{ext}"
+        for kind in ("forest", "incidence")
+        for ext in ("png", "pdf", "svg")
+    }
+    return {f"results/outcomes/{outcome}/{t}.csv" for t in tables} | figures
+
+
+def test_adding_a_study_reruns_only_the_outcomes_it_reports(review):
+    before = state(review)
+    folder = review / "data/raw/trial-new"
+    folder.mkdir()
+    study = (review / "data/raw/trial-0000/study.yaml").read_text(encoding="utf-8")
+    (folder / "study.yaml").write_text(
+        study.replace("trial-0000", "trial-new").replace("Synthetic trial 0", "New trial"),
+        encoding="utf-8",
+    )
+    # ae001 in both arms; ae004 in the CNI arm under its synonym (and the comparator arm under
+    # its term); a term of no configured outcome
+    (folder / "adverse_events.csv").write_text(
+        "arm,term,events,source\n"
+        "cni,Event term 1,1,t\nctl,Event term 1,0,t\n"
+        "cni,Event synonym 4,2,t\nctl,Event term 4,1,t\n"
+        "cni,Headache,3,t\n",
+        encoding="utf-8",
+    )
+    assert planned_jobs(review) == REVIEW_WIDE | {
+        ("study", "study=trial-new"),
+        ("gather_studies", ""),
+        ("pool", "outcome=ae001"),
+        ("pool", "outcome=ae004"),
+        ("figures", "outcome=ae001"),
+        ("figures", "outcome=ae004"),
+        ("reporting_figure", ""),
+    }
+    result = run_snakemake(review)
+    assert result.returncode == 0, result.stderr
+    after = state(review)
+    changed = {path for path in after if after[path] != before.get(path)}
+    untouched = {path for path in before if path.startswith(("results/outcomes/", "results/fig"))}
+    untouched -= outcome_files("ae001") | outcome_files("ae004")
+    untouched = {p for p in untouched if "reporting." not in p}
+    assert len(untouched) == 4 * (5 + 2 * 3)  # 4 other outcomes: 5 tables, 2 x 3 figure files
+    assert not untouched & changed
+    assert outcome_files("ae001") | outcome_files("ae004") <= changed
+    assert "data/processed/studies/trial-new.json" in changed
+    assert planned_jobs(review) == set()
+
+
+def test_editing_one_label_reruns_only_that_outcome(review):
+    config = review / "config.yaml"
+    text = config.read_text(encoding="utf-8")
+    assert "label: Adverse event 2\n" in text
+    config.write_text(text.replace("label: Adverse event 2\n", "label: Event two\n"))
+    assert planned_jobs(review) == REVIEW_WIDE | {
+        ("pool", "outcome=ae002"),
+        ("figures", "outcome=ae002"),
+    }

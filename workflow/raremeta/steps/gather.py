@@ -1,0 +1,83 @@
+"""Rules `gather_studies` and `results_tables`: the review-wide files, gathered from the
+per-study and per-outcome files (their bytes unchanged).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from raremeta.harmonise.outcome_rows import HARMONISED_COLUMNS, LOG_COLUMNS, sort_rows
+from raremeta.harmonise.reporting import NEITHER, REPORTING_COLUMNS
+from raremeta.io.intermediate import (
+    concatenate_csv,
+    read_checked_json,
+    rows_to_csv,
+    write_checksums,
+)
+from raremeta.io.writing import atomic_write_text
+
+
+def run_gather_studies(
+    study_files: list[Path],
+    outcomes: list[str],
+    harmonised: Path,
+    alternative: Path,
+    log_table: Path,
+    reporting: Path,
+    checksums: Path,
+    expected: dict[str, list[str]] | None = None,
+) -> None:
+    """Write ``harmonised.csv``, its multi-arm alternative, the harmonisation log, the
+    outcome-reporting matrix (study x outcome) and the checksums of the first three.
+
+    ``outcomes`` are the configured outcome ids, in order. ``expected`` (outcome id -> study
+    ids) is which studies the workflow's job graph took to report each outcome in at least one
+    arm, before validation; a difference from the validated studies stops the run before any
+    outcome is pooled.
+
+    Raises
+    ------
+    ValueError
+        If ``expected`` differs from what the validated studies report.
+    """
+    studies = sorted(
+        (read_checked_json(Path(f), "study") for f in study_files), key=lambda s: s["study"]
+    )
+    if expected is not None:
+        found = {
+            outcome: [s["study"] for s in studies if s["reported"][outcome]["status"] != NEITHER]
+            for outcome in outcomes
+        }
+        wrong = [o for o in outcomes if sorted(expected.get(o, [])) != found[o]]
+        if wrong:
+            raise ValueError(
+                "the job graph was built with other studies than those that report "
+                + "; ".join(f"{o} (graph: {expected.get(o)}, validated: {found[o]})" for o in wrong)
+                + ": please report this as a bug"
+            )
+    for name, out in (("harmonised", harmonised), ("alternative", alternative)):
+        rows = sort_rows((r for s in studies for r in s[name]), outcomes)
+        atomic_write_text(out, rows_to_csv(HARMONISED_COLUMNS, rows))
+    log_rows = (r for s in studies for r in s["log"])
+    atomic_write_text(log_table, rows_to_csv(LOG_COLUMNS, log_rows))
+    matrix = [
+        {
+            "study": s["study"],
+            "label": s["label"],
+            "outcome": outcome,
+            **s["reported"][outcome],
+            "reported": s["reported"][outcome]["status"],
+        }
+        for s in studies
+        for outcome in outcomes
+    ]
+    atomic_write_text(reporting, rows_to_csv(REPORTING_COLUMNS, matrix))
+    write_checksums([harmonised, alternative, log_table], checksums)
+
+
+def run_gather_tables(parts: dict[str, list[Path]], outputs: dict[str, Path]) -> None:
+    """Concatenate each results table's per-outcome files (configured order) into
+    ``outputs[name]``.
+    """
+    for name, files in parts.items():
+        concatenate_csv(files, outputs[name])

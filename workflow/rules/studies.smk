@@ -1,0 +1,66 @@
+# One job per study folder validates and harmonises it; `gather_studies` then writes the
+# review-wide data files and the outcome-reporting matrix, after checking that matrix against
+# the outcomes the job graph was built with (see outcome_study_files in common.smk).
+
+
+rule study:
+    input:
+        study_raw_files,
+    output:
+        STUDY_FILE_PATTERN,
+    log:
+        "logs/study/{study}.log",
+    conda:
+        "../envs/raremeta.yaml"
+    threads: 1
+    resources:
+        mem_mb=300,
+        runtime=5,
+    params:
+        folder=lambda wildcards: f"{RAW_DIR}/{wildcards.study}",
+        analysis=harmonisation_slice(config),
+        raw_sha256=study_digest,
+    script:
+        "../scripts/study.py"
+
+
+rule gather_studies:
+    input:
+        expand(STUDY_FILE_PATTERN, study=STUDIES),
+    output:
+        harmonised=report(
+            "data/processed/harmonised.csv",
+            caption="../report/harmonised.rst",
+            category="Data",
+            labels={"table": "harmonised"},
+        ),
+        alternative="data/processed/harmonised_alternative_multi_arm.csv",
+        log_table=report(
+            "data/processed/harmonisation_log.csv",
+            caption="../report/harmonisation_log.rst",
+            category="Data",
+            labels={"table": "harmonisation_log"},
+        ),
+        reporting=report(
+            "results/tables/reporting.csv",
+            caption="../report/reporting.rst",
+            category="Tables",
+            labels={"table": "reporting"},
+        ),
+        checksums="data/processed/checksums.sha256",
+    log:
+        "logs/gather_studies.log",
+    benchmark:
+        "benchmarks/gather_studies.tsv"
+    conda:
+        "../envs/raremeta.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        outcomes=OUTCOMES,
+        raw_dir=RAW_DIR,
+        expected=studies_reporting(),
+    script:
+        "../scripts/gather_studies.py"
