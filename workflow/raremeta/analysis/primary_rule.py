@@ -28,27 +28,16 @@ using penalized likelihood regression. Stat Med 2022;41:5203-19.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
 import numpy as np
 
+from raremeta.analysis.table_keys import PrimaryRule
 from raremeta.io.analysis_config import PrimaryChoice
 from raremeta.stats.engine import fit
 from raremeta.stats.penalised_likelihood import SPEC as FIRTH_SPEC
 from raremeta.stats.results import MethodSpec
 from raremeta.stats.score_interval import SPEC as MN_SPEC
 from raremeta.stats.two_by_two import Tables
-
-
-class PrimaryRule(StrEnum):
-    """Why a row is primary: the code written to the ``primary_rule`` column."""
-
-    CONFIGURED = "configured"
-    NO_COMPARABLE_STUDY = "auto_no_comparable_study"
-    NO_EVENTS = "auto_no_events"
-    MH_OR_FINITE = "auto_mh_or_finite"
-    MH_OR_NOT_FINITE = "auto_mh_or_not_finite"
-
 
 MH_OR = MethodSpec.of("OR", "MH")
 FIRTH_OR = FIRTH_SPEC

@@ -16,6 +16,7 @@ from raremeta.analysis.fitting import OutcomeFits
 from raremeta.analysis.methods import Variant
 from raremeta.analysis.outcome_data import OutcomeData
 from raremeta.analysis.primary_rule import MN_RD, Primary
+from raremeta.analysis.table_keys import WEIGHT_COLUMNS
 from raremeta.io.raw_studies import ROLES, Role
 from raremeta.stats.effect_sizes import study_effects
 from raremeta.stats.incidence import crude_rate, glmm_rate
@@ -128,17 +129,6 @@ ABSOLUTE_COLUMNS = [
     "reason",
 ]
 #: Weight columns of study_effects.csv, by the method whose weights they hold.
-WEIGHT_COLUMNS = {
-    ("OR", "MH", "common", ""): "weight_mh_or",
-    ("RR", "MH", "common", ""): "weight_mh_rr",
-    ("RD", "MH", "common", ""): "weight_mh_rd",
-    ("OR", "Peto", "common", ""): "weight_peto",
-    **{
-        (m, "IV", model, e): f"weight_iv_{m.lower()}_{(e or 'common').lower()}"
-        for m in ("OR", "RR", "RD")
-        for model, e in (("common", ""), ("random", "DL"), ("random", "REML"), ("random", "PM"))
-    },
-}
 STUDY_COLUMNS = [
     "outcome",
     "study",

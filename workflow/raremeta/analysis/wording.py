@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import textwrap
 
-from raremeta.analysis.primary_rule import PrimaryRule
+from raremeta.analysis.table_keys import PrimaryRule
 from raremeta.stats.results import Correction, PooledEffect, PooledRate, Reason, Status
 
 #: Why a pooled comparative result has no estimate, by reason (and method where it matters).

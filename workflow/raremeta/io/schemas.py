@@ -14,11 +14,16 @@ from raremeta.io.errors import Problem
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas"
 
 
+#: libyaml's safe loader where PyYAML was built with it (the schemas are ours and trusted; it
+#: parses them about ten times faster, which every per-study job pays).
+_SCHEMA_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 @cache
 def load_schema(name: str) -> dict[str, Any]:
     """Return the schema ``workflow/schemas/<name>.schema.yaml`` as a dictionary."""
     with (SCHEMA_DIR / f"{name}.schema.yaml").open(encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+        return yaml.load(handle, Loader=_SCHEMA_LOADER)
 
 
 def with_defaults(document: dict[str, Any], schema_name: str) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import math
 
 import pandas as pd
 
-from raremeta.analysis.result_tables import WEIGHT_COLUMNS
+from raremeta.analysis.table_keys import WEIGHT_COLUMNS
 from raremeta.io.raw_studies import ROLES
 from raremeta.io.results_reading import cell_float as _f
 from raremeta.io.results_reading import is_true

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from raremeta.analysis.primary_rule import PrimaryRule
+from raremeta.analysis.table_keys import PrimaryRule
 from raremeta.io.results_reading import is_true
 
 NO_EVENTS_RULE = PrimaryRule.NO_EVENTS.value
