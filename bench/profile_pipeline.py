@@ -26,7 +26,7 @@ import matplotlib
 sys.path.insert(0, str(Path(__file__).parent))
 from generate import harmonised_project, pool_tables
 
-from raremeta.steps.figures import run_figures
+from raremeta.steps.figures import run_outcome_figure
 
 
 def _profile(label: str, top: int, call) -> None:
@@ -55,7 +55,6 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         paths = harmonised_project(root, args.studies, args.outcomes, seed=1)
-        config = paths["config"]
         _profile(f"pool, {args.outcomes} outcomes", args.top, lambda: pool_tables(paths))
         figures = root / "figures"
         formats = ["png", "pdf", "svg"]
@@ -67,13 +66,10 @@ def main() -> None:
             for fmt in formats:
                 start = time.perf_counter()
                 with contextlib.redirect_stdout(io.StringIO()):
-                    run_figures(
-                        kind,
-                        {**inputs[kind], "config": config},
-                        ["ae000"],
-                        [fmt],
+                    run_outcome_figure(
+                        kind, "ae000", "Adverse event 0", inputs[kind],
                         [figures / f"{kind}_ae000.{fmt}"],
-                    )
+                    )  # fmt: skip
                 print(
                     f"{kind} plot of one outcome, {fmt} (figure built and saved): "
                     f"{time.perf_counter() - start:.2f} s"
@@ -81,11 +77,11 @@ def main() -> None:
             _profile(
                 f"{kind} plot of one outcome, {'/'.join(formats)}",
                 args.top,
-                lambda kind=kind: run_figures(
+                lambda kind=kind: run_outcome_figure(
                     kind,
-                    {**inputs[kind], "config": config},
-                    ["ae000"],
-                    formats,
+                    "ae000",
+                    "Adverse event 0",
+                    inputs[kind],
                     [figures / f"{kind}_ae000.{fmt}" for fmt in formats],
                 ),
             )
