@@ -159,3 +159,45 @@ def test_split_divides_the_shared_comparator(tmp_path):
     assert sorted(frame.comparison.unique()) == ["t3:hi", "t3:lo"]
     comp = frame[(frame.comparison == "t3:lo") & (frame.role == "comparator")].iloc[0]
     assert math.isclose(comp.events, 0.5) and comp.n == 60
+
+
+def _registry_like(tmp_path, rows: str):
+    folder = tmp_path / "raw" / "reg-1"
+    folder.mkdir(parents=True)
+    (folder / "study.yaml").write_text(
+        "id: reg-1\nlabel: Reg 1\ncitation: NCT00000000\narms:\n"
+        "  - {id: eg001, label: CNI, role: cni, drug: tacrolimus, n: 60, n_basis: registry}\n"
+        "  - {id: eg000, label: Control, role: comparator, drug: placebo, n: 58, "
+        "n_basis: registry}\n"
+    )
+    (folder / "adverse_events.csv").write_text("arm,term,events,source,table,n_at_risk\n" + rows)
+    doc = {"outcomes": {"seizure": {"label": "Seizure", "terms": ["Seizure", "Epilepsy"]}}}
+    return harmonise(load_studies(tmp_path / "raw", "raw"), parse_config(doc))
+
+
+def test_a_term_in_two_tables_is_never_summed(tmp_path):
+    # issue 13, item 2: per arm and outcome the row with the most events counts (a lower
+    # bound), with its own denominator; the others are logged, never added
+    frame, log = _registry_like(
+        tmp_path,
+        "eg001,Seizure,2,R,serious,50\neg001,Seizure,3,R,other,60\neg001,Epilepsy,1,R,other,\n"
+        "eg000,Seizure,0,R,other,58\n",
+    )
+    cni = cell(frame, "reg-1", "seizure", "cni")
+    assert (cni.events, cni.n) == (3, 60)  # not 2 + 3 + 1
+    comparator = cell(frame, "reg-1", "seizure", "comparator")
+    assert (comparator.events, comparator.n) == (0, 58)
+    [message] = log[log.kind == "double_counting"].message
+    assert "events taken from line 3, the largest single count (3 of 60)" in message
+    assert "Seizure [serious]; Seizure [other]; Epilepsy [other]" in message
+
+
+def test_ties_take_the_larger_denominator(tmp_path):
+    frame, _ = _registry_like(
+        tmp_path,
+        "eg001,Seizure,2,R,serious,40\neg001,Seizure,2,R,other,55\neg000,Seizure,1,R,other,\n",
+    )
+    cni = cell(frame, "reg-1", "seizure", "cni")
+    assert (cni.events, cni.n) == (2, 55)
+    comparator = cell(frame, "reg-1", "seizure", "comparator")
+    assert (comparator.events, comparator.n) == (1, 58)  # empty n_at_risk: the arm's n

@@ -28,6 +28,7 @@ ALLOWED = {
     "analysis": {"io", "harmonise", "stats", "analysis"},
     "report": {"io", "analysis", "report", "stats.results"},
     "steps": {"io", "harmonise", "stats", "analysis", "report", "steps"},
+    "cli": {"io", "steps"},
     "__init__": set(),
 }
 #: Third-party packages the pure core must not import.

@@ -51,6 +51,21 @@ def test_good_folder_loads(tmp_path):
     assert [(e.arm, e.events) for e in study.events] == [("cni", 1), ("ctl", 0)]
 
 
+def test_one_term_may_stand_once_in_each_table(tmp_path):
+    # issue 13: the duplicate key is (arm, term, table); a registry lists a term in its serious
+    # and its other table, each with its own denominator
+    events = (
+        "arm,term,events,source,table,n_at_risk\n"
+        "cni,Seizure,1,R,serious,50\ncni,Seizure,3,R,other,48\nctl,Seizure,0,R,other,\n"
+    )
+    [study] = load_studies(make(tmp_path, events), "data/raw")
+    assert [(e.table, e.events, e.n_at_risk) for e in study.events] == [
+        ("serious", 1, 50),
+        ("other", 3, 48),
+        ("other", 0, None),
+    ]
+
+
 CSV_CASES = {
     "missing column": ("arm,term,source\ncni,Seizure,P\n", "line 1, column 'events'"),
     "extra column": ("arm,term,events,source,evnts\ncni,Seizure,1,P,2\n", "line 1, column 'evnts'"),
@@ -77,6 +92,28 @@ CSV_CASES = {
     "duplicate arm and term": (
         "arm,term,events,source\ncni,Seizure,1,P\ncni,seizure ,2,P\n",
         "line 3, column 'term'",
+    ),
+    # issue 13: a row's own denominator (n_at_risk) and its table (serious | other)
+    "events greater than the row's n_at_risk": (
+        "arm,term,events,source,n_at_risk\ncni,Seizure,31,P,30\n",
+        "line 2, column 'events', value '31': events is greater than the row's n_at_risk (30)",
+    ),
+    "n_at_risk greater than the arm's n": (
+        "arm,term,events,source,n_at_risk\ncni,Seizure,1,P,51\n",
+        "line 2, column 'n_at_risk', value '51': n_at_risk is greater than the arm's n (50",
+    ),
+    "n_at_risk of zero": (
+        "arm,term,events,source,n_at_risk\ncni,Seizure,0,P,0\n",
+        "line 2, column 'n_at_risk', value '0'",
+    ),
+    "unknown table": (
+        "arm,term,events,source,table\ncni,Seizure,1,P,severe\n",
+        "line 2, column 'table', value 'severe'",
+    ),
+    "same term twice in one table": (
+        "arm,term,events,source,table\ncni,Seizure,1,P,other\ncni,Seizure,2,P,other\n",
+        "line 3, column 'term', value 'Seizure': arm 'cni' and term already given in table "
+        "'other' on line 2",
     ),
     "empty file": ("", "adverse_events.csv: file is empty"),
     "header only": ("arm,term,events,source\n", "line 1: has a header but no data rows"),

@@ -50,14 +50,34 @@ class ArmOutcome:
         return bool(self.records)
 
     @property
-    def events(self) -> int | None:
-        """Patients with the outcome; the largest single-term count when several terms match.
+    def chosen(self) -> EventRecord | None:
+        """The record that gives the arm's count: the one with the most events (ties: the
+        larger denominator), or None when nothing was reported.
 
-        With several matching terms the number of patients with *any* of them is unknown (a
-        patient may have had both); the largest single count is a lower bound, whereas the sum
-        may count a patient twice. The choice is logged.
+        With several matching terms (or one term in both a serious and an other table) the
+        number of patients with *any* of them is unknown (a patient may have had both); the
+        largest single count is a lower bound, whereas the sum may count a patient twice. The
+        choice is logged.
         """
-        return max(r.events for r in self.records) if self.records else None
+        if not self.records:
+            return None
+        return max(self.records, key=lambda r: (r.events, self.denominator(r)))
+
+    def denominator(self, record: EventRecord) -> int:
+        """The record's own ``n_at_risk``, or the arm's n when it gives none."""
+        return self.arm.n if record.n_at_risk is None else record.n_at_risk
+
+    @property
+    def events(self) -> int | None:
+        """Patients with the outcome (from :attr:`chosen`)."""
+        chosen = self.chosen
+        return None if chosen is None else chosen.events
+
+    @property
+    def n(self) -> int:
+        """Patients at risk behind :attr:`events`: the chosen row's denominator or the arm's n."""
+        chosen = self.chosen
+        return self.arm.n if chosen is None else self.denominator(chosen)
 
 
 def arm_outcome(study: Study, arm: Arm, outcome: Outcome) -> ArmOutcome:
@@ -65,6 +85,11 @@ def arm_outcome(study: Study, arm: Arm, outcome: Outcome) -> ArmOutcome:
     keys = outcome.keys
     matched = tuple(r for r in study.events if r.arm == arm.id and normalise_term(r.term) in keys)
     return ArmOutcome(arm, matched)
+
+
+def _row_name(record: EventRecord) -> str:
+    """A record's term, with its table where it gives one (``Seizure [serious]``)."""
+    return f"{record.term} [{record.table}]" if record.table else record.term
 
 
 def _join(values: list[str]) -> str:
@@ -84,7 +109,7 @@ def _role_row(
     notes = []
     if reporting:
         events = sum(p.events for p in reporting)  # type: ignore[misc]
-        n = sum(p.arm.n for p in reporting)
+        n = sum(p.n for p in reporting)
         missing = [p.arm.id for p in parts if not p.reported]
         if missing:
             notes.append(
@@ -171,16 +196,18 @@ def harmonise_study(study: Study, config: AnalysisConfig) -> tuple[list[dict], l
         }
         for part in parts[Role.CNI] + parts[Role.COMPARATOR]:
             if len(part.records) > 1:
+                chosen_line = part.chosen.line if part.chosen else ""
                 log.append(
                     {
                         "kind": "double_counting",
                         "study": study.id,
                         "file": events_file,
                         "line": ",".join(str(r.line) for r in part.records),
-                        "message": f"arm '{part.arm.id}' reports several terms of outcome "
-                        f"'{outcome.id}' ({'; '.join(r.term for r in part.records)}); "
-                        f"events taken as the largest single count ({part.events}), a "
-                        "lower bound: the sum could count a patient twice",
+                        "message": f"arm '{part.arm.id}' reports several rows of outcome "
+                        f"'{outcome.id}' ({'; '.join(_row_name(r) for r in part.records)}); "
+                        f"events taken from line {chosen_line}, the largest single "
+                        f"count ({part.events} of {part.n}), a lower bound: the sum could "
+                        "count a patient twice",
                     }
                 )
         if config.multi_arm == "split" and len(parts[Role.CNI]) > 1:

@@ -60,6 +60,8 @@ class EventRecord:
     source_kind: str = ""
     serious: str = ""
     reported_percent: float | None = None
+    n_at_risk: int | None = None
+    table: str = ""
 
 
 @dataclass(frozen=True)
@@ -222,7 +224,7 @@ def load_study(folder: Path, shown: str | None = None) -> Study:
     )
     by_id = {a.id: a for a in arms}
     events: list[EventRecord] = []
-    seen: dict[tuple[str, str], int] = {}
+    seen: dict[tuple[str, str, str], int] = {}
     for row in rows:
         v = row.values
         arm = by_id.get(v["arm"])
@@ -237,23 +239,39 @@ def load_study(folder: Path, shown: str | None = None) -> Study:
                 )
             )
             continue
-        if v["events"] > arm.n:
+        at_risk = v.get("n_at_risk")
+        if at_risk is not None and at_risk > arm.n:
             problems.append(
                 Problem(
                     events_name,
-                    f"events is greater than the arm's n ({arm.n} patients at risk)",
+                    f"n_at_risk is greater than the arm's n ({arm.n} patients)",
+                    row.line,
+                    "n_at_risk",
+                    str(at_risk),
+                )
+            )
+            continue
+        if v["events"] > (arm.n if at_risk is None else at_risk):
+            problems.append(
+                Problem(
+                    events_name,
+                    f"events is greater than the arm's n ({arm.n} patients at risk)"
+                    if at_risk is None
+                    else f"events is greater than the row's n_at_risk ({at_risk})",
                     row.line,
                     "events",
                     str(v["events"]),
                 )
             )
             continue
-        key = (v["arm"], normalise_term(v["term"]))
+        table = _text(v, "table")
+        key = (v["arm"], normalise_term(v["term"]), table)
         if key in seen:
+            in_table = f" in table '{table}'" if table else ""
             problems.append(
                 Problem(
                     events_name,
-                    f"arm '{v['arm']}' and term already given on line {seen[key]} "
+                    f"arm '{v['arm']}' and term already given{in_table} on line {seen[key]} "
                     "(terms are compared ignoring case, spacing and hyphens)",
                     row.line,
                     "term",
@@ -274,6 +292,8 @@ def load_study(folder: Path, shown: str | None = None) -> Study:
                 source_kind=_text(v, "source_kind"),
                 serious=_text(v, "serious"),
                 reported_percent=v.get("reported_percent"),
+                n_at_risk=at_risk,
+                table=table,
             )
         )
     if problems:

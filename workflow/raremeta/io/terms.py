@@ -6,6 +6,9 @@ import re
 import unicodedata
 
 _SEPARATORS = re.compile(r"[\s\-\u2010-\u2015_/]+")
+#: A numeric code of four or more digits some registry records put before the term (CTCAE:
+#: ``73600-Seizure``); shorter numbers are chemistry (``5-FU``, ``3-hydroxy...``) and stay.
+_CODE_PREFIX = re.compile(r"^\s*\d{4,}\s*-\s*(?=\D)")
 
 
 def normalise_term(term: str) -> str:
@@ -13,7 +16,9 @@ def normalise_term(term: str) -> str:
 
     Case, accents' composition, runs of white space, hyphens and dashes (``-``, en and em dash,
     soft hyphen), underscores and slashes are ignored, as are British/American ``ise``/``ize``
-    spellings of "generalised". Nothing else is changed: synonyms belong in ``config.yaml``.
+    spellings of "generalised", and so is a leading numeric code (``73600-Seizure``, as some
+    ClinicalTrials.gov records print CTCAE terms). Nothing else is changed: synonyms belong in
+    ``config.yaml``.
 
     Parameters
     ----------
@@ -29,7 +34,9 @@ def normalise_term(term: str) -> str:
     --------
     >>> normalise_term("  Posterior  Reversible-Encephalopathy syndrome ")
     'posterior reversible encephalopathy syndrome'
+    >>> normalise_term("73600-Seizure")
+    'seizure'
     """
-    text = unicodedata.normalize("NFKC", term).replace("\u00ad", "")
+    text = _CODE_PREFIX.sub("", unicodedata.normalize("NFKC", term).replace("\u00ad", ""))
     text = _SEPARATORS.sub(" ", text.casefold()).strip()
     return text.replace("generalised", "generalized")
