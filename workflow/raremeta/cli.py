@@ -1,6 +1,8 @@
-"""The ``raremeta`` command: registry ingestion (``raremeta import-ctgov``).
+"""The ``raremeta`` command: registry ingestion (``import-ctgov``, ``fetch-ctgov``,
+``refresh-ctgov``).
 
-Exit codes: 0 success, 1 bad input (a message naming the file and the field, nothing written).
+Exit codes: 0 success, 1 bad input (a message naming the file and the field, nothing written),
+2 the registry could not be reached (nothing written).
 """
 
 from __future__ import annotations
@@ -43,7 +45,18 @@ def main(argv: list[str] | None = None) -> int:
     imp.add_argument("--drug", action="append", default=[], help="GROUP=DRUG")
     imp.add_argument("--raw-dir", type=Path, default=Path("data/raw"))
     imp.add_argument("--force", action="store_true", help="replace the generated files")
+    fetch = sub.add_parser("fetch-ctgov", help="save a record as received (and its API version)")
+    fetch.add_argument("nct_id", help="e.g. NCT02141672")
+    fetch.add_argument("--out", type=Path, required=True, help="where to save the record")
+    fetch.add_argument("--api-url", default=None, help="the API's base URL")
+    refresh = sub.add_parser(
+        "refresh-ctgov", help="re-fetch every imported study; re-import the changed ones"
+    )
+    refresh.add_argument("--raw-dir", type=Path, default=Path("data/raw"))
+    refresh.add_argument("--api-url", default=None, help="the API's base URL")
     args = parser.parse_args(argv)
+    if args.command in ("fetch-ctgov", "refresh-ctgov"):
+        return _registry(args)
     from raremeta.steps.registry_import import import_ctgov
 
     try:
@@ -61,6 +74,32 @@ def main(argv: list[str] | None = None) -> int:
     print(f"imported {imported.facts['registry']} into {folder}: {len(imported.rows)} rows")
     for note in imported.notes:
         print(f"  note: {note}")
+    return 0
+
+
+def _registry(args: argparse.Namespace) -> int:
+    from raremeta.steps.registry_fetch import (
+        API_URL,
+        RegistryUnreachableError,
+        fetch_ctgov,
+        refresh_ctgov,
+    )
+
+    api_url = args.api_url or API_URL
+    try:
+        if args.command == "fetch-ctgov":
+            facts = fetch_ctgov(args.nct_id, args.out, api_url)
+            print(f"saved {args.nct_id} to {args.out} (API {facts['apiVersion']}, data of "
+                  f"{facts['dataTimestamp']})")  # fmt: skip
+        else:
+            changed = refresh_ctgov(args.raw_dir, api_url)
+            print(f"re-imported: {', '.join(changed)}" if changed else "no record changed")
+    except InvalidInputError as error:
+        print(error, file=sys.stderr)
+        return 1
+    except RegistryUnreachableError as error:
+        print(f"{error}; nothing was written", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -1,0 +1,116 @@
+"""`raremeta fetch-ctgov` and `refresh-ctgov` against a local server on 127.0.0.1 that serves a
+saved real record (issue 13, item 4). No test touches the network beyond 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+
+from raremeta.cli import main
+
+RECORD = Path(__file__).parent / "fixtures" / "ctgov" / "NCT00716976.json"
+VERSION = {"apiVersion": "2.0.5", "dataTimestamp": "2026-11-20T09:00:05"}
+
+
+class _Registry(BaseHTTPRequestHandler):
+    def do_GET(self):
+        if self.path == "/api/v2/studies/NCT00716976":
+            body = RECORD.read_bytes()
+        elif self.path == "/api/v2/version":
+            body = json.dumps(VERSION).encode()
+        else:
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def api():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Registry)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/api/v2"
+    server.shutdown()
+
+
+def _closed_port() -> str:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}/api/v2"
+
+
+def test_fetch_saves_the_bytes_as_received_and_the_api_version(tmp_path, api):
+    out = tmp_path / "NCT00716976.json"
+    assert main(["fetch-ctgov", "NCT00716976", "--out", str(out), "--api-url", api]) == 0
+    assert out.read_bytes() == RECORD.read_bytes()
+    version = json.loads(Path(f"{out}.version.json").read_text())
+    assert version["apiVersion"] == "2.0.5" and version["dataTimestamp"] == VERSION["dataTimestamp"]
+
+
+def test_offline_is_exit_2_with_nothing_written(tmp_path, capsys):
+    out = tmp_path / "record.json"
+    code = main(["fetch-ctgov", "NCT00716976", "--out", str(out), "--api-url", _closed_port()])
+    assert code == 2
+    assert "cannot reach the registry" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("nct", "expected"),
+    [("NCT0071697", "not an NCT id"), ("NCT99999999", "the registry has no such record")],
+)
+def test_bad_id_is_exit_1_with_nothing_written(tmp_path, api, capsys, nct, expected):
+    out = tmp_path / "record.json"
+    assert main(["fetch-ctgov", nct, "--out", str(out), "--api-url", api]) == 1
+    assert expected in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_refresh_reimports_changed_records_only_and_never_hand_entered_studies(tmp_path, api):
+    raw = tmp_path / "raw"
+    shutil.copytree(ROOT / "data" / "raw" / "aura-lv", raw / "aura-lv")  # hand-entered
+    hand = {p.name: p.read_bytes() for p in (raw / "aura-lv").iterdir()}
+    # an older copy of the record: the real one with versionHolder changed (labelled as such)
+    old = json.loads(RECORD.read_text())
+    old["derivedSection"]["miscInfoModule"]["versionHolder"] = "2025-01-01"
+    older = tmp_path / "NCT00716976-older-version.json"
+    older.write_text(json.dumps(old))
+    command = ["import-ctgov", str(older), "--study-id", "accl0431", "--raw-dir", str(raw)]
+    command += ["--role", "EG000=cni", "--role", "EG001=comparator"]
+    command += ["--drug", "EG000=thiosulfate", "--drug", "EG001=observation"]
+    assert main(command) == 0
+    (raw / "accl0431" / "EXTRACTION.md").write_text("roles checked\n")
+    assert main(["refresh-ctgov", "--raw-dir", str(raw), "--api-url", api]) == 0
+    folder = raw / "accl0431"
+    assert (folder / "ctgov_record.json").read_bytes() == RECORD.read_bytes()
+    assert "data version 2026-03-06" in (folder / "adverse_events.csv").read_text()
+    assert (folder / "EXTRACTION.md").read_text() == "roles checked\n"
+    assert {p.name: p.read_bytes() for p in (raw / "aura-lv").iterdir()} == hand
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    assert main(["refresh-ctgov", "--raw-dir", str(raw), "--api-url", api]) == 0
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+
+
+def test_refresh_offline_is_exit_2(tmp_path):
+    raw = tmp_path / "raw"
+    command = ["import-ctgov", str(RECORD), "--study-id", "accl0431", "--raw-dir", str(raw)]
+    command += ["--role", "EG000=cni", "--role", "EG001=comparator"]
+    command += ["--drug", "EG000=thiosulfate", "--drug", "EG001=observation"]
+    assert main(command) == 0
+    assert main(["refresh-ctgov", "--raw-dir", str(raw), "--api-url", _closed_port()]) == 2
