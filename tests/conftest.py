@@ -47,10 +47,12 @@ def digest(project: Path, skip: tuple[str, ...] = ("provenance.json", "report.ht
 
 
 def without_study_files(digests: dict, studies) -> dict:
-    """``digests`` (from :func:`digest`) without the per-study files of ``studies``: Snakemake
-    removes the outputs of a job that fails, so the file of a study whose raw data were broken
-    is gone after the run (every review-wide file stays as it was)."""
+    """``digests`` (from :func:`digest`) without the intermediates a failed run may remove:
+    the per-study files of ``studies`` and the manifest. Snakemake removes the outputs of a job
+    that fails (a broken study's file, the manifest when the checks across studies fail);
+    compare both sides through this: every review-wide file must stay as it was."""
     drop = {f"data/processed/studies/{study}.json" for study in studies}
+    drop.add("data/processed/manifest.json")
     return {path: value for path, value in digests.items() if path not in drop}
 
 

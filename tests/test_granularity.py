@@ -95,6 +95,7 @@ def test_adding_a_study_reruns_only_the_outcomes_it_reports(review):
     )
     assert planned_jobs(review) == REVIEW_WIDE | {
         ("study", "study=trial-new"),
+        ("check_studies", ""),
         ("gather_studies", ""),
         ("pool", "outcome=ae001"),
         ("pool", "outcome=ae004"),

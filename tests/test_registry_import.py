@@ -264,3 +264,80 @@ def test_pipeline_runs_on_imported_studies_beside_the_seed(tmp_path):
     assert status[("accl0431", "pres")] == "one_arm"  # RPLS 1/59, comparator not assessed
     assert status[("anbl0532", "seizure")] == "both_arms"  # 73600-Seizure 0/176 vs 0/206
     assert shutil.which("git") is None or not (ROOT / "data/raw/accl0431").exists()
+
+
+def _gather(raw: Path, tmp_path: Path):
+    """Validate and harmonise every folder of ``raw`` as the workflow's jobs do; gather them."""
+    from raremeta.io.analysis_config import harmonisation_slice
+    from raremeta.steps.gather import run_check_studies, run_gather_studies
+    from raremeta.steps.study import run_study
+
+    config = harmonisation_slice(yaml.safe_load((ROOT / "config.yaml").read_text()))
+    files = []
+    for folder in sorted(p for p in raw.iterdir() if p.is_dir()):
+        files.append(tmp_path / "studies" / f"{folder.name}.json")
+        run_study(folder, config, files[-1])
+    out = tmp_path / "gathered"
+    run_check_studies(files, out / "manifest.json")
+    run_gather_studies(
+        files,
+        list(config["outcomes"]),
+        out / "h.csv",
+        out / "a.csv",
+        out / "log.csv",
+        out / "reporting.csv",
+        out / "sums",
+    )
+    return files, out
+
+
+def test_same_registry_id_needs_a_link_and_the_linked_report_is_not_pooled(tmp_path):
+    # issue 13, item 6: AURORA 2 continues AURORA 1 in the same patients; two folders naming one
+    # registry id must say so, and the continuation is never pooled (here: one record twice)
+    from raremeta.io.errors import InvalidInputError
+    from raremeta.steps.pool import run_pool_outcome
+
+    raw = imported(tmp_path, "NCT00716976")
+    roles = IMPORTS["NCT00716976"][1]
+    assert main(args(RECORDS / "NCT00716976.json", "accl0431-ext", roles, raw)) == 0
+    with pytest.raises(InvalidInputError) as err:
+        _gather(raw, tmp_path / "unlinked")
+    assert "accl0431-ext/study.yaml, column 'registry', value 'NCT00716976': registry id also " in (
+        str(err.value)
+    )
+    extension = raw / "accl0431-ext" / "study.yaml"
+    document = yaml.safe_load(extension.read_text())
+    document["same_participants_as"] = "accl0431"
+    extension.write_text(yaml.safe_dump(document, sort_keys=False))
+    files, out = _gather(raw, tmp_path / "linked")
+    log = pd.read_csv(out / "log.csv")
+    assert "never pooled" in log[log.kind == "same_participants"].message.iloc[0]
+    tables = {n: tmp_path / f"{n}.csv" for n in ("pooled", "rates", "studies", "sensitivity")}
+    tables["absolute"] = tmp_path / "absolute.csv"
+    config = yaml.safe_load((ROOT / "config.yaml").read_text())
+    run_pool_outcome(files, config, "pres", tables)
+    studies = pd.read_csv(tables["studies"])
+    assert list(studies.study) == ["accl0431"]  # RPLS 1/59 counted once
+
+
+def test_same_participants_as_must_name_a_study(tmp_path):
+    from raremeta.io.errors import InvalidInputError
+
+    raw = imported(tmp_path, "NCT00567567")
+    path = raw / "anbl0532" / "study.yaml"
+    document = yaml.safe_load(path.read_text())
+    document["same_participants_as"] = "missing-study"
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+    with pytest.raises(InvalidInputError) as err:
+        _gather(raw, tmp_path)
+    assert "column 'same_participants_as', value 'missing-study': same_participants_as " in (
+        str(err.value)
+    )
+
+
+def test_plain_time_frame_becomes_follow_up_weeks(tmp_path):
+    # NCT01987596's timeFrame is "6 months" (26 weeks); NCT00716976 states none
+    raw = imported(tmp_path, "NCT01987596")
+    assert yaml.safe_load((raw / "filgrastim/study.yaml").read_text())["follow_up_weeks"] == 26.0
+    raw = imported(tmp_path / "b", "NCT00716976")
+    assert "follow_up_weeks" not in yaml.safe_load((raw / "accl0431/study.yaml").read_text())

@@ -24,9 +24,29 @@ rule study:
         "../scripts/study.py"
 
 
-rule gather_studies:
+rule check_studies:
     input:
         expand(STUDY_FILE_PATTERN, study=STUDIES),
+    output:
+        "data/processed/manifest.json",
+    log:
+        "logs/check_studies.log",
+    conda:
+        "../envs/raremeta.yaml"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    params:
+        raw_dir=RAW_DIR,
+    script:
+        "../scripts/check_studies.py"
+
+
+rule gather_studies:
+    input:
+        studies=expand(STUDY_FILE_PATTERN, study=STUDIES),
+        manifest="data/processed/manifest.json",
     output:
         harmonised=report(
             "data/processed/harmonised.csv",
@@ -60,7 +80,6 @@ rule gather_studies:
         runtime=10,
     params:
         outcomes=OUTCOMES,
-        raw_dir=RAW_DIR,
         expected=studies_reporting(),
     script:
         "../scripts/gather_studies.py"

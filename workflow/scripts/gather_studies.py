@@ -6,17 +6,13 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the raremeta package
-from raremeta.io.errors import InvalidInputError, Problem
 from raremeta.steps.gather import run_gather_studies
 
 # The catalog idiom: the log stays open until the interpreter exits, so that an uncaught
 # exception's full traceback is written to it (a `with` block would close it first).
 sys.stderr = sys.stdout = open(snakemake.log[0], "w", encoding="utf-8")  # noqa: SIM115
-if not Path(snakemake.params.raw_dir).is_dir():
-    print(InvalidInputError([Problem(snakemake.params.raw_dir, "raw-data folder does not exist")]))
-    sys.exit(1)
 run_gather_studies(
-    study_files=[Path(p) for p in snakemake.input],
+    study_files=[Path(p) for p in snakemake.input.studies],
     outcomes=list(snakemake.params.outcomes),
     harmonised=Path(snakemake.output.harmonised),
     alternative=Path(snakemake.output.alternative),

@@ -190,6 +190,17 @@ def harmonise_study(study: Study, config: AnalysisConfig) -> tuple[list[dict], l
                 }
             )
     log += quality_warnings(study, config.percent_tolerance)
+    if study.same_participants_as:
+        log.append(
+            {
+                "kind": "same_participants",
+                "study": study.id,
+                "file": f"{study.folder}/study.yaml",
+                "line": "",
+                "message": f"reports the same participants as '{study.same_participants_as}': "
+                "never pooled (that study counts)",
+            }
+        )
     for outcome in config.outcomes:
         parts = {
             role: [arm_outcome(study, a, outcome) for a in study.arms_of(role)] for role in ROLES

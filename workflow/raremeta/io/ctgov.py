@@ -321,5 +321,7 @@ def convert_record(
         "assessment_types": sorted(assessment),
         "vocabularies": sorted(vocabularies),
     }
+    if weeks is not None:
+        study["follow_up_weeks"] = weeks
     study["arms"] = arms
     return ImportedStudy(study, rows, notes, facts)

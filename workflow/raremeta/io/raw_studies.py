@@ -95,6 +95,8 @@ class Study:
     year: int | None = None
     notes: str = ""
     folder: str = ""
+    same_participants_as: str = ""
+    follow_up_weeks: float | None = None
 
     def arm(self, arm_id: str) -> Arm:
         """Return the arm with this id."""
@@ -130,6 +132,15 @@ def _study_yaml(folder: Path, shown: str) -> tuple[dict | None, list[Problem]]:
                 name,
                 f"id must equal the folder name '{folder.name}'",
                 column="id",
+                value=document["id"],
+            )
+        )
+    if document.get("same_participants_as") == document["id"]:
+        problems.append(
+            Problem(
+                name,
+                "a study cannot report the same participants as itself",
+                column="same_participants_as",
                 value=document["id"],
             )
         )
@@ -309,6 +320,8 @@ def load_study(folder: Path, shown: str | None = None) -> Study:
         registry=document.get("registry", ""),
         year=document.get("year"),
         notes=document.get("notes", ""),
+        same_participants_as=document.get("same_participants_as", ""),
+        follow_up_weeks=document.get("follow_up_weeks"),
         folder=shown,
     )
 
@@ -364,3 +377,51 @@ def load_studies(raw_dir: Path, shown: str | None = None) -> list[Study]:
         raise InvalidInputError([Problem(shown, "raw-data folder does not exist")])
     folders = study_folders(raw_dir)
     return load_study_folders(folders, {f: f"{shown}/{f.name}" for f in folders})
+
+
+def _registry_ids(text: str) -> set[str]:
+    """The ids in a ``registry`` field (tokens with a digit: ``NCT02141672``,
+    ``2012-003364-51``; words such as ``EudraCT`` are labels, not ids).
+    """
+    return {t.upper() for t in re.split(r"[;,\s]+", text or "") if re.search(r"\d", t)}
+
+
+def linked_study_problems(studies: list[dict], raw_dir: str = "data/raw") -> list[Problem]:
+    """Problems across study folders: a ``same_participants_as`` naming no study folder, and
+    two folders naming the same registry id without either linking to the other (or both to
+    one study) through ``same_participants_as``.
+
+    ``studies`` are dicts with ``study``, ``registry`` and ``same_participants_as``.
+    """
+    problems = []
+    ids = {s["study"] for s in studies}
+    link = {s["study"]: s.get("same_participants_as", "") for s in studies}
+    for s in studies:
+        target = link[s["study"]]
+        if target and target not in ids:
+            problems.append(
+                Problem(
+                    f"{raw_dir}/{s['study']}/{STUDY_FILE}",
+                    "same_participants_as names no study folder",
+                    column="same_participants_as",
+                    value=target,
+                )
+            )
+    ordered = sorted(studies, key=lambda s: s["study"])
+    for i, a in enumerate(ordered):
+        for b in ordered[i + 1 :]:
+            shared = _registry_ids(a.get("registry", "")) & _registry_ids(b.get("registry", ""))
+            root_a = link[a["study"]] or a["study"]
+            root_b = link[b["study"]] or b["study"]
+            if shared and root_a != root_b:
+                problems.append(
+                    Problem(
+                        f"{raw_dir}/{b['study']}/{STUDY_FILE}",
+                        f"registry id also named by study '{a['study']}': if they report the "
+                        "same participants, add same_participants_as to the later report "
+                        "(it is then not pooled)",
+                        column="registry",
+                        value=", ".join(sorted(shared)),
+                    )
+                )
+    return problems

@@ -4,17 +4,42 @@ per-study and per-outcome files (their bytes unchanged).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from raremeta.harmonise.outcome_rows import HARMONISED_COLUMNS, LOG_COLUMNS, sort_rows
 from raremeta.harmonise.reporting import NEITHER, REPORTING_COLUMNS
+from raremeta.io.checksums import sha256
+from raremeta.io.errors import InvalidInputError
 from raremeta.io.intermediate import (
     concatenate_csv,
     read_checked_json,
     rows_to_csv,
     write_checksums,
 )
+from raremeta.io.raw_studies import linked_study_problems
 from raremeta.io.writing import atomic_write_text
+
+
+def run_check_studies(study_files: list[Path], manifest: Path) -> None:
+    """Check what no single study's job can: a ``same_participants_as`` naming no study, two
+    studies naming one registry id without being linked. Write ``manifest`` (the studies and
+    their sha256) only if every check passed: the review-wide files depend on it, so a failure
+    here leaves them as they were.
+
+    Raises
+    ------
+    InvalidInputError
+        One problem per fault (:func:`raremeta.io.raw_studies.linked_study_problems`).
+    """
+    studies = sorted(
+        (read_checked_json(Path(f), "study") for f in study_files), key=lambda s: s["study"]
+    )
+    problems = linked_study_problems(studies)
+    if problems:
+        raise InvalidInputError(problems)
+    entries = {Path(f).stem: sha256(Path(f)) for f in study_files}
+    atomic_write_text(manifest, json.dumps(entries, indent=1, sort_keys=True) + "\n")
 
 
 def run_gather_studies(

@@ -67,11 +67,14 @@ def run_pool_outcome(
     outputs: dict[str, Path],
 ) -> None:
     """Write the results tables (``outputs``, keys :data:`TABLES`) of one outcome from the
-    per-study files of the studies that reported it in at least one arm. Each file is checked
-    against its own sha256 first.
+    per-study files of the studies that reported it in at least one arm, leaving out any that
+    reports the same participants as another study. Each file is checked against its own
+    sha256 first.
     """
     config = analysis_from(config)
     studies = [read_checked_json(Path(f), "study") for f in study_files]
+    # a report of the same participants as another study is never pooled (that study counts)
+    studies = [s for s in studies if not s.get("same_participants_as")]
     frames = {
         name: _frame([r for s in studies for r in s[name] if r["outcome"] == outcome])
         for name in ("harmonised", "alternative")

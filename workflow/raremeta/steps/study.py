@@ -34,6 +34,8 @@ def run_study(folder: Path, config: Path | Mapping[str, Any], out: Path) -> None
     content = {
         "study": study.id,
         "label": study.label,
+        "registry": study.registry,
+        "same_participants_as": study.same_participants_as,
         "reported": reported,
         "harmonised": rows,
         "alternative": alternative,
