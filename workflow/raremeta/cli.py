@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from raremeta.io.errors import InvalidInputError
+from raremeta.io.errors import InvalidInputError, Problem
 
 
 def _pairs(values: list[str], option: str) -> dict[str, str]:
@@ -20,16 +20,16 @@ def _pairs(values: list[str], option: str) -> dict[str, str]:
         key, sep, item = value.partition("=")
         if not sep or not key or not item:
             raise InvalidInputError(
-                [_problem(f"{option} takes GROUP=VALUE (e.g. EG000=comparator)", value)]
+                [
+                    Problem(
+                        "command line",
+                        f"{option} takes GROUP=VALUE (e.g. EG000=comparator)",
+                        value=value,
+                    )
+                ]
             )
         pairs[key] = item
     return pairs
-
-
-def _problem(message: str, value: str):
-    from raremeta.io.errors import Problem
-
-    return Problem("command line", message, value=value)
 
 
 def main(argv: list[str] | None = None) -> int:

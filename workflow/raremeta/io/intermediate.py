@@ -11,16 +11,14 @@ This module imports neither pandas nor matplotlib (per-study jobs stay light).
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from raremeta.io.checksums import sha256
-from raremeta.io.writing import atomic_write_text, format_cell
+from raremeta.io.writing import atomic_write_text, csv_text
 
 
 class CorruptedIntermediateError(ValueError):
@@ -63,15 +61,10 @@ def read_checked_json(path: Path, rule: str) -> dict[str, Any]:
 
 
 def rows_to_csv(columns: list[str], rows: Iterable[Mapping[str, Any]]) -> str:
-    """CSV text of ``rows`` (dicts keyed by ``columns``) in the format of
-    :func:`raremeta.io.writing.frame_to_csv`, without pandas.
+    """CSV text of ``rows`` (dicts keyed by ``columns``), without pandas, in the format of
+    every table (:func:`raremeta.io.writing.csv_text`).
     """
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([format_cell(row[c]) for c in columns])
-    return buffer.getvalue()
+    return csv_text(columns, ([row[c] for c in columns] for row in rows))
 
 
 def concatenate_csv(parts: list[Path], out: Path) -> None:

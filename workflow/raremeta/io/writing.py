@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import csv
+import io
 import math
 import os
 import sys
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -48,30 +50,40 @@ def format_cell(value: Any) -> str:
     return text
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file and a rename, so readers never see half."""
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temporary file and a rename, so readers never see half."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
 
 
-def frame_to_csv(frame: pd.DataFrame) -> str:
-    """Render a DataFrame as CSV text with :func:`format_cell` (LF line ends, minimal quoting)."""
-    import io
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` (UTF-8, line ends as given) atomically (see :func:`atomic_write_bytes`)."""
+    atomic_write_bytes(path, text.encode("utf-8"))
 
+
+def csv_text(columns: Iterable[str], rows: Iterable[Iterable[Any]]) -> str:
+    """CSV text: a header, then each row's cells through :func:`format_cell` (LF line ends,
+    minimal quoting). The one CSV format of every table the pipeline writes.
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(frame.columns)
-    for row in frame.itertuples(index=False, name=None):
+    writer.writerow(columns)
+    for row in rows:
         writer.writerow([format_cell(v) for v in row])
     return buffer.getvalue()
+
+
+def frame_to_csv(frame: pd.DataFrame) -> str:
+    """Render a DataFrame as CSV text (see :func:`csv_text`)."""
+    return csv_text(frame.columns, frame.itertuples(index=False, name=None))
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:

@@ -10,7 +10,6 @@ studies are never touched.
 from __future__ import annotations
 
 import json
-import os
 import re
 import tempfile
 import urllib.error
@@ -20,6 +19,7 @@ from pathlib import Path
 import yaml
 
 from raremeta.io.errors import InvalidInputError, Problem
+from raremeta.io.writing import atomic_write_bytes
 from raremeta.steps.registry_import import ARGUMENTS_FILE, RECORD_FILE, import_ctgov
 
 API_URL = "https://clinicaltrials.gov/api/v2"
@@ -44,14 +44,6 @@ def _get(url: str) -> bytes:
     except (urllib.error.URLError, OSError) as error:
         reason = getattr(error, "reason", error)
         raise RegistryUnreachableError(f"{url}: cannot reach the registry ({reason})") from None
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    os.replace(tmp, path)
 
 
 def fetch_record(nct_id: str, api_url: str = API_URL) -> tuple[bytes, dict[str, str]]:
@@ -91,9 +83,9 @@ def fetch_ctgov(nct_id: str, out: Path, api_url: str = API_URL) -> dict[str, str
     written unless both answers arrived and the record is this study's.
     """
     data, facts = fetch_record(nct_id, api_url)
-    _atomic_write(Path(out), data)
+    atomic_write_bytes(Path(out), data)
     version = {"nctId": nct_id, "url": f"{api_url.rstrip('/')}/studies/{nct_id}", **facts}
-    _atomic_write(
+    atomic_write_bytes(
         Path(f"{out}.version.json"), (json.dumps(version, indent=2, sort_keys=True) + "\n").encode()
     )
     return facts
