@@ -31,6 +31,9 @@ HARMONISED_CONTRACT = [
     "locations",
     "quotes",
     "note",
+    # issue 13: appended
+    "source_kinds",
+    "follow_up_weeks",
 ]
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import matplotlib
 import pytest
 
-from raremeta.report.forest import PooledRow, StudyRow, forest_plot
+from raremeta.report.forest import FIG_WIDTH_IN, PooledRow, StudyRow, forest_plot
 from raremeta.report.incidence_plot import ArmRate, incidence_plot
 from raremeta.report.numbers import fmt_ci
 from raremeta.report.summary import OutcomeSummary, escape_latex, plain_language, to_html, to_latex
@@ -31,6 +31,10 @@ def studies(n: int) -> list[StudyRow]:
             1e-5 + i / 1e3,
             900.0,
             100 / n,
+            # the widest source text (the arms' kinds differ) and follow-up
+            source_kinds_cni="primary;not_stated",
+            source_kinds_comparator="registry;secondary",
+            follow_up_weeks=208.0 + i,
         )
         for i in range(n)
     ]
@@ -83,7 +87,7 @@ def test_forest_text_never_overlaps_and_is_at_least_8pt(n):
         overlap_h = min(a.y1, b.y1) - max(a.y0, b.y0)
         assert overlap_w <= 1 or overlap_h <= 1, (ta, tb)
     width, height = fig.get_size_inches()
-    assert width == 10 and height >= 0.24 * (n + 10)
+    assert width == FIG_WIDTH_IN and height >= 0.24 * (n + 10)
 
 
 def test_forest_marks_out_of_axis_intervals_and_non_estimable_results():

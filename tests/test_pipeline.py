@@ -230,6 +230,62 @@ def test_seed_run_writes_every_table(seed_run):
     }
     absolute = pd.read_csv(seed_run / "results/tables/absolute_effects.csv")
     assert list(absolute.columns) == ABSOLUTE_CONTRACT
+    # issue 13: the study table (README "results/tables/studies.csv") and the columns appended
+    # to study_effects.csv
+    table = pd.read_csv(seed_run / "results/tables/studies.csv", dtype=str, keep_default_na=False)
+    assert list(table.columns) == [
+        "study",
+        "label",
+        "registry",
+        "pooled",
+        "same_participants_as",
+        "follow_up_weeks",
+        "source_kinds",
+        "data_as_of",
+    ]
+    assert list(studies.columns[-3:]) == [
+        "source_kinds_cni",
+        "source_kinds_comparator",
+        "follow_up_weeks",
+    ]
+
+
+def test_seed_sources_follow_up_and_data_as_of(seed_run):
+    # data/raw/*/adverse_events.csv: every seed count is from a letter (Xu 2020; Mok's reply),
+    # source_kind secondary; no seed source states the follow-up behind its counts; the three
+    # EXTRACTION.md files date the second extraction 2026-11-24 (study.yaml data_as_of)
+    table = pd.read_csv(seed_run / "results/tables/studies.csv", dtype=str, keep_default_na=False)
+    assert list(table.source_kinds) == ["secondary"] * 3
+    assert list(table.follow_up_weeks) == [""] * 3
+    assert list(table.data_as_of) == ["2026-11-24"] * 3
+    assert list(table.pooled) == ["true"] * 3
+    studies = pd.read_csv(seed_run / "results/tables/study_effects.csv", keep_default_na=False)
+    pres = studies[studies.outcome == "pres"].set_index("study")
+    assert pres.loc["aura-lv", ["source_kinds_cni", "source_kinds_comparator"]].tolist() == [
+        "secondary",
+        "secondary",
+    ]
+    # Mok 2016: the reply gives PRES for the tacrolimus arm only
+    assert pres.loc["mok-2016", ["source_kinds_cni", "source_kinds_comparator"]].tolist() == [
+        "secondary",
+        "",
+    ]
+    sens = pd.read_csv(seed_run / "results/tables/sensitivity.csv", keep_default_na=False)
+    rows = sens[sens.analysis == "source of counts"]
+    assert sorted(zip(rows.outcome, rows.variant, rows.status, rows.reason, strict=True)) == [
+        (o, v, "not_applicable", "no_study_from_sources")
+        for o in ("pres", "seizure")
+        for v in ("primary or registry sources", "primary sources only")
+    ]
+    summary = (seed_run / "results/tables/summary.md").read_text()
+    assert summary.count("Data as of 2026-11-24: the latest extraction") == 1
+    assert "| Source of the counts; follow-up | AURA-LV 2019: letter or review, follow-up not " in (
+        summary
+    )
+    assert summary.count("the counts come from letters or reviews.") == 2  # PRES and seizure
+    methods = (seed_run / "results/methods.md").read_text()
+    assert methods.startswith("Data are as of 2026-11-24, the latest date of extraction")
+    assert "restricted to the trials whose every count came from their own reports" in methods
 
 
 def test_one_row_per_method_and_outcome(seed_run):

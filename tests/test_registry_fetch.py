@@ -82,29 +82,54 @@ def test_bad_id_is_exit_1_with_nothing_written(tmp_path, api, capsys, nct, expec
     assert list(tmp_path.iterdir()) == []
 
 
+def _import_copy(tmp_path: Path, raw: Path, record: dict, name: str) -> None:
+    copy = tmp_path / name
+    copy.write_text(json.dumps(record))
+    command = ["import-ctgov", str(copy), "--study-id", "accl0431", "--raw-dir", str(raw)]
+    command += ["--role", "EG000=cni", "--role", "EG001=comparator"]
+    command += ["--drug", "EG000=thiosulfate", "--drug", "EG001=observation", "--force"]
+    assert main(command) == 0
+
+
 def test_refresh_reimports_changed_records_only_and_never_hand_entered_studies(tmp_path, api):
     raw = tmp_path / "raw"
     shutil.copytree(ROOT / "data" / "raw" / "aura-lv", raw / "aura-lv")  # hand-entered
     hand = {p.name: p.read_bytes() for p in (raw / "aura-lv").iterdir()}
-    # an older copy of the record: the real one with versionHolder changed (labelled as such)
+    # an older copy of the record: the real one with one count changed (labelled as such):
+    # RPLS in the serious table, EG000, 1 -> 0 participants affected
     old = json.loads(RECORD.read_text())
     old["derivedSection"]["miscInfoModule"]["versionHolder"] = "2025-01-01"
-    older = tmp_path / "NCT00716976-older-version.json"
-    older.write_text(json.dumps(old))
-    command = ["import-ctgov", str(older), "--study-id", "accl0431", "--raw-dir", str(raw)]
-    command += ["--role", "EG000=cni", "--role", "EG001=comparator"]
-    command += ["--drug", "EG000=thiosulfate", "--drug", "EG001=observation"]
-    assert main(command) == 0
+    rpls = [e for e in old["resultsSection"]["adverseEventsModule"]["seriousEvents"]]
+    rpls = [e for e in rpls if e["term"] == "Reversible posterior leukoencephalopathy syndrome"]
+    stat = next(s for s in rpls[0]["stats"] if s["groupId"] == "EG000")
+    assert stat["numAffected"] == 1
+    stat["numAffected"] = 0
+    _import_copy(tmp_path, raw, old, "NCT00716976-older-version-count-changed.json")
     (raw / "accl0431" / "EXTRACTION.md").write_text("roles checked\n")
     assert main(["refresh-ctgov", "--raw-dir", str(raw), "--api-url", api]) == 0
     folder = raw / "accl0431"
     assert (folder / "ctgov_record.json").read_bytes() == RECORD.read_bytes()
     assert "data version 2026-03-06" in (folder / "adverse_events.csv").read_text()
+    assert "data_as_of: '2026-03-06'" in (folder / "study.yaml").read_text()
     assert (folder / "EXTRACTION.md").read_text() == "roles checked\n"
     assert {p.name: p.read_bytes() for p in (raw / "aura-lv").iterdir()} == hand
     before = {p.name: p.read_bytes() for p in folder.iterdir()}
     assert main(["refresh-ctgov", "--raw-dir", str(raw), "--api-url", api]) == 0
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+
+
+def test_a_new_data_release_alone_is_not_a_change(tmp_path, api):
+    # the registry's versionHolder moves with every data release (registry/README.md); the same
+    # content under an older release date is not re-imported (no weekly pull request of dates)
+    raw = tmp_path / "raw"
+    old = json.loads(RECORD.read_text())
+    old["derivedSection"]["miscInfoModule"]["versionHolder"] = "2025-01-01"
+    _import_copy(tmp_path, raw, old, "NCT00716976-older-release-date-only.json")
+    folder = raw / "accl0431"
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    assert main(["refresh-ctgov", "--raw-dir", str(raw), "--api-url", api]) == 0
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+    assert "data_as_of: '2025-01-01'" in (folder / "study.yaml").read_text()
 
 
 def test_refresh_offline_is_exit_2(tmp_path):

@@ -254,15 +254,56 @@ def test_console_script_is_installed_and_exits_1_on_bad_input(tmp_path):
 def test_pipeline_runs_on_imported_studies_beside_the_seed(tmp_path):
     project = copy_seed_project(tmp_path)
     raw = project / "data" / "raw"
-    for nct in ("NCT00716976", "NCT00567567"):
+    for nct in ("NCT00716976", "NCT00567567", "NCT02513394"):
         study, roles = IMPORTS[nct]
         assert main(args(RECORDS / f"{nct}.json", study, roles, raw)) == 0
+    # a second report of PALLAS's participants (as AURORA 2 is of AURORA 1's), linked
+    study, roles = IMPORTS["NCT02513394"]
+    assert main(args(RECORDS / "NCT02513394.json", "pallas-ext", roles, raw)) == 0
+    extension = raw / "pallas-ext" / "study.yaml"
+    extension.write_text(
+        extension.read_text().replace("\narms:", "\nsame_participants_as: pallas\narms:", 1)
+    )
     result = run_snakemake(project)
     assert result.returncode == 0, result.stderr
-    reporting = pd.read_csv(project / "results/tables/reporting.csv")
+    tables = project / "results" / "tables"
+    reporting = pd.read_csv(tables / "reporting.csv")
     status = {(r.study, r.outcome): r.reported for r in reporting.itertuples()}
     assert status[("accl0431", "pres")] == "one_arm"  # RPLS 1/59, comparator not assessed
     assert status[("anbl0532", "seizure")] == "both_arms"  # 73600-Seizure 0/176 vs 0/206
+    assert status[("pallas-ext", "seizure")] == "both_arms"  # reported, listed...
+    effects = pd.read_csv(tables / "study_effects.csv")
+    seizure = effects[effects.outcome == "seizure"].set_index("study")
+    assert "pallas-ext" not in seizure.index  # ...and never pooled: PALLAS counts once
+    assert (seizure.loc["pallas", ["events_cni", "n_cni"]] == [2, 2841]).all()
+    # each count's kind of source and the follow-up travel from the record to the tables
+    assert seizure.loc["pallas", "source_kinds_cni"] == "registry"
+    assert seizure.loc["liu-2015", "source_kinds_cni"] == "secondary"  # Xu 2020, a letter
+    assert seizure.loc["pallas", "follow_up_weeks"] == 208  # timeFrame "4 years" = 4 x 52
+    studies = pd.read_csv(tables / "studies.csv", dtype=str, keep_default_na=False)
+    studies = studies.set_index("study")
+    assert studies.loc["pallas-ext", "pooled"] == "false"
+    assert studies.loc["pallas-ext", "same_participants_as"] == "pallas"
+    # versionHolder of each record (tests/fixtures/ctgov/*.json); the seed's second extraction
+    assert studies.loc["pallas", "data_as_of"] == "2023-10-06"
+    assert studies.loc["anbl0532", "data_as_of"] == "2026-03-06"
+    assert studies.loc["aura-lv", "data_as_of"] == "2026-11-24"
+    summary = (tables / "summary.md").read_text()
+    assert "Data as of 2026-11-24: the latest extraction or registry-record date of the 7 " in (
+        summary
+    )
+    assert "Data are as of 2026-11-24" in (project / "results" / "methods.md").read_text()
+    # sensitivity by source: the MH OR (seizure's primary: finite) of the registry trials only,
+    # anbl0532 (0/176 vs 0/206) being double zero: PALLAS's own OR, (2 x 2901) / (1 x 2839)
+    sens = pd.read_csv(tables / "sensitivity.csv")
+    rows = sens[(sens.outcome == "seizure") & (sens.analysis == "source of counts")]
+    rows = rows.set_index("variant")
+    assert rows.loc["primary sources only", "reason"] == "no_study_from_sources"
+    both = rows.loc["primary or registry sources"]
+    assert (both.method, both.measure) == ("MH", "OR")
+    assert both.estimate == pytest.approx(2 * 2901 / (1 * 2839), rel=1e-9)
+    assert "Trials whose counts all come from their own reports or registry results" in summary
+    assert "PALLAS: registry results, follow-up 208 weeks" in summary
     assert shutil.which("git") is None or not (ROOT / "data/raw/accl0431").exists()
 
 
@@ -287,6 +328,7 @@ def _gather(raw: Path, tmp_path: Path):
         out / "log.csv",
         out / "reporting.csv",
         out / "sums",
+        out / "studies.csv",
     )
     return files, out
 

@@ -171,7 +171,24 @@ STUDY_CASES = {
         "line 1: invalid YAML: YAML tags",
     ),
     "alias": ("a: &x [1, 2]\nb: *x\n", "anchors and aliases"),
+    # issue 13: data_as_of is an ISO calendar date
+    "data_as_of not ISO": (
+        STUDY.format(id="trial-1") + "data_as_of: 24/11/2026\n",
+        "column 'data_as_of', value '24/11/2026'",
+    ),
+    "data_as_of not a day": (
+        STUDY.format(id="trial-1") + "data_as_of: 2026-02-30\n",
+        "column 'data_as_of', value '2026-02-30': data_as_of is not a calendar date (YYYY-MM-DD)",
+    ),
 }
+
+
+def test_data_as_of_is_read_as_text(tmp_path):
+    # YAML would read an unquoted 2026-11-24 as a date object; the contract keeps it as written
+    [study] = load_studies(
+        make(tmp_path, study=STUDY.format(id="trial-1") + "data_as_of: 2026-11-24\n"), "data/raw"
+    )
+    assert study.data_as_of == "2026-11-24"
 
 
 @pytest.mark.parametrize("case", STUDY_CASES)

@@ -6,6 +6,7 @@ import fcntl
 import functools
 import hashlib
 import re
+import signal
 import sys
 from pathlib import Path
 
@@ -71,6 +72,13 @@ RUN_LOCK_FILE = ".snakemake/raremeta-run.lock"
 
 
 onstart:
+    # A SIGTERM (a cancelled CI job, `kill`) ends the run as Ctrl-C does. Snakemake 9.27's own
+    # SIGTERM handler takes the job scheduler's lock, which the main thread may already hold
+    # when the signal arrives (while finishing or selecting jobs): the run then hangs for good
+    # (py-spy: JobScheduler.exit_gracefully inside JobScheduler._finish_jobs). Ctrl-C's path
+    # (KeyboardInterrupt) takes no lock: it cancels the running jobs and marks their outputs
+    # incomplete, and the next run (rerun-incomplete) redoes them.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     Path(".snakemake").mkdir(exist_ok=True)
     workflow.globals["RUN_LOCK"] = open(RUN_LOCK_FILE, "w")
     try:

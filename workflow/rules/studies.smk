@@ -68,6 +68,12 @@ rule gather_studies:
             labels={"table": "reporting"},
         ),
         checksums="data/processed/checksums.sha256",
+        study_table=report(
+            "results/tables/studies.csv",
+            caption="../report/studies.rst",
+            category="Tables",
+            labels={"table": "studies"},
+        ),
     log:
         "logs/gather_studies.log",
     benchmark:

@@ -6,6 +6,7 @@ rule summary_tables:
         sensitivity="results/tables/sensitivity.csv",
         absolute="results/tables/absolute_effects.csv",
         reporting="results/tables/reporting.csv",
+        study_table="results/tables/studies.csv",
     output:
         markdown=report(
             "results/tables/summary.md",

@@ -19,5 +19,6 @@ run_gather_studies(
     log_table=Path(snakemake.output.log_table),
     reporting=Path(snakemake.output.reporting),
     checksums=Path(snakemake.output.checksums),
+    study_table=Path(snakemake.output.study_table),
     expected=dict(snakemake.params.expected),
 )

@@ -16,6 +16,7 @@ run_summary(
     sensitivity=Path(snakemake.input.sensitivity),
     absolute=Path(snakemake.input.absolute),
     reporting=Path(snakemake.input.reporting),
+    study_table=Path(snakemake.input.study_table),
     config=snakemake.params.analysis,
     markdown=Path(snakemake.output.markdown),
     html_out=Path(snakemake.output.html),

@@ -15,6 +15,7 @@ from raremeta.analysis.result_tables import (
     WEIGHT_COLUMNS,
 )
 from raremeta.harmonise.reporting import REPORTING_COLUMNS
+from raremeta.harmonise.study_table import STUDY_TABLE_COLUMNS
 from raremeta.stats.results import Reason, status_of
 
 _COMMON = {
@@ -91,10 +92,15 @@ RATES = {
 SENSITIVITY = {
     **_COMMON,
     "analysis": "Group of the variant: HKSJ interval, RevMan-style MH, continuity correction, "
-    "leave-one-out, double-zero studies (Firth without them), multi-arm handling (or `all` "
-    "when no study is comparable).",
+    "leave-one-out, source of counts (the primary method on the studies whose every count "
+    "used comes from primary sources only, or from primary or registry sources), double-zero "
+    "studies (Firth without them), multi-arm handling (or `all` when no study is comparable).",
     "variant": "The variant within its group.",
 }
+SOURCE_KINDS = (
+    "`primary` (the trial's own report), `registry` (registry results), `secondary` (a letter, "
+    "a review) or `not_stated` (the row gives no `source_kind`), `;`-separated when several"
+)
 STUDIES = {
     "outcome": _COMMON["outcome"],
     "study": "Study (or comparison, when multi-arm trials are split) id.",
@@ -132,6 +138,13 @@ STUDIES = {
         for role in ("cni", "comparator")
         for suffix, what in (("", "Value"), ("_ci_low", "Lower 95% bound"), ("_ci_high", "Upper"))
     },
+    **{
+        f"source_kinds_{role}": f"The kinds of source of the {role} arm's count: {SOURCE_KINDS}; "
+        "empty when the arm did not report the outcome."
+        for role in ("cni", "comparator")
+    },
+    "follow_up_weeks": "Weeks of follow-up over which the study counted adverse events, as its "
+    "source states it (study.yaml); empty when not stated.",
 }
 ABSOLUTE = {
     "outcome": _COMMON["outcome"],
@@ -168,6 +181,20 @@ REPORTING = {
     "reported": "both_arms, one_arm or neither. A study that reported the outcome in neither "
     "arm appears in no other table's rows for that outcome.",
 }
+STUDY_TABLE = {
+    "study": "Study id (its folder under data/raw/).",
+    "label": "Study label (study.yaml).",
+    "registry": "Trial registry id(s) (study.yaml).",
+    "pooled": "false for a report of the same participants as another study (study.yaml "
+    "`same_participants_as`): it is never pooled, that study counts.",
+    "same_participants_as": "The study that counts for these participants; empty otherwise.",
+    "follow_up_weeks": "Weeks of follow-up over which adverse events were counted, as the "
+    "source states it (study.yaml); empty when not stated.",
+    "source_kinds": f"The kinds of source of the folder's counts: {SOURCE_KINDS}.",
+    "data_as_of": "The date the study's counts reflect (study.yaml `data_as_of`: the latest "
+    "extraction, or the registry record's versionHolder date); empty when not stated. The "
+    "summary's 'data as of' line is the latest of these.",
+}
 TABLES = (
     (
         "pooled_effects.csv",
@@ -189,6 +216,12 @@ TABLES = (
         "The outcome-reporting matrix: one row per study and configured outcome.",
         REPORTING_COLUMNS,
         REPORTING,
+    ),
+    (
+        "studies.csv",
+        "One row per study folder: pooled or not, follow-up, kinds of source, data as of.",
+        STUDY_TABLE_COLUMNS,
+        STUDY_TABLE,
     ),
 )
 

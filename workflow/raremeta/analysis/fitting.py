@@ -5,6 +5,7 @@ it applies to.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -42,6 +43,9 @@ class OutcomeFits:
     firth_without_double_zero : PooledEffect or None
         The Firth OR of the studies with at least one event (double-zero studies pull the Firth
         estimate toward their allocation ratio); None when Firth is not configured.
+    subsets : tuple of (str, PooledEffect)
+        The primary method on each named subset of the studies (``k_excluded`` counts those
+        left out); not applicable (:attr:`Reason.NO_STUDY_FROM_SOURCES`) for an empty subset.
     """
 
     primary_set: tuple[PooledEffect, ...]
@@ -49,6 +53,7 @@ class OutcomeFits:
     leave_one_out: tuple[tuple[str, PooledEffect], ...]
     alternative: PooledEffect | None
     firth_without_double_zero: PooledEffect | None = None
+    subsets: tuple[tuple[str, PooledEffect], ...] = ()
 
 
 def fit_outcome(
@@ -56,13 +61,16 @@ def fit_outcome(
     primary: MethodSpec,
     families: tuple[str, ...] = METHOD_FAMILIES,
     alternative: OutcomeData | None = None,
+    subsets: Mapping[str, np.ndarray] | None = None,
 ) -> OutcomeFits:
     """Fit every method one outcome needs.
 
-    The outcome's studies, each leave-one-out subset and the alternative multi-arm data are
-    stacked into one :class:`~raremeta.stats.two_by_two.TableStack`; the primary method is fitted
-    to all of them in one call, every other method to the full set.
+    The outcome's studies, each leave-one-out subset, each named subset (``subsets``: label ->
+    boolean mask over the studies) and the alternative multi-arm data are stacked into one
+    :class:`~raremeta.stats.two_by_two.TableStack`; the primary method is fitted to all of them
+    in one call, every other method to the full set.
     """
+    subsets = dict(subsets or {})
     specs = selected(PRIMARY_SET, families)
     variants = selected(SENSITIVITY_VARIANTS, families)
     t = data.tables
@@ -81,6 +89,7 @@ def fit_outcome(
             (),
             alt,
             no_dz,
+            tuple((name, missing(primary)) for name in subsets),
         )
     tables = [t]
     masks = [np.ones(t.k, dtype=bool)]
@@ -88,6 +97,11 @@ def fit_outcome(
         for i in range(t.k):
             tables.append(t)
             masks.append(np.arange(t.k) != i)
+    fitted_subsets = [name for name, mask in subsets.items() if mask.any()]
+    first_subset = len(tables)
+    for name in fitted_subsets:
+        tables.append(t)
+        masks.append(np.asarray(subsets[name], dtype=bool))
     has_alt = alternative is not None and alternative.tables is not None
     if has_alt:
         tables.append(alternative.tables)
@@ -112,6 +126,15 @@ def fit_outcome(
             if has_alt
             else _alternative(alternative, primary)
         )
+    subset_fits = []
+    for name, mask in subsets.items():
+        if name not in fitted_subsets:
+            why = Reason.NO_STUDY_FROM_SOURCES
+            subset_fits.append((name, PooledEffect.missing(primary, why, k_excluded=t.k)))
+            continue
+        fitted = primary_fits.row(first_subset + fitted_subsets.index(name), mask)
+        left_out = int(t.k - mask.sum())
+        subset_fits.append((name, replace(fitted, k_excluded=fitted.k_excluded + left_out)))
     informative = bool((~t.double_zero).any())
     fitted_variants = tuple(
         (v, first(v.spec)) for v in variants if informative or v.analysis != "continuity correction"
@@ -127,7 +150,14 @@ def fit_outcome(
             if keep.any()
             else PooledEffect.missing(FIRTH, Reason.NO_INFORMATIVE_STUDY, k_excluded=t.k)
         )
-    return OutcomeFits(tuple(results[s] for s in specs), fitted_variants, loo, alt_result, no_dz)
+    return OutcomeFits(
+        tuple(results[s] for s in specs),
+        fitted_variants,
+        loo,
+        alt_result,
+        no_dz,
+        tuple(subset_fits),
+    )
 
 
 def _alternative(alternative: OutcomeData, primary: MethodSpec) -> PooledEffect:

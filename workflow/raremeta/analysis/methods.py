@@ -5,10 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from raremeta.io.analysis_config import METHOD_FAMILIES, family
+from raremeta.io.raw_studies import SourceKind
 from raremeta.stats.penalised_likelihood import SPEC as FIRTH_SPEC
 from raremeta.stats.results import MethodSpec
 
-__all__ = ["FIRTH", "METHOD_FAMILIES", "PRIMARY_SET", "SENSITIVITY_VARIANTS", "Variant", "selected"]
+__all__ = [
+    "FIRTH",
+    "METHOD_FAMILIES",
+    "PRIMARY_SET",
+    "SENSITIVITY_VARIANTS",
+    "SOURCE_SUBSETS",
+    "Variant",
+    "selected",
+]
 
 #: The primary set, one pooled row each: MH OR/RR/RD, Peto OR, IV OR/RR/RD common and random
 #: (DL, REML, PM), conditional ML OR, median-unbiased OR with exact and mid-p intervals, Firth
@@ -65,6 +74,16 @@ SENSITIVITY_VARIANTS: tuple[Variant, ...] = (
         for method, name in (("IV", "IV common"), ("MH", "MH"))
     ),
 )
+
+
+#: Sensitivity analyses by the kind of source of the counts (the primary method refitted to the
+#: studies whose every count used comes from these kinds): variant label -> kinds kept. Counts
+#: from letters and reviews (``secondary``) or of no stated source are left out of both; the
+#: second keeps registry results, the sponsor's own posting of the trial's tables.
+SOURCE_SUBSETS: dict[str, frozenset[SourceKind]] = {
+    "primary sources only": frozenset({SourceKind.PRIMARY}),
+    "primary or registry sources": frozenset({SourceKind.PRIMARY, SourceKind.REGISTRY}),
+}
 
 
 def selected(specs, families: tuple[str, ...]):

@@ -5,10 +5,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
-from raremeta.io.raw_studies import ROLES, Role
-from raremeta.io.results_reading import is_true
+from raremeta.io.raw_studies import ROLES, Role, SourceKind
+from raremeta.io.results_reading import cell_float, is_true
 from raremeta.stats.results import Reason
 from raremeta.stats.two_by_two import Tables
 
@@ -33,6 +34,10 @@ class OutcomeData:
         Comparison id -> each role's events (NaN when not reported) and patients.
     labels : dict
         Comparison id -> study label.
+    source_kinds : dict
+        Comparison id -> each reporting role's kinds of source (of the counts used).
+    follow_up_weeks : dict
+        Comparison id -> the study's follow-up in weeks (NaN when not stated).
     """
 
     outcome: str
@@ -40,28 +45,46 @@ class OutcomeData:
     excluded: dict[str, Reason] = field(default_factory=dict)
     counts: dict[str, ArmCounts] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)
+    source_kinds: dict[str, dict[Role, frozenset[SourceKind]]] = field(default_factory=dict)
+    follow_up_weeks: dict[str, float] = field(default_factory=dict)
 
     def arms(self, role: Role) -> tuple[list[float], list[float]]:
         """Events and patients of every arm of ``role`` that reported the outcome."""
         reported = [c[role] for c in self.counts.values() if math.isfinite(c[role][0])]
         return [e for e, _ in reported], [n for _, n in reported]
 
+    def from_sources(self, kinds: frozenset[SourceKind]) -> np.ndarray:
+        """Boolean mask over the comparison's studies (``tables`` order): True where every
+        count used, in both roles, comes from a source of one of ``kinds``.
+        """
+        labels = [] if self.tables is None else self.tables.labels
+        return np.array(
+            [all(self.source_kinds[c][r] <= kinds for r in ROLES) for c in labels], dtype=bool
+        )
+
 
 def outcome_data(harmonised: pd.DataFrame, outcome: str) -> OutcomeData:
     """Collect one outcome's comparable studies, excluded studies and reporting arms."""
     rows = harmonised[harmonised["outcome"] == outcome]
     grouped: dict[str, dict[str, dict]] = {}
-    for record in rows[["comparison", "label", "role", "events", "n", "reported"]].to_dict(
-        "records"
-    ):
+    columns = ["comparison", "label", "role", "events", "n", "reported"]
+    columns += ["source_kinds", "follow_up_weeks"]
+    for record in rows[columns].to_dict("records"):
         grouped.setdefault(str(record["comparison"]), {})[record["role"]] = record
     ids, cells = [], []
     excluded: dict[str, Reason] = {}
     counts: dict[str, ArmCounts] = {}
     labels: dict[str, str] = {}
+    kinds: dict[str, dict[Role, frozenset[SourceKind]]] = {}
+    follow_up: dict[str, float] = {}
     for comparison in sorted(grouped):
         by_role = grouped[comparison]
-        labels[comparison] = str(next(iter(by_role.values()))["label"])
+        first = next(iter(by_role.values()))
+        labels[comparison] = str(first["label"])
+        follow_up[comparison] = cell_float(first["follow_up_weeks"])
+        kinds[comparison] = {
+            role: _kinds(by_role[role]["source_kinds"] if role in by_role else "") for role in ROLES
+        }
         arm_counts: ArmCounts = {}
         for role in ROLES:
             r = by_role.get(role)
@@ -80,4 +103,10 @@ def outcome_data(harmonised: pd.DataFrame, outcome: str) -> OutcomeData:
                 Reason.NOT_REPORTED_COMPARATOR if cni else Reason.NOT_REPORTED_CNI
             )
     tables = Tables.from_counts(*zip(*cells, strict=True), ids) if ids else None
-    return OutcomeData(outcome, tables, excluded, counts, labels)
+    return OutcomeData(outcome, tables, excluded, counts, labels, kinds, follow_up)
+
+
+def _kinds(code) -> frozenset[SourceKind]:
+    """The kinds of a harmonised ``source_kinds`` cell (``"primary;secondary"``)."""
+    text = "" if code is None or (isinstance(code, float) and math.isnan(code)) else str(code)
+    return frozenset(SourceKind(k) for k in text.split(";") if k)

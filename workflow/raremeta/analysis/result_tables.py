@@ -17,7 +17,7 @@ from raremeta.analysis.methods import Variant
 from raremeta.analysis.outcome_data import OutcomeData
 from raremeta.analysis.primary_rule import MN_RD, Primary
 from raremeta.analysis.table_keys import WEIGHT_COLUMNS
-from raremeta.io.raw_studies import ROLES, Role
+from raremeta.io.raw_studies import ROLES, Role, SourceKind
 from raremeta.stats.effect_sizes import study_effects
 from raremeta.stats.incidence import crude_rate, glmm_rate
 from raremeta.stats.results import (
@@ -159,6 +159,9 @@ STUDY_COLUMNS = [
     "risk_comparator",
     "risk_comparator_ci_low",
     "risk_comparator_ci_high",
+    "source_kinds_cni",
+    "source_kinds_comparator",
+    "follow_up_weeks",
 ]
 
 
@@ -315,7 +318,10 @@ def study_effects_frame(data: OutcomeData, fits: OutcomeFits) -> pd.DataFrame:
         )
     for row in rows:
         counts = data.counts[row["study"]]
+        row["follow_up_weeks"] = data.follow_up_weeks[row["study"]]
         for role in ROLES:
+            kinds = data.source_kinds[row["study"]][role]
+            row[f"source_kinds_{role}"] = ";".join(k.value for k in SourceKind if k in kinds)
             events, n = counts[role]
             row[f"events_{role}"], row[f"n_{role}"] = events, n
             risk = _risk(events, n)
@@ -337,8 +343,9 @@ def sensitivity(
 
     HKSJ intervals for every random-effects row; RevMan-style MH with 0.5 inside the sums;
     continuity corrections 0.5, 0.01 and treatment-arm (Sweeting 2004) for the OR by IV and MH;
-    leave-one-out of the primary method; the Firth OR without double-zero studies; and the
-    other multi-arm handling.
+    leave-one-out of the primary method; the primary method on the studies whose counts come
+    from primary sources only, and from primary or registry sources (``fits.subsets``); the
+    Firth OR without double-zero studies; and the other multi-arm handling.
     """
     out = data.outcome
     rows: list[dict] = []
@@ -354,6 +361,12 @@ def sensitivity(
         if not fits.leave_one_out:
             result = PooledEffect.missing(primary, Reason.SINGLE_STUDY)
             rows.append(_sens_row(out, "leave-one-out", "k = 1", result, "leave-one-out"))
+        for name, result in fits.subsets:
+            row = _sens_row(out, "source of counts", name, result)
+            if result.status == Status.ESTIMATED and result.k_excluded == 0:
+                every = "every study in the comparison qualifies: as the primary analysis"
+                row["note"] = "; ".join(x for x in (row["note"], every) if x)
+            rows.append(row)
     if fits.firth_without_double_zero is not None:
         result = fits.firth_without_double_zero
         label = "Firth without double-zero studies"

@@ -43,6 +43,8 @@ _POOLED_REASONS: dict[tuple[Reason, str], str] = {
     "interval, leave-one-out)",
     (Reason.NO_MULTI_ARM_STUDY, ""): "not applicable: no study has more than one arm of the "
     "same role",
+    (Reason.NO_STUDY_FROM_SOURCES, ""): "not applicable: no study in the comparison has every "
+    "count from these kinds of source",
     (Reason.NO_CONFIDENCE_INTERVAL, "MH RD"): "no confidence interval: the Sato variance is not "
     "positive (every arm has either no events or only events), as in metafor, which returns NaN",
     (Reason.NO_CONFIDENCE_INTERVAL, ""): "no confidence interval: the variance is not positive "
@@ -88,6 +90,7 @@ _SHORT = {
     Reason.NON_INTEGER_COUNTS: "needs whole-number counts (split comparator)",
     Reason.NO_COMPARABLE_STUDY: "no study reports it in both arms",
     Reason.NO_INFORMATIVE_STUDY: "no study with events",
+    Reason.NO_STUDY_FROM_SOURCES: "no study from these sources",
 }
 
 

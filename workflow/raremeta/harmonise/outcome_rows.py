@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from raremeta.harmonise.quality import quality_warnings
 from raremeta.io.analysis_config import AnalysisConfig, Outcome
-from raremeta.io.raw_studies import ROLES, Arm, EventRecord, Role, Study
+from raremeta.io.raw_studies import ROLES, Arm, EventRecord, Role, SourceKind, Study
 from raremeta.io.terms import normalise_term
 
 if TYPE_CHECKING:  # pandas only for the review-wide frames: a per-study job does not import it
@@ -33,6 +33,8 @@ HARMONISED_COLUMNS = [
     "locations",
     "quotes",
     "note",
+    "source_kinds",
+    "follow_up_weeks",
 ]
 LOG_COLUMNS = ["kind", "study", "file", "line", "message"]
 
@@ -96,6 +98,15 @@ def _join(values: list[str]) -> str:
     return " | ".join(dict.fromkeys(v for v in values if v))
 
 
+def source_kinds_code(kinds: Iterable[str]) -> str:
+    """The distinct kinds of source of some counts, as the tables write them: codes of
+    :class:`~raremeta.io.raw_studies.SourceKind` in its order, ``;``-separated, a row without
+    one counting as ``not_stated`` (``"primary;secondary"``); empty for no counts.
+    """
+    given = {SourceKind(k) if k else SourceKind.NOT_STATED for k in kinds}
+    return ";".join(k.value for k in SourceKind if k in given)
+
+
 def _role_row(
     study: Study,
     comparison: str,
@@ -123,6 +134,7 @@ def _role_row(
         events = None if events is None else events / share
         n = n / share
     records = [r for p in reporting for r in p.records]
+    counted = [p.chosen.source_kind for p in reporting if p.chosen is not None]
     row = {
         "study": study.id,
         "comparison": comparison,
@@ -138,6 +150,9 @@ def _role_row(
         "locations": _join([r.location for r in records]),
         "quotes": _join([r.quote for r in records]),
         "note": "; ".join(notes),
+        # the kinds of source of the counts used (the chosen row of each reporting arm)
+        "source_kinds": source_kinds_code(counted),
+        "follow_up_weeks": study.follow_up_weeks,
     }
     return row, notes
 

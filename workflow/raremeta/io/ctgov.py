@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from raremeta.io.errors import InvalidInputError, Problem
+from raremeta.io.raw_studies import SourceKind
 
 #: The two adverse-event tables of a record, by the name the raw contract's ``table`` uses.
 TABLES = {"serious": "seriousEvents", "other": "otherEvents"}
@@ -82,6 +83,7 @@ def _count(value: Any) -> int | None:
 
 #: "52 weeks", "up to 2 years", "6 months": a time frame stated plainly, in one unit.
 _TIME_FRAME = re.compile(r"^\s*(?:up to\s+)?(\d+(?:\.\d+)?)\s*(week|month|year)s?\s*$", re.I)
+_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 _WEEKS = {"week": 1.0, "month": 52.0 / 12.0, "year": 52.0}
 
 
@@ -97,6 +99,21 @@ def follow_up_weeks(time_frame: str | None) -> float | None:
     if not found:
         return None
     return round(float(found.group(1)) * _WEEKS[found.group(2).lower()], 1)
+
+
+def record_content(record: Any) -> Any:
+    """The record without its ``derivedSection.miscInfoModule.versionHolder``: the date of the
+    registry's data release changes with every release, the record's content does not. Two
+    fetches of an unchanged record compare equal this way.
+    """
+    if not isinstance(record, Mapping):
+        return record
+    content = dict(record)
+    derived = content.get("derivedSection")
+    if isinstance(derived, Mapping) and isinstance(derived.get("miscInfoModule"), Mapping):
+        misc = {k: v for k, v in derived["miscInfoModule"].items() if k != "versionHolder"}
+        content["derivedSection"] = {**derived, "miscInfoModule": misc}
+    return content
 
 
 def convert_record(
@@ -274,7 +291,7 @@ def convert_record(
                     f"({group_id}, {groups[group_id].get('title', '')})"
                     if at_risk is not None
                     else f"{term}: {affected} participants affected ({group_id})",
-                    "source_kind": "registry",
+                    "source_kind": SourceKind.REGISTRY.value,
                     "serious": "yes" if table == "serious" else "no",
                 }
                 duplicate = (group_id, term.casefold(), table)
@@ -323,5 +340,7 @@ def convert_record(
     }
     if weeks is not None:
         study["follow_up_weeks"] = weeks
+    if _DATE.match(version):
+        study["data_as_of"] = version
     study["arms"] = arms
     return ImportedStudy(study, rows, notes, facts)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 
@@ -32,6 +33,15 @@ class Role(StrEnum):
 
 
 ROLES = (Role.CNI, Role.COMPARATOR)
+
+
+class SourceKind(StrEnum):
+    """The kind of document a count comes from (``source_kind`` in ``adverse_events.csv``)."""
+
+    PRIMARY = "primary"  # the trial's own report
+    REGISTRY = "registry"  # registry results (e.g. imported by raremeta import-ctgov)
+    SECONDARY = "secondary"  # a letter, a review
+    NOT_STATED = "not_stated"  # the row gives none (an empty `source_kind`)
 
 
 @dataclass(frozen=True)
@@ -97,6 +107,7 @@ class Study:
     folder: str = ""
     same_participants_as: str = ""
     follow_up_weeks: float | None = None
+    data_as_of: str = ""
 
     def arm(self, arm_id: str) -> Arm:
         """Return the arm with this id."""
@@ -144,6 +155,18 @@ def _study_yaml(folder: Path, shown: str) -> tuple[dict | None, list[Problem]]:
                 value=document["id"],
             )
         )
+    if "data_as_of" in document:
+        try:
+            date.fromisoformat(document["data_as_of"])
+        except ValueError:
+            problems.append(
+                Problem(
+                    name,
+                    "data_as_of is not a calendar date (YYYY-MM-DD)",
+                    column="data_as_of",
+                    value=document["data_as_of"],
+                )
+            )
     seen: set[str] = set()
     for index, arm in enumerate(document["arms"]):
         if arm["id"] in seen:
@@ -322,6 +345,7 @@ def load_study(folder: Path, shown: str | None = None) -> Study:
         notes=document.get("notes", ""),
         same_participants_as=document.get("same_participants_as", ""),
         follow_up_weeks=document.get("follow_up_weeks"),
+        data_as_of=document.get("data_as_of", ""),
         folder=shown,
     )
 

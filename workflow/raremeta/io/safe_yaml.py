@@ -29,8 +29,16 @@ class _PlainDataLoader(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
+# Dates stay text ("2026-11-24" is a string, as JSON would read it): the schemas check their form.
+_PlainDataLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def load_yaml(path: Path, display: str | None = None) -> Any:
-    """Read a YAML file as plain data (mappings, lists, strings, numbers, booleans, null).
+    """Read a YAML file as plain data (mappings, lists, strings, numbers, booleans, null;
+    a date is a string).
 
     Parameters
     ----------

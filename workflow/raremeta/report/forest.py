@@ -24,10 +24,30 @@ from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from raremeta.analysis.wording import short_reason
 from raremeta.report.figure_files import STYLE
-from raremeta.report.numbers import fmt_ci, fmt_count
+from raremeta.report.numbers import fmt_ci, fmt_count, fmt_sources, fmt_weeks
 
 ROW_HEIGHT_IN = 0.24
 MIN_FONT_PT = 8
+FIG_WIDTH_IN = 11.8
+#: Left edge of each text column and of the plot (inches from the left; the plot is 2.4 in wide).
+COLUMNS_IN = {
+    "label": 0.1,
+    "source": 2.6,
+    "follow_up": 3.95,
+    "cni": 4.65,
+    "comp": 5.35,
+    "weight": 6.2,
+    "plot": 6.8,
+    "est": 9.35,
+}
+PLOT_WIDTH_IN = 2.4
+#: What the source and follow-up columns mean (the figure's last two lines).
+SOURCE_FOOTNOTE = (
+    "Source of the counts: report (the trial's own report), registry (registry results), "
+    "secondary (a letter or review), unstated, mixed (several in one arm);",
+    "CNI arm / comparator when they differ. Follow-up: weeks over which events were counted, "
+    "as the source states it.",
+)
 MEASURE_NAMES = {"OR": "Odds ratio", "RR": "Risk ratio", "RD": "Risk difference"}
 
 
@@ -47,6 +67,9 @@ class StudyRow:
     note: str = ""
     included: bool = True
     reason: str = ""
+    source_kinds_cni: str = ""
+    source_kinds_comparator: str = ""
+    follow_up_weeks: float = math.nan
 
 
 @dataclass(frozen=True)
@@ -108,16 +131,17 @@ def forest_plot(
     weight_label : str
         Header of the weight column (names the method).
     """
-    rows_total = 3 + len(studies) + 1 + len(pooled) + 5
+    rows_total = 3 + len(studies) + 1 + len(pooled) + 7
     height = max(2.6, ROW_HEIGHT_IN * rows_total)
     with plt.rc_context(STYLE):
-        fig = plt.figure(figsize=(10.0, height))
-        # columns in figure fractions: label | CNI | comparator | weight | plot | estimate
+        fig = plt.figure(figsize=(FIG_WIDTH_IN, height))
+        # columns: label | source | follow-up | CNI | comparator | weight | plot | estimate
         left = fig.add_axes((0.0, 0.0, 1.0, 1.0))
         left.set_axis_off()
         left.set_xlim(0, 1)
         left.set_ylim(rows_total, 0)
-        ax = fig.add_axes((0.50, 0.0, 0.24, 1.0))
+        cols = {key: x / FIG_WIDTH_IN for key, x in COLUMNS_IN.items()}
+        ax = fig.add_axes((cols["plot"], 0.0, PLOT_WIDTH_IN / FIG_WIDTH_IN, 1.0))
         ax.set_ylim(rows_total, 0)
         log = measure != "RD"
         if log:
@@ -131,13 +155,14 @@ def forest_plot(
             ax.spines[side].set_visible(False)
         ax.set_yticks([])
         ax.patch.set_alpha(0)
-        cols = {"label": 0.01, "cni": 0.285, "comp": 0.36, "weight": 0.445, "est": 0.755}
         fs = MIN_FONT_PT
         y = 1
         left.text(cols["label"], y - 0.5, title, fontsize=fs + 2, fontweight="bold", va="center")
         y = 2
         for key, text in (
             ("label", "Study"),
+            ("source", "Source"),
+            ("follow_up", "Follow-up\n(weeks)"),
             ("cni", "CNI\nevents/N"),
             ("comp", "Comparator\nevents/N"),
             ("weight", weight_label),
@@ -145,7 +170,7 @@ def forest_plot(
         ):
             left.text(cols[key], y, text, fontsize=fs, fontweight="bold", va="center", ha="left")
         y = 3
-        max_label = 44
+        max_label = 40
         weights = [s.weight for s in studies if s.included and math.isfinite(s.weight)]
         wmax = max(weights) if weights else 1.0
         # one collection for all whiskers and one for all squares: hundreds of studies draw fast
@@ -162,6 +187,9 @@ def forest_plot(
                 va="center",
                 color="black" if s.included else "0.35",
             )
+            source = fmt_sources(s.source_kinds_cni, s.source_kinds_comparator, short=True)
+            left.text(cols["source"], y, source, fontsize=fs, va="center")
+            left.text(cols["follow_up"], y, fmt_weeks(s.follow_up_weeks), fontsize=fs, va="center")
             left.text(cols["cni"], y, fmt_count(s.events_cni, s.n_cni), fontsize=fs, va="center")
             left.text(
                 cols["comp"],
@@ -255,6 +283,8 @@ def forest_plot(
             ax.xaxis.set_minor_formatter(NullFormatter())
         _place_favours(ax, y_axis, fs)
         left.text(cols["label"], y_axis + 3.0, heterogeneity, fontsize=fs, va="center")
+        for line, text in enumerate(SOURCE_FOOTNOTE):
+            left.text(cols["label"], y_axis + 4.0 + 0.8 * line, text, fontsize=fs, va="center")
     return fig
 
 

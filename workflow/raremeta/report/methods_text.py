@@ -41,6 +41,9 @@ SENSITIVITY_SENTENCES = {
     "continuity correction": "constant (0.5, 0.01) and treatment-arm (Sweeting, Sutton and "
     "Lambert 2004) continuity corrections",
     "leave-one-out": "leave-one-out",
+    "source of counts": "the primary method restricted to the trials whose every count came "
+    "from their own reports, and from their own reports or registry results (leaving out "
+    "counts from letters and reviews)",
     "double-zero studies": "the Firth odds ratio without double-zero trials",
     "multi-arm handling": "the alternative handling of multi-arm trials",
 }
@@ -58,6 +61,7 @@ def methods_paragraph(
     sensitivity: list[str],
     software: dict[str, str],
     versions: dict[str, str],
+    data_as_of: str | None = None,
 ) -> str:
     """A methods paragraph naming exactly the methods that ran and the software imported.
 
@@ -74,6 +78,9 @@ def methods_paragraph(
         Citable packages the workflow imported, with versions.
     versions : dict
         ``python_minor``, ``raremeta`` and ``snakemake`` versions.
+    data_as_of : str, optional
+        The latest date of the studies' data (ISO); empty when no study states one; None to
+        leave the sentence out.
     """
     outcomes = "; ".join(f"{o.label} ({', '.join(o.terms)})" for o in config.outcomes)
     primary = {o.primary.key for o in config.outcomes if o.primary is not None}
@@ -96,8 +103,20 @@ def methods_paragraph(
     methods = [METHOD_SENTENCES[f] for f in METHOD_SENTENCES if f in families]
     sens = [SENSITIVITY_SENTENCES[s] for s in SENSITIVITY_SENTENCES if s in sensitivity]
     packages = ", ".join(f"{name} {version}" for name, version in software.items())
+    as_of = (
+        ""
+        if data_as_of is None
+        else f"Data are as of {data_as_of}, the latest date of extraction from the sources or "
+        "of the registry record version among the trials. "
+        if data_as_of
+        else "No trial states the date of its data. "
+    )
     return (
-        f"Adverse-event terms were mapped to outcomes ignoring case, spacing and hyphenation: "
+        as_of + "Each count was recorded with the kind of source it came from (the trial's own "
+        "report, registry results, or a letter or review) and each trial's follow-up as its "
+        "source states it; counts are patients with at least one event over that follow-up, "
+        "not adjusted for its length. "
+        "Adverse-event terms were mapped to outcomes ignoring case, spacing and hyphenation: "
         f"{outcomes}. Outcomes not reported for an arm were treated as missing, never as zero; "
         f"{arms}. For each outcome we computed {_join(methods)}. Per-arm incidence was pooled "
         "crudely (Clopper-Pearson) and with a random-intercept logistic model (Stijnen, Hamza "

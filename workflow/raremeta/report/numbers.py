@@ -51,3 +51,45 @@ def fmt_count(events: float | None, n: float | None) -> str:
     if events is None or not math.isfinite(events):
         return f"NR/{n_text}"
     return f"{events:g}/{n_text}"
+
+
+#: How each kind of source (the codes of the ``source_kinds`` columns) is named: in full for
+#: summaries, short for figures.
+SOURCE_WORDS = {
+    "primary": ("trial report", "report"),
+    "registry": ("registry results", "registry"),
+    "secondary": ("letter or review", "secondary"),
+    "not_stated": ("source not stated", "unstated"),
+}
+
+
+def fmt_sources(cni: str, comparator: str, short: bool = False) -> str:
+    """The kinds of source of a study's two counts (``source_kinds_*`` codes; empty where the
+    arm reported nothing): one name when both agree (or one arm reported), else both, the CNI
+    arm's first. In the short form an arm whose count combines several kinds is ``mixed``.
+
+    Examples
+    --------
+    >>> fmt_sources("secondary", "secondary"), fmt_sources("registry", "", short=True)
+    ('letter or review', 'registry')
+    >>> fmt_sources("primary", "primary;secondary"), fmt_sources("primary", "", short=True)
+    ('CNI arm trial report, comparator trial report + letter or review', 'report')
+    >>> fmt_sources("primary", "primary;secondary", short=True)
+    'report / mixed'
+    """
+
+    def words(code: str) -> str:
+        kinds = [k for k in code.split(";") if k]
+        if short and len(kinds) > 1:
+            return "mixed"
+        return " + ".join(SOURCE_WORDS[k][short] for k in kinds)
+
+    a, b = words(cni), words(comparator)
+    if not a or not b or a == b:
+        return a or b
+    return f"{a} / {b}" if short else f"CNI arm {a}, comparator {b}"
+
+
+def fmt_weeks(weeks: float) -> str:
+    """Weeks of follow-up, ``not stated`` when the source gives none."""
+    return f"{weeks:g}" if weeks is not None and math.isfinite(weeks) else "not stated"

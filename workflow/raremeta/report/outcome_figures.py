@@ -21,6 +21,11 @@ from raremeta.report.pooled_rows import (
 )
 
 
+def _text(cell) -> str:
+    """A text cell, empty for a missing one (pandas reads an empty cell as NaN)."""
+    return cell if isinstance(cell, str) else ""
+
+
 def weight_column(measure: str, method: str, model: str, estimator: str) -> str | None:
     """The study_effects.csv column holding the weights of this method: the conditional ML
     method is drawn with the Peto weights (its one-step approximation), the MN row with the MH
@@ -48,6 +53,14 @@ def forest_for_outcome(outcome: str, label: str, pooled: pd.DataFrame, studies: 
         cells = ("events_cni", "n_cni", "events_comparator", "n_comparator")
         return (str(r["label"]), *(_f(r[c]) for c in cells))
 
+    def provenance(r) -> dict:
+        """The kinds of source of the two counts and the follow-up, as every study row ends."""
+        return {
+            "source_kinds_cni": _text(r["source_kinds_cni"]),
+            "source_kinds_comparator": _text(r["source_kinds_comparator"]),
+            "follow_up_weeks": _f(r["follow_up_weeks"]),
+        }
+
     pooled_estimable = math.isfinite(_f(primary["estimate"]))
     for _, r in inc.iterrows():
         estimate = _f(r[m])
@@ -60,11 +73,17 @@ def forest_for_outcome(outcome: str, label: str, pooled: pd.DataFrame, studies: 
         weight = _f(r[wcol]) if pooled_estimable and wcol else math.nan
         rows.append(
             StudyRow(
-                *counts(r), estimate, _f(r[f"{m}_ci_low"]), _f(r[f"{m}_ci_high"]), weight, note
+                *counts(r),
+                estimate,
+                _f(r[f"{m}_ci_low"]),
+                _f(r[f"{m}_ci_high"]),
+                weight,
+                note,
+                **provenance(r),
             )
         )
     for _, r in exc.iterrows():
-        rows.append(StudyRow(*counts(r), included=False, reason=str(r["reason"])))
+        rows.append(StudyRow(*counts(r), included=False, reason=str(r["reason"]), **provenance(r)))
     pooled_rows = []
     for k, r in shown_rows(p, primary):
         pooled_rows.append(

@@ -16,7 +16,7 @@ import pandas as pd
 from raremeta.analysis.wording import primary_rule_text, short_reason
 from raremeta.io.results_reading import cell_float as _f
 from raremeta.io.results_reading import is_true
-from raremeta.report.numbers import fmt_ci, fmt_p
+from raremeta.report.numbers import fmt_ci, fmt_p, fmt_sources, fmt_weeks
 from raremeta.report.pooled_rows import (
     method_label,
     method_name,
@@ -188,6 +188,46 @@ def _absolute_text(a: pd.Series) -> str:
     return text
 
 
+#: The sensitivity rows by source of counts, as the summary names them.
+SOURCE_ROWS = {
+    "primary sources only": "Trials whose counts all come from their own reports (sensitivity)",
+    "primary or registry sources": "Trials whose counts all come from their own reports or "
+    "registry results (sensitivity)",
+}
+#: The kinds of source (``source_kinds`` codes) in a sentence.
+KIND_PLURALS = {
+    "primary": "trial reports",
+    "registry": "registry results",
+    "secondary": "letters or reviews",
+    "not_stated": "sources not stated",
+}
+#: The ``reason`` code of a source-of-counts row without any study.
+NO_STUDY_FROM_SOURCES = "no_study_from_sources"
+
+
+def _text(cell) -> str:
+    return cell if isinstance(cell, str) else ""
+
+
+def sources_text(s: pd.DataFrame) -> str:
+    """Each study's kinds of source and follow-up: ``AURA-LV 2019: letter or review, follow-up
+    48 weeks`` (study_effects.csv rows of one outcome).
+    """
+    parts = []
+    for _, r in s.iterrows():
+        kinds = fmt_sources(_text(r["source_kinds_cni"]), _text(r["source_kinds_comparator"]))
+        weeks = fmt_weeks(_f(r["follow_up_weeks"]))
+        follow = "follow-up not stated" if weeks == "not stated" else f"follow-up {weeks} weeks"
+        parts.append(f"{r['label']}: {kinds}, {follow}")
+    return "; ".join(parts)
+
+
+def _sensitivity_value(row: pd.Series) -> str:
+    """``est [lo, hi], p = x, k = n`` of a sensitivity row, or why not."""
+    k = int(_f(row["k"])) if math.isfinite(_f(row["k"])) else 0
+    return _value(row) + (f", k = {k}" if math.isfinite(_f(row["estimate"])) else "")
+
+
 def summarise(
     outcome: str,
     label: str,
@@ -196,11 +236,13 @@ def summarise(
     studies: pd.DataFrame,
     absolute: pd.DataFrame | None = None,
     reporting: pd.DataFrame | None = None,
+    sensitivity: pd.DataFrame | None = None,
 ) -> OutcomeSummary:
     """Collect one outcome's summary rows from the results tables: the primary row (naming
     the rule that chose it), the exact conditional row, the absolute effects, the counts, the
-    trials that reported the outcome in neither arm (from ``reporting.csv``), the pooled
-    rates, the other key methods and heterogeneity.
+    trials that reported the outcome in neither arm (from ``reporting.csv``), each trial's
+    kinds of source and follow-up, the pooled rates, the other key methods, the sensitivity
+    rows by source of counts and heterogeneity.
     """
     p, primary = outcome_pooled(pooled, outcome)
     s = studies[studies["outcome"] == outcome]
@@ -258,6 +300,8 @@ def summarise(
                     "; ".join(str(x) for x in silent["label"]),
                 )
             )
+    if len(s):
+        rows.append(("Source of the counts; follow-up", sources_text(s)))
     r = rates[rates["outcome"] == outcome]
     for role, name in (("cni", "CNI"), ("comparator", "comparator")):
         for method in ("crude", "GLMM"):
@@ -274,6 +318,13 @@ def summarise(
     for k_alt, x in shown_rows(p, primary):
         if k_alt not in (key, EXACT_KEY):
             rows.append((method_label(*k_alt), _value(x)))
+    by_source = pd.DataFrame()
+    if sensitivity is not None:
+        by_source = sensitivity[
+            (sensitivity["outcome"] == outcome) & (sensitivity["analysis"] == "source of counts")
+        ]
+        for _, x in by_source.iterrows():
+            rows.append((SOURCE_ROWS.get(x["variant"], str(x["variant"])), _sensitivity_value(x)))
     x = pooled_row(p, (key[0], "IV", "random", "REML"))
     if x is not None and _f(x["k"]) >= 2 and math.isfinite(_f(x["q"])):
         rows.append(
@@ -287,6 +338,19 @@ def summarise(
         rows.append(("Heterogeneity", "not assessable (fewer than two trials)"))
     trial = str(inc["label"].iloc[0]) if k == 1 else ""
     sentence = plain_language(label, k, trial, primary, p, a)
+    if k and len(by_source) and (by_source["reason"] == NO_STUDY_FROM_SOURCES).all():
+        codes = {
+            code
+            for column in ("source_kinds_cni", "source_kinds_comparator")
+            for cell in inc[column]
+            for code in _text(cell).split(";")
+            if code
+        }
+        kinds = ", ".join(KIND_PLURALS[c] for c in KIND_PLURALS if c in codes)
+        sentence += (
+            " No trial in this comparison has every count from its own report or registry "
+            f"results; the counts come from {kinds}."
+        )
     return OutcomeSummary(outcome, label, rows, sentence)
 
 
@@ -307,6 +371,19 @@ _TEX_SPECIAL = {
 }
 
 
+def data_as_of_text(date: str, k: int, k_without: int) -> str:
+    """The "data as of" line: the latest date of the ``k`` studies' data, and how many state
+    none.
+    """
+    if not date:
+        return f"Data as of: not stated (none of the {k} studies gives the date of its data)."
+    text = (
+        f"Data as of {date}: the latest extraction or registry-record date of the {k} "
+        "studies (results/tables/studies.csv)"
+    )
+    return text + (f"; {k_without} of them state no date." if k_without else ".")
+
+
 def escape_markdown(text: str) -> str:
     """Backslash-escape Markdown specials and HTML-escape angle brackets and ampersands."""
     return _MD_SPECIAL.sub(r"\\\1", html.escape(text, quote=False)).replace("\n", " ")
@@ -319,9 +396,11 @@ def escape_latex(text: str) -> str:
     return out.replace("∞", r"$\infty$")
 
 
-def to_markdown(blocks: list[OutcomeSummary], methods: str) -> str:
-    """All outcomes as one Markdown document."""
+def to_markdown(blocks: list[OutcomeSummary], methods: str, preamble: str = "") -> str:
+    """All outcomes as one Markdown document, ``preamble`` (e.g. the data-as-of line) first."""
     parts = ["# Summary of results", ""]
+    if preamble:
+        parts += [escape_markdown(preamble), ""]
     for b in blocks:
         parts += [
             f"## {escape_markdown(b.label)}",
@@ -337,7 +416,7 @@ def to_markdown(blocks: list[OutcomeSummary], methods: str) -> str:
     return "\n".join(parts)
 
 
-def to_html(blocks: list[OutcomeSummary], methods: str) -> str:
+def to_html(blocks: list[OutcomeSummary], methods: str, preamble: str = "") -> str:
     """All outcomes as one self-contained HTML page (every data string escaped)."""
     e = html.escape
     parts = [
@@ -349,6 +428,8 @@ def to_html(blocks: list[OutcomeSummary], methods: str) -> str:
         "vertical-align:top}</style></head><body>",
         "<h1>Summary of results</h1>",
     ]
+    if preamble:
+        parts.append(f"<p>{e(preamble)}</p>")
     for b in blocks:
         parts += [
             f'<h2 id="{e(b.outcome)}">{e(b.label)}</h2>',
@@ -361,9 +442,11 @@ def to_html(blocks: list[OutcomeSummary], methods: str) -> str:
     return "\n".join(parts)
 
 
-def to_latex(blocks: list[OutcomeSummary], methods: str) -> str:
+def to_latex(blocks: list[OutcomeSummary], methods: str, preamble: str = "") -> str:
     r"""All outcomes as a LaTeX fragment (``\\input`` it; needs no extra packages)."""
     parts = ["% Generated by raremeta; do not edit."]
+    if preamble:
+        parts += [escape_latex(preamble), ""]
     for b in blocks:
         parts += [
             f"\\subsection*{{{escape_latex(b.label)}}}",

@@ -60,13 +60,19 @@ class Reason(StrEnum):
     NOT_REPORTED_EITHER_ARM = "not_reported_either_arm"
     NOT_REPORTED_CNI = "not_reported_cni_arm"
     NOT_REPORTED_COMPARATOR = "not_reported_comparator_arm"
+    NO_STUDY_FROM_SOURCES = "no_study_from_sources"
 
 
 #: Reasons under which a result still has an estimate.
 ESTIMATED_REASONS = frozenset({Reason.NONE, Reason.NO_CONFIDENCE_INTERVAL, Reason.NO_P_VALUE})
 #: Reasons that make a result not applicable rather than not estimable.
 NOT_APPLICABLE_REASONS = frozenset(
-    {Reason.SINGLE_STUDY, Reason.NO_MULTI_ARM_STUDY, Reason.METHOD_NOT_CONFIGURED}
+    {
+        Reason.SINGLE_STUDY,
+        Reason.NO_MULTI_ARM_STUDY,
+        Reason.METHOD_NOT_CONFIGURED,
+        Reason.NO_STUDY_FROM_SOURCES,
+    }
 )
 
 

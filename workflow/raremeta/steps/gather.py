@@ -9,6 +9,7 @@ from pathlib import Path
 
 from raremeta.harmonise.outcome_rows import HARMONISED_COLUMNS, LOG_COLUMNS, sort_rows
 from raremeta.harmonise.reporting import NEITHER, REPORTING_COLUMNS
+from raremeta.harmonise.study_table import STUDY_TABLE_COLUMNS
 from raremeta.io.checksums import sha256
 from raremeta.io.errors import InvalidInputError
 from raremeta.io.intermediate import (
@@ -50,10 +51,12 @@ def run_gather_studies(
     log_table: Path,
     reporting: Path,
     checksums: Path,
+    study_table: Path,
     expected: dict[str, list[str]] | None = None,
 ) -> None:
     """Write ``harmonised.csv``, its multi-arm alternative, the harmonisation log, the
-    outcome-reporting matrix (study x outcome) and the checksums of the first three.
+    outcome-reporting matrix (study x outcome), the checksums of the first three and the
+    study table (one row per study: pooled or not, follow-up, kinds of source, data as of).
 
     ``outcomes`` are the configured outcome ids, in order. ``expected`` (outcome id -> study
     ids) is which studies the workflow's job graph took to report each outcome in at least one
@@ -97,6 +100,8 @@ def run_gather_studies(
         for outcome in outcomes
     ]
     atomic_write_text(reporting, rows_to_csv(REPORTING_COLUMNS, matrix))
+    facts = (s["facts"] for s in studies)
+    atomic_write_text(study_table, rows_to_csv(STUDY_TABLE_COLUMNS, facts))
     write_checksums([harmonised, alternative, log_table], checksums)
 
 

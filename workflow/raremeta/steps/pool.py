@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from raremeta.analysis.fitting import fit_outcome
+from raremeta.analysis.methods import SOURCE_SUBSETS
 from raremeta.analysis.outcome_data import outcome_data
 from raremeta.analysis.primary_rule import choose_primary
 from raremeta.analysis.result_tables import (
@@ -42,7 +43,8 @@ def outcome_tables(
     data = outcome_data(frame, outcome)
     primary = choose_primary(data.tables, config.outcome(outcome).primary)
     alt_data = outcome_data(alt, outcome) if multi else None
-    fits = fit_outcome(data, primary.spec, config.methods, alt_data)
+    subsets = {name: data.from_sources(kinds) for name, kinds in SOURCE_SUBSETS.items()}
+    fits = fit_outcome(data, primary.spec, config.methods, alt_data, subsets)
     return {
         "pooled": pooled_effects(data, fits, primary),
         "rates": pooled_rates(data),

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import yaml
 
+from raremeta.io.ctgov import record_content
 from raremeta.io.errors import InvalidInputError, Problem
 from raremeta.io.writing import atomic_write_bytes
 from raremeta.steps.registry_import import ARGUMENTS_FILE, RECORD_FILE, import_ctgov
@@ -92,8 +93,9 @@ def fetch_ctgov(nct_id: str, out: Path, api_url: str = API_URL) -> dict[str, str
 
 
 def refresh_ctgov(raw_dir: Path = Path("data/raw"), api_url: str = API_URL) -> list[str]:
-    """Re-fetch every imported study's record; re-import those whose bytes changed. Return the
-    ids of the studies re-imported.
+    """Re-fetch every imported study's record; re-import those whose content changed (a new
+    ``versionHolder``, the date of the registry's data release, alone is not a change: it
+    moves with every release). Return the ids of the studies re-imported.
     """
     changed = []
     for arguments in sorted(Path(raw_dir).glob(f"*/{ARGUMENTS_FILE}")):
@@ -101,7 +103,8 @@ def refresh_ctgov(raw_dir: Path = Path("data/raw"), api_url: str = API_URL) -> l
         saved = yaml.safe_load(arguments.read_text(encoding="utf-8"))
         study = yaml.safe_load((folder / "study.yaml").read_text(encoding="utf-8"))
         data, _ = fetch_record(str(study["registry"]), api_url)
-        if data == (folder / RECORD_FILE).read_bytes():
+        saved_record = json.loads((folder / RECORD_FILE).read_bytes())
+        if record_content(json.loads(data)) == record_content(saved_record):
             continue
         with tempfile.TemporaryDirectory() as tmp:
             record = Path(tmp) / RECORD_FILE

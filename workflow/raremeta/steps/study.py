@@ -9,6 +9,7 @@ from typing import Any
 
 from raremeta.harmonise.outcome_rows import harmonise_study
 from raremeta.harmonise.reporting import study_reporting
+from raremeta.harmonise.study_table import study_facts
 from raremeta.io.analysis_config import analysis_from
 from raremeta.io.intermediate import write_checked_json
 from raremeta.io.raw_studies import load_study_folders
@@ -18,8 +19,8 @@ def run_study(folder: Path, config: Path | Mapping[str, Any], out: Path) -> None
     """Validate ``folder`` (every problem at once) and write its harmonised rows to ``out``.
 
     ``out`` holds the rows of ``data/processed/harmonised.csv`` for this study, the same with
-    the other multi-arm handling, its harmonisation-log rows and, per outcome, whether each
-    role reported it.
+    the other multi-arm handling, its harmonisation-log rows, per outcome whether each role
+    reported it, and its row of ``results/tables/studies.csv``.
 
     Raises
     ------
@@ -36,6 +37,7 @@ def run_study(folder: Path, config: Path | Mapping[str, Any], out: Path) -> None
         "label": study.label,
         "registry": study.registry,
         "same_participants_as": study.same_participants_as,
+        "facts": study_facts(study),
         "reported": reported,
         "harmonised": rows,
         "alternative": alternative,

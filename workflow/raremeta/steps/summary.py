@@ -9,11 +9,18 @@ from typing import Any
 import pandas as pd
 
 from raremeta.analysis.codebook import codebook_markdown
+from raremeta.harmonise.study_table import data_as_of
 from raremeta.io.analysis_config import analysis_from
 from raremeta.io.software import imported_software, versions
 from raremeta.io.writing import atomic_write_text
 from raremeta.report.methods_text import methods_paragraph
-from raremeta.report.summary import summarise, to_html, to_latex, to_markdown
+from raremeta.report.summary import (
+    data_as_of_text,
+    summarise,
+    to_html,
+    to_latex,
+    to_markdown,
+)
 
 
 def run_summary(
@@ -29,24 +36,33 @@ def run_summary(
     methods_out: Path,
     codebook: Path | None = None,
     reporting: Path | None = None,
+    study_table: Path | None = None,
 ) -> None:
-    """Write the summary tables, the methods paragraph and the tables' codebook."""
+    """Write the summary tables (with the data-as-of line), the methods paragraph and the
+    tables' codebook.
+    """
     config = analysis_from(config)
     p, r, s = pd.read_csv(pooled), pd.read_csv(rates), pd.read_csv(studies)
     a = pd.read_csv(absolute)
     matrix = None if reporting is None else pd.read_csv(reporting, dtype=str, keep_default_na=False)
-    blocks = [summarise(o.id, o.label, p, r, s, a, matrix) for o in config.outcomes]
     sens = pd.read_csv(sensitivity)
+    blocks = [summarise(o.id, o.label, p, r, s, a, matrix, sens) for o in config.outcomes]
+    as_of, preamble = None, ""
+    if study_table is not None:
+        dates = list(pd.read_csv(study_table, dtype=str, keep_default_na=False)["data_as_of"])
+        as_of = data_as_of(dates)
+        preamble = data_as_of_text(as_of, len(dates), sum(1 for d in dates if not d))
     methods = methods_paragraph(
         config,
         list(dict.fromkeys(p["method"])),
         list(dict.fromkeys(sens["analysis"])),
         imported_software(),
         versions(),
+        as_of,
     )
-    atomic_write_text(markdown, to_markdown(blocks, methods))
-    atomic_write_text(html_out, to_html(blocks, methods))
-    atomic_write_text(latex, to_latex(blocks, methods))
+    atomic_write_text(markdown, to_markdown(blocks, methods, preamble))
+    atomic_write_text(html_out, to_html(blocks, methods, preamble))
+    atomic_write_text(latex, to_latex(blocks, methods, preamble))
     atomic_write_text(methods_out, methods + "\n")
     if codebook is not None:
         atomic_write_text(codebook, codebook_markdown())

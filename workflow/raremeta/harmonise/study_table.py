@@ -1,0 +1,46 @@
+"""One row per study folder with what a methodologist checks beside its counts:
+``results/tables/studies.csv``, and the review's "data as of" date.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from raremeta.harmonise.outcome_rows import source_kinds_code
+from raremeta.io.raw_studies import Study
+
+#: Columns of ``results/tables/studies.csv``.
+STUDY_TABLE_COLUMNS = [
+    "study",
+    "label",
+    "registry",
+    "pooled",
+    "same_participants_as",
+    "follow_up_weeks",
+    "source_kinds",
+    "data_as_of",
+]
+
+
+def study_facts(study: Study) -> dict:
+    """The row of :data:`STUDY_TABLE_COLUMNS` for one validated study: ``pooled`` is false for
+    a report of the same participants as another study; ``source_kinds`` covers every count
+    the folder gives (see :func:`~raremeta.harmonise.outcome_rows.source_kinds_code`).
+    """
+    return {
+        "study": study.id,
+        "label": study.label,
+        "registry": study.registry,
+        "pooled": not study.same_participants_as,
+        "same_participants_as": study.same_participants_as,
+        "follow_up_weeks": study.follow_up_weeks,
+        "source_kinds": source_kinds_code(r.source_kind for r in study.events),
+        "data_as_of": study.data_as_of,
+    }
+
+
+def data_as_of(dates: Iterable[str]) -> str:
+    """The latest of the studies' ``data_as_of`` dates (ISO, so the largest string); empty
+    when no study states one.
+    """
+    return max((d for d in dates if d), default="")
