@@ -289,7 +289,7 @@ def test_pipeline_runs_on_imported_studies_beside_the_seed(tmp_path):
     assert studies.loc["anbl0532", "data_as_of"] == "2026-03-06"
     assert studies.loc["aura-lv", "data_as_of"] == "2026-11-24"
     summary = (tables / "summary.md").read_text()
-    assert "Data as of 2026-11-24: the latest extraction or registry-record date of the 7 " in (
+    assert "Data as of 2026-11-24: the latest extraction or registry-release date of the 7 " in (
         summary
     )
     assert "Data are as of 2026-11-24" in (project / "results" / "methods.md").read_text()
@@ -302,6 +302,9 @@ def test_pipeline_runs_on_imported_studies_beside_the_seed(tmp_path):
     both = rows.loc["primary or registry sources"]
     assert (both.method, both.measure) == ("MH", "OR")
     assert both.estimate == pytest.approx(2 * 2901 / (1 * 2839), rel=1e-9)
+    # Liu 2015 (a letter) left out; anbl0532, in the subset, is the one double-zero study
+    assert both.note.endswith("1 study left out: a count from another kind of source")
+    assert "1 double-zero study" in both.note
     assert "Trials whose counts all come from their own reports or registry results" in summary
     assert "PALLAS: registry results, follow-up 208 weeks" in summary
     assert shutil.which("git") is None or not (ROOT / "data/raw/accl0431").exists()

@@ -81,6 +81,10 @@ def test_source_subsets_refit_the_primary_method(four_studies, variant, k, expec
     got = (row.estimate, row.ci_low, row.ci_high, row.p_value)
     assert got == pytest.approx(expected, rel=1e-8)
     assert row.status == "estimated"
+    # no study of the subset is double zero: the note names only what the subset left out
+    left_out = 4 - k
+    trials = "1 study" if left_out == 1 else f"{left_out} studies"
+    assert row.note == f"{trials} left out: a count from another kind of source"
 
 
 def test_every_study_qualifying_is_said(tmp_path):
@@ -89,7 +93,18 @@ def test_every_study_qualifying_is_said(tmp_path):
     row = sens[sens.variant == "primary sources only"].iloc[0]
     # = the primary analysis of all four: OR 3.659865963 (source_subsets.txt)
     assert row.estimate == pytest.approx(3.659865963, rel=1e-8)
+    assert row.note == "every study in the comparison qualifies: as the primary analysis"
+
+
+def test_every_study_qualifying_is_said_beside_a_double_zero_study(tmp_path):
+    # a double-zero trial adds nothing to the MH OR (its note says so) yet qualifies
+    counts = {**COUNTS, "e": (0, 20, 0, 20, "primary")}
+    counts = {s: (*c[:4], "primary") for s, c in counts.items()}
+    sens = tables(project(tmp_path, counts))["sensitivity"]
+    row = sens[sens.variant == "primary sources only"].iloc[0]
+    assert row.estimate == pytest.approx(3.659865963, rel=1e-8)  # as without e (metafor)
     assert "every study in the comparison qualifies" in row.note
+    assert "1 double-zero" in row.note
 
 
 def test_a_count_without_source_kind_is_not_primary(tmp_path):
@@ -99,6 +114,9 @@ def test_a_count_without_source_kind_is_not_primary(tmp_path):
     rows = sens[sens.analysis == "source of counts"]
     assert list(rows.reason) == ["no_study_from_sources"] * 2
     assert list(rows.status) == ["not_applicable"] * 2
+    assert set(rows.note) == {
+        "not applicable: no study in the comparison has every count from these kinds of source"
+    }
     assert set(out["studies"].source_kinds_cni) == {"not_stated"}
 
 

@@ -43,9 +43,10 @@ class OutcomeFits:
     firth_without_double_zero : PooledEffect or None
         The Firth OR of the studies with at least one event (double-zero studies pull the Firth
         estimate toward their allocation ratio); None when Firth is not configured.
-    subsets : tuple of (str, PooledEffect)
-        The primary method on each named subset of the studies (``k_excluded`` counts those
-        left out); not applicable (:attr:`Reason.NO_STUDY_FROM_SOURCES`) for an empty subset.
+    subsets : tuple of (str, PooledEffect, int)
+        The primary method on each named subset of the studies, and how many studies the subset
+        leaves out (``k_excluded`` keeps its meaning: studies of the subset the method could not
+        use); not applicable (:attr:`Reason.NO_STUDY_FROM_SOURCES`) for an empty subset.
     """
 
     primary_set: tuple[PooledEffect, ...]
@@ -53,7 +54,7 @@ class OutcomeFits:
     leave_one_out: tuple[tuple[str, PooledEffect], ...]
     alternative: PooledEffect | None
     firth_without_double_zero: PooledEffect | None = None
-    subsets: tuple[tuple[str, PooledEffect], ...] = ()
+    subsets: tuple[tuple[str, PooledEffect, int], ...] = ()
 
 
 def fit_outcome(
@@ -89,7 +90,7 @@ def fit_outcome(
             (),
             alt,
             no_dz,
-            tuple((name, missing(primary)) for name in subsets),
+            tuple((name, missing(primary), 0) for name in subsets),
         )
     tables = [t]
     masks = [np.ones(t.k, dtype=bool)]
@@ -130,11 +131,10 @@ def fit_outcome(
     for name, mask in subsets.items():
         if name not in fitted_subsets:
             why = Reason.NO_STUDY_FROM_SOURCES
-            subset_fits.append((name, PooledEffect.missing(primary, why, k_excluded=t.k)))
+            subset_fits.append((name, PooledEffect.missing(primary, why), t.k))
             continue
         fitted = primary_fits.row(first_subset + fitted_subsets.index(name), mask)
-        left_out = int(t.k - mask.sum())
-        subset_fits.append((name, replace(fitted, k_excluded=fitted.k_excluded + left_out)))
+        subset_fits.append((name, fitted, int(t.k - mask.sum())))
     informative = bool((~t.double_zero).any())
     fitted_variants = tuple(
         (v, first(v.spec)) for v in variants if informative or v.analysis != "continuity correction"

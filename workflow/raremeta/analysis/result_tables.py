@@ -361,11 +361,12 @@ def sensitivity(
         if not fits.leave_one_out:
             result = PooledEffect.missing(primary, Reason.SINGLE_STUDY)
             rows.append(_sens_row(out, "leave-one-out", "k = 1", result, "leave-one-out"))
-        for name, result in fits.subsets:
+        for name, result, left_out in fits.subsets:
             row = _sens_row(out, "source of counts", name, result)
-            if result.status == Status.ESTIMATED and result.k_excluded == 0:
-                every = "every study in the comparison qualifies: as the primary analysis"
-                row["note"] = "; ".join(x for x in (row["note"], every) if x)
+            if result.status == Status.ESTIMATED:
+                row["note"] = "; ".join(
+                    x for x in (row["note"], wording.subset_note(left_out)) if x
+                )
             rows.append(row)
     if fits.firth_without_double_zero is not None:
         result = fits.firth_without_double_zero

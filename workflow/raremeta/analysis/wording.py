@@ -121,6 +121,14 @@ def _studies(n: int) -> str:
     return f"{n} study/studies"
 
 
+def subset_note(left_out: int) -> str:
+    """What a source-of-counts subset left out (sensitivity.csv ``note``)."""
+    if left_out == 0:
+        return "every study in the comparison qualifies: as the primary analysis"
+    trials = "1 study" if left_out == 1 else f"{left_out} studies"
+    return f"{trials} left out: a count from another kind of source"
+
+
 def _context(spec) -> str:
     if spec.hksj:
         return "HKSJ"

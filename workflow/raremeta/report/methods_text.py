@@ -43,7 +43,7 @@ SENSITIVITY_SENTENCES = {
     "leave-one-out": "leave-one-out",
     "source of counts": "the primary method restricted to the trials whose every count came "
     "from their own reports, and from their own reports or registry results (leaving out "
-    "counts from letters and reviews)",
+    "counts from letters, reviews or of unstated source)",
     "double-zero studies": "the Firth odds ratio without double-zero trials",
     "multi-arm handling": "the alternative handling of multi-arm trials",
 }
@@ -107,13 +107,13 @@ def methods_paragraph(
         ""
         if data_as_of is None
         else f"Data are as of {data_as_of}, the latest date of extraction from the sources or "
-        "of the registry record version among the trials. "
+        "of the registry data release among the study folders. "
         if data_as_of
-        else "No trial states the date of its data. "
+        else "No study folder states the date of its data. "
     )
     return (
         as_of + "Each count was recorded with the kind of source it came from (the trial's own "
-        "report, registry results, or a letter or review) and each trial's follow-up as its "
+        "report, registry results, or a letter or review) and each trial's follow-up where its "
         "source states it; counts are patients with at least one event over that follow-up, "
         "not adjusted for its length. "
         "Adverse-event terms were mapped to outcomes ignoring case, spacing and hyphenation: "

@@ -25,6 +25,7 @@ from raremeta.report.pooled_rows import (
     row_key,
     shown_rows,
 )
+from raremeta.stats.results import Reason
 
 MEASURE_WORDS = {"OR": "odds ratio", "RR": "risk ratio", "RD": "risk difference"}
 
@@ -201,8 +202,6 @@ KIND_PLURALS = {
     "secondary": "letters or reviews",
     "not_stated": "sources not stated",
 }
-#: The ``reason`` code of a source-of-counts row without any study.
-NO_STUDY_FROM_SOURCES = "no_study_from_sources"
 
 
 def _text(cell) -> str:
@@ -338,7 +337,7 @@ def summarise(
         rows.append(("Heterogeneity", "not assessable (fewer than two trials)"))
     trial = str(inc["label"].iloc[0]) if k == 1 else ""
     sentence = plain_language(label, k, trial, primary, p, a)
-    if k and len(by_source) and (by_source["reason"] == NO_STUDY_FROM_SOURCES).all():
+    if k and len(by_source) and (by_source["reason"] == Reason.NO_STUDY_FROM_SOURCES).all():
         codes = {
             code
             for column in ("source_kinds_cni", "source_kinds_comparator")
@@ -376,10 +375,10 @@ def data_as_of_text(date: str, k: int, k_without: int) -> str:
     none.
     """
     if not date:
-        return f"Data as of: not stated (none of the {k} studies gives the date of its data)."
+        return f"Data as of: not stated (none of the {k} study folders gives the date of its data)."
     text = (
-        f"Data as of {date}: the latest extraction or registry-record date of the {k} "
-        "studies (results/tables/studies.csv)"
+        f"Data as of {date}: the latest extraction or registry-release date of the {k} "
+        "study folders (results/tables/studies.csv)"
     )
     return text + (f"; {k_without} of them state no date." if k_without else ".")
 

@@ -2,9 +2,9 @@
 
 ``fetch`` saves a record's bytes as received and, beside it, ``FILE.version.json`` with the
 API's ``apiVersion`` and ``dataTimestamp`` (``GET /version``). ``refresh`` re-fetches the record
-of every study folder that has a ``registry_import.yaml`` and, where the bytes changed,
-re-imports it from the saved arguments (``--force``: hand-written files stay). Hand-entered
-studies are never touched.
+of every study folder that has a ``registry_import.yaml`` and, where its content changed (a new
+``versionHolder`` alone is no change), re-imports it from the saved arguments (``--force``:
+hand-written files stay). Hand-entered studies are never touched.
 """
 
 from __future__ import annotations
