@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from raremeta.io.raw_studies import ROLES, Role, SourceKind
-from raremeta.io.results_reading import cell_float, is_true
+from raremeta.io.results_reading import cell_float, cell_text, is_true
 from raremeta.stats.results import Reason
 from raremeta.stats.two_by_two import Tables
 
@@ -108,5 +108,4 @@ def outcome_data(harmonised: pd.DataFrame, outcome: str) -> OutcomeData:
 
 def _kinds(code) -> frozenset[SourceKind]:
     """The kinds of a harmonised ``source_kinds`` cell (``"primary;secondary"``)."""
-    text = "" if code is None or (isinstance(code, float) and math.isnan(code)) else str(code)
-    return frozenset(SourceKind(k) for k in text.split(";") if k)
+    return frozenset(SourceKind(k) for k in cell_text(code).split(";") if k)

@@ -17,7 +17,8 @@ from raremeta.analysis.methods import Variant
 from raremeta.analysis.outcome_data import OutcomeData
 from raremeta.analysis.primary_rule import MN_RD, Primary
 from raremeta.analysis.table_keys import WEIGHT_COLUMNS
-from raremeta.io.raw_studies import ROLES, Role, SourceKind
+from raremeta.harmonise.outcome_rows import source_kinds_code
+from raremeta.io.raw_studies import ROLES, Role
 from raremeta.stats.effect_sizes import study_effects
 from raremeta.stats.incidence import crude_rate, glmm_rate
 from raremeta.stats.results import (
@@ -321,7 +322,7 @@ def study_effects_frame(data: OutcomeData, fits: OutcomeFits) -> pd.DataFrame:
         row["follow_up_weeks"] = data.follow_up_weeks[row["study"]]
         for role in ROLES:
             kinds = data.source_kinds[row["study"]][role]
-            row[f"source_kinds_{role}"] = ";".join(k.value for k in SourceKind if k in kinds)
+            row[f"source_kinds_{role}"] = source_kinds_code(kinds)
             events, n = counts[role]
             row[f"events_{role}"], row[f"n_{role}"] = events, n
             risk = _risk(events, n)

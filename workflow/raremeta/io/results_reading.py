@@ -18,6 +18,11 @@ def cell_float(x) -> float:
         return math.nan
 
 
+def cell_text(x) -> str:
+    """A text cell as a string; empty for a missing one (pandas reads an empty cell as NaN)."""
+    return x if isinstance(x, str) else ""
+
+
 def is_true(x) -> bool:
     """A ``true``/``false`` cell (or a boolean pandas parsed it as) as a bool."""
     return str(x).lower() == "true"

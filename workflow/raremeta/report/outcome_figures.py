@@ -9,6 +9,7 @@ import pandas as pd
 from raremeta.analysis.table_keys import WEIGHT_COLUMNS
 from raremeta.io.raw_studies import ROLES
 from raremeta.io.results_reading import cell_float as _f
+from raremeta.io.results_reading import cell_text as _text
 from raremeta.io.results_reading import is_true
 from raremeta.report.forest import PooledRow, StudyRow, forest_plot
 from raremeta.report.incidence_plot import ArmRate, incidence_plot
@@ -19,11 +20,6 @@ from raremeta.report.pooled_rows import (
     row_key,
     shown_rows,
 )
-
-
-def _text(cell) -> str:
-    """A text cell, empty for a missing one (pandas reads an empty cell as NaN)."""
-    return cell if isinstance(cell, str) else ""
 
 
 def weight_column(measure: str, method: str, model: str, estimator: str) -> str | None:

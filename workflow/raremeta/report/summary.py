@@ -15,6 +15,7 @@ import pandas as pd
 
 from raremeta.analysis.wording import primary_rule_text, short_reason
 from raremeta.io.results_reading import cell_float as _f
+from raremeta.io.results_reading import cell_text as _text
 from raremeta.io.results_reading import is_true
 from raremeta.report.numbers import fmt_ci, fmt_p, fmt_sources, fmt_weeks
 from raremeta.report.pooled_rows import (
@@ -202,10 +203,6 @@ KIND_PLURALS = {
     "secondary": "letters or reviews",
     "not_stated": "sources not stated",
 }
-
-
-def _text(cell) -> str:
-    return cell if isinstance(cell, str) else ""
 
 
 def sources_text(s: pd.DataFrame) -> str:
