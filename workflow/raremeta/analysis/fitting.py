@@ -98,11 +98,12 @@ def fit_outcome(
         for i in range(t.k):
             tables.append(t)
             masks.append(np.arange(t.k) != i)
-    fitted_subsets = [name for name, mask in subsets.items() if mask.any()]
-    first_subset = len(tables)
-    for name in fitted_subsets:
-        tables.append(t)
-        masks.append(np.asarray(subsets[name], dtype=bool))
+    subset_rows = {}  # subset name -> its meta-analysis in the stack (empty subsets: none)
+    for name, mask in subsets.items():
+        if mask.any():
+            subset_rows[name] = len(tables)
+            tables.append(t)
+            masks.append(np.asarray(mask, dtype=bool))
     has_alt = alternative is not None and alternative.tables is not None
     if has_alt:
         tables.append(alternative.tables)
@@ -127,14 +128,12 @@ def fit_outcome(
             if has_alt
             else _alternative(alternative, primary)
         )
-    subset_fits = []
-    for name, mask in subsets.items():
-        if name not in fitted_subsets:
-            why = Reason.NO_STUDY_FROM_SOURCES
-            subset_fits.append((name, PooledEffect.missing(primary, why), t.k))
-            continue
-        fitted = primary_fits.row(first_subset + fitted_subsets.index(name), mask)
-        subset_fits.append((name, fitted, int(t.k - mask.sum())))
+    subset_fits = tuple(
+        (name, primary_fits.row(subset_rows[name], mask), int(t.k - mask.sum()))
+        if name in subset_rows
+        else (name, PooledEffect.missing(primary, Reason.NO_STUDY_FROM_SOURCES), t.k)
+        for name, mask in subsets.items()
+    )
     informative = bool((~t.double_zero).any())
     fitted_variants = tuple(
         (v, first(v.spec)) for v in variants if informative or v.analysis != "continuity correction"
@@ -156,7 +155,7 @@ def fit_outcome(
         loo,
         alt_result,
         no_dz,
-        tuple(subset_fits),
+        subset_fits,
     )
 
 

@@ -22,11 +22,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from raremeta.io.errors import InvalidInputError, Problem
-from raremeta.io.raw_studies import SourceKind
+from raremeta.io.raw_studies import SourceKind, is_iso_date
 
 #: The two adverse-event tables of a record, by the name the raw contract's ``table`` uses.
 TABLES = {"serious": "seriousEvents", "other": "otherEvents"}
@@ -84,17 +83,6 @@ def _count(value: Any) -> int | None:
 
 #: "52 weeks", "up to 2 years", "6 months": a time frame stated plainly, in one unit.
 _TIME_FRAME = re.compile(r"^\s*(?:up to\s+)?(\d+(?:\.\d+)?)\s*(week|month|year)s?\s*$", re.I)
-_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
-
-
-def _is_date(text: str) -> bool:
-    """True for a calendar date written YYYY-MM-DD (what study.yaml's data_as_of accepts)."""
-    try:
-        return bool(_DATE.match(text)) and date.fromisoformat(text) is not None
-    except ValueError:
-        return False
-
-
 _WEEKS = {"week": 1.0, "month": 52.0 / 12.0, "year": 52.0}
 
 
@@ -351,7 +339,7 @@ def convert_record(
     }
     if weeks is not None:
         study["follow_up_weeks"] = weeks
-    if _is_date(version):
+    if is_iso_date(version):
         study["data_as_of"] = version
     study["arms"] = arms
     return ImportedStudy(study, rows, notes, facts)

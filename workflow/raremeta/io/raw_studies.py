@@ -44,6 +44,23 @@ class SourceKind(StrEnum):
     NOT_STATED = "not_stated"  # the row gives none (an empty `source_kind`)
 
 
+def is_iso_date(text: str) -> bool:
+    """True for a calendar date written ``YYYY-MM-DD`` (what ``data_as_of`` accepts).
+
+    Examples
+    --------
+    >>> is_iso_date("2026-11-24"), is_iso_date("2026-02-30"), is_iso_date("24/11/2026")
+    (True, False, False)
+    """
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+        return False
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
 @dataclass(frozen=True)
 class Arm:
     """One randomised arm."""
@@ -155,18 +172,15 @@ def _study_yaml(folder: Path, shown: str) -> tuple[dict | None, list[Problem]]:
                 value=document["id"],
             )
         )
-    if "data_as_of" in document:
-        try:
-            date.fromisoformat(document["data_as_of"])
-        except ValueError:
-            problems.append(
-                Problem(
-                    name,
-                    "data_as_of is not a calendar date (YYYY-MM-DD)",
-                    column="data_as_of",
-                    value=document["data_as_of"],
-                )
+    if "data_as_of" in document and not is_iso_date(document["data_as_of"]):
+        problems.append(
+            Problem(
+                name,
+                "data_as_of is not a calendar date (YYYY-MM-DD)",
+                column="data_as_of",
+                value=document["data_as_of"],
             )
+        )
     seen: set[str] = set()
     for index, arm in enumerate(document["arms"]):
         if arm["id"] in seen:

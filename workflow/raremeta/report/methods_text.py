@@ -55,6 +55,18 @@ def _join(parts: list[str]) -> str:
     return ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
+def _as_of_sentence(data_as_of: str | None) -> str:
+    """The paragraph's first sentence: the date of the data (none when ``data_as_of`` is None)."""
+    if data_as_of is None:
+        return ""
+    if not data_as_of:
+        return "No study folder states the date of its data. "
+    return (
+        f"Data are as of {data_as_of}, the latest date of extraction from the sources or of the "
+        "registry data release among the study folders. "
+    )
+
+
 def methods_paragraph(
     config: AnalysisConfig,
     families: list[str],
@@ -103,16 +115,9 @@ def methods_paragraph(
     methods = [METHOD_SENTENCES[f] for f in METHOD_SENTENCES if f in families]
     sens = [SENSITIVITY_SENTENCES[s] for s in SENSITIVITY_SENTENCES if s in sensitivity]
     packages = ", ".join(f"{name} {version}" for name, version in software.items())
-    as_of = (
-        ""
-        if data_as_of is None
-        else f"Data are as of {data_as_of}, the latest date of extraction from the sources or "
-        "of the registry data release among the study folders. "
-        if data_as_of
-        else "No study folder states the date of its data. "
-    )
     return (
-        as_of + "Each count was recorded with the kind of source it came from (the trial's own "
+        _as_of_sentence(data_as_of)
+        + "Each count was recorded with the kind of source it came from (the trial's own "
         "report, registry results, or a letter or review) and each trial's follow-up where its "
         "source states it; counts are patients with at least one event over that follow-up, "
         "not adjusted for its length. "

@@ -212,8 +212,9 @@ def sources_text(s: pd.DataFrame) -> str:
     parts = []
     for _, r in s.iterrows():
         kinds = fmt_sources(_text(r["source_kinds_cni"]), _text(r["source_kinds_comparator"]))
-        weeks = fmt_weeks(_f(r["follow_up_weeks"]))
-        follow = "follow-up not stated" if weeks == "not stated" else f"follow-up {weeks} weeks"
+        weeks = _f(r["follow_up_weeks"])
+        stated = math.isfinite(weeks)
+        follow = f"follow-up {fmt_weeks(weeks)} weeks" if stated else "follow-up not stated"
         parts.append(f"{r['label']}: {kinds}, {follow}")
     return "; ".join(parts)
 
