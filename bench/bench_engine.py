@@ -1,9 +1,11 @@
-"""Engine benchmark: the primary set of methods for many meta-analyses of k = 10 (issue 6).
+"""Engine benchmark: every fit of the primary set (every method of the registry) for many
+meta-analyses of k = 10, split by method family: the vectorised kernels (one engine call over
+all meta-analyses) and the methods fitted one meta-analysis at a time (the exact conditional
+ones). Where Rscript with metafor and brglm2 is available, the same fits run in one R loop in
+the same run (bench/r_calls.py: each registry entry's R call, or why it has none), timed and
+compared value by value.
 
-Prints the Python time per meta-analysis and, where Rscript with metafor is available, the
-time of the same fits in one R loop, measured side by side in the same run.
-
-    python bench/bench_engine.py --n 10000
+    python bench/bench_engine.py --n 10000 --n-one 1000 --r-n 200 --r-n-one 50
 """
 
 from __future__ import annotations
@@ -15,43 +17,37 @@ import os
 import platform
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import scipy
 
-from raremeta.analysis.methods import PRIMARY_SET as SPECS
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from r_calls import R_CALLS, R_HELPERS, NoRCounterpart, RCall
+
+from raremeta.stats import registry
 from raremeta.stats.engine import fit, fit_stack
+from raremeta.stats.results import MethodSpec, Reason
 from raremeta.stats.two_by_two import Tables, TableStack
 
-#: (measure, method, model, tau2_estimator) of each fit, in the order of the primary set
-PRIMARY_SET = [spec.key for spec in SPECS]
-SPEC_OF = {spec.key: spec for spec in SPECS}
+#: The two families timed apart: name -> whether its kernels fit one meta-analysis at a time.
+FAMILIES = {"vectorised kernels": False, "one meta-analysis at a time": True}
 
-#: One R call per fit of PRIMARY_SET, in its order; estimates kept on the natural scale.
-R_FITS = {
-    "MH": 'rma.mh(ai = x$ai, n1i = x$n1i, ci = x$ci, n2i = x$n2i, measure = "{measure}")',
-    "Peto": "rma.peto(ai = x$ai, n1i = x$n1i, ci = x$ci, n2i = x$n2i)",
-    "IV": 'rma(yi, vi, data = es[["{measure}"]], method = "{r_method}"{control})',
-    "exact": (
-        "rma.glmm(ai = x$ai, n1i = x$n1i, ci = x$ci, n2i = x$n2i, measure = "
-        '"OR", model = "CM.EL", method = "EE")'
-    ),
-}
 R_LOOP = r"""
 suppressPackageStartupMessages(library(metafor))
+%(helpers)s
 args <- commandArgs(TRUE)
 d <- read.csv(args[1])
 mas <- unique(d$ma)
 nfit <- %(nfit)d
 est <- lo <- hi <- matrix(NA_real_, length(mas), nfit)
-keep <- function(i, j, r, measure) {
-  if (is.null(r)) return(invisible())
-  f <- if (measure == "RD") identity else exp
-  est[i, j] <<- f(r$beta[1]); lo[i, j] <<- f(r$ci.lb); hi[i, j] <<- f(r$ci.ub)
+keep <- function(i, j, v) {
+  if (is.null(v)) return(invisible())
+  est[i, j] <<- v[1]; lo[i, j] <<- v[2]; hi[i, j] <<- v[3]
 }
 t0 <- proc.time()[["elapsed"]]
 for (i in seq_along(mas)) {
@@ -76,21 +72,39 @@ cat(elapsed, "\n")
 TIGHT = ", control = list(threshold = 1e-12, tol = 1e-12, maxiter = 10000)"
 
 
-def r_script(keys: list[tuple[str, str, str, str]], tight: bool = False) -> str:
-    """The metafor loop doing ``keys`` (PRIMARY_SET entries) for every meta-analysis."""
+def specs_of(one: bool) -> list[MethodSpec]:
+    """The fits of the primary set whose method is (or is not) fitted one at a time."""
+    return [s for s in registry.primary_set() if registry.method(s.method).one_at_a_time is one]
+
+
+def r_call(spec: MethodSpec, tight: bool = False) -> str | None:
+    """The R expression of one fit (bench/r_calls.py), or None when it has no R counterpart."""
+    call = R_CALLS[spec.method]
+    if isinstance(call, NoRCounterpart):
+        return None
+    iterative = spec.tau2_estimator in ("REML", "PM")
+    return call.expr.format(
+        measure=spec.measure,
+        r_method="EE" if spec.model == "common" else spec.tau2_estimator,
+        control=TIGHT if tight and iterative else "",
+    )
+
+
+def r_script(specs: list[MethodSpec], tight: bool = False) -> str:
+    """The R loop doing every fit of ``specs`` that has an R counterpart, for every
+    meta-analysis; a fit without one is a comment naming why.
+    """
     calls = []
-    for j, (measure, method, model, estimator) in enumerate(keys, start=1):
-        r_method = "EE" if model == "common" else estimator
-        control = TIGHT if tight and estimator in ("REML", "PM") else ""
-        call = R_FITS[method].format(measure=measure, r_method=r_method, control=control)
+    for j, spec in enumerate(specs, start=1):
+        expr = r_call(spec, tight)
+        if expr is None:
+            reason = R_CALLS[spec.method].reason
+            calls.append(f"  # {spec.method}: no R counterpart ({reason})")
+            continue
         calls.append(
-            f"  keep(i, {j}, tryCatch(suppressWarnings({call}), error = function(e) NULL), "
-            f'"{measure}")'
+            f"  keep(i, {j}, tryCatch(suppressWarnings({expr}), error = function(e) NULL))"
         )
-    return R_LOOP % {"nfit": len(keys), "calls": "\n".join(calls)}
-
-
-WITHOUT = "16 fits without the exact"
+    return R_LOOP % {"helpers": R_HELPERS, "nfit": len(specs), "calls": "\n".join(calls)}
 
 
 def simulate(n: int, k: int = 10, seed: int = 1) -> list[Tables]:
@@ -105,15 +119,36 @@ def simulate(n: int, k: int = 10, seed: int = 1) -> list[Tables]:
     return out
 
 
-def python_run(tables: list[Tables], keys) -> tuple[float, list[list]]:
-    """Seconds for every fit in ``keys`` on every meta-analysis, and the results."""
+def stack_of(tables: list[Tables]) -> TableStack:
+    ai, n1i, ci, n2i = (
+        np.array([getattr(t, f) for t in tables]) for f in ("ai", "n1i", "ci", "n2i")
+    )
+    return TableStack.from_arrays(ai, n1i, ci, n2i)
+
+
+def python_run(tables: list[Tables], specs: list[MethodSpec]) -> tuple[list[float], list]:
+    """Seconds of each fit of ``specs``, one engine call over every meta-analysis, and the
+    fits."""
+    stack = stack_of(tables)
+    seconds, fits = [], []
+    for spec in specs:
+        start = time.perf_counter()
+        fits.append(fit_stack(stack, spec))
+        seconds.append(time.perf_counter() - start)
+    return seconds, fits
+
+
+def scalar_run(tables: list[Tables], specs: list[MethodSpec]) -> float:
+    """Seconds for every fit of ``specs``, one meta-analysis at a time (:func:`fit`)."""
     start = time.perf_counter()
-    results = [[fit(t, SPEC_OF[key]) for key in keys] for t in tables]
-    return time.perf_counter() - start, results
+    for t in tables:
+        for spec in specs:
+            fit(t, spec)
+    return time.perf_counter() - start
 
 
-def r_run(tables: list[Tables], keys, tight: bool = False) -> tuple[float, list[dict]] | None:
-    """Seconds of the metafor loop and its estimates, or None where R or metafor is absent."""
+def r_run(tables: list[Tables], specs, tight: bool = False) -> tuple[float, list[dict]] | None:
+    """Seconds of the R loop and its values, or None where R, metafor or brglm2 is absent."""
     if not tables or shutil.which("Rscript") is None:
         return None
     with tempfile.TemporaryDirectory() as tmp:
@@ -125,7 +160,7 @@ def r_run(tables: list[Tables], keys, tight: bool = False) -> tuple[float, list[
         ]
         csv.write_text("\n".join(rows) + "\n")
         script = Path(tmp) / "loop.R"
-        script.write_text(r_script(list(keys), tight))
+        script.write_text(r_script(list(specs), tight))
         out = Path(tmp) / "out.csv"
         done = subprocess.run(
             ["Rscript", str(script), str(csv), str(out)],
@@ -137,37 +172,43 @@ def r_run(tables: list[Tables], keys, tight: bool = False) -> tuple[float, list[
             print(done.stderr[-2000:])
             return None
         with out.open() as handle:
-            estimates = list(csv_module.DictReader(handle))
-        return float(done.stdout.split()[-1]), estimates
+            values = list(csv_module.DictReader(handle))
+        return float(done.stdout.split()[-1]), values
 
 
-def tolerance(key: tuple[str, str, str, str]) -> float:
-    """Relative tolerances of the accuracy tests (tests/test_metafor_agreement.py)."""
-    if key[1] == "exact":
-        return 1e-3
-    return 1e-4 if key[3] in ("REML", "PM") else 1e-6
+def tolerance(spec: MethodSpec) -> float:
+    """Relative tolerance of a fit: its R call's, looser for metafor's iterative tau²."""
+    call = R_CALLS[spec.method]
+    assert isinstance(call, RCall)
+    return max(call.rel_tol, 1e-4) if spec.tau2_estimator in ("REML", "PM") else call.rel_tol
 
 
-def compare(keys, ours: list[list], theirs: list[dict]) -> tuple[int, int, int, dict]:
-    """Count values compared, values outside tolerance and infinite estimates both agree on;
-    max relative deviation per method."""
-    compared = outside = boundary = 0
+def compare(specs, fits, theirs: list[dict]) -> tuple[int, int, int, int, dict]:
+    """Count values compared, values outside tolerance, infinite estimates both agree on and
+    values of random-effects fits of one usable study (not applicable in ours, by design: no
+    between-study variance to estimate; metafor fits them); the largest relative deviation per
+    fit."""
+    compared = outside = boundary = single = 0
     worst: dict[str, float] = {}
     for row in theirs:
         i, j = int(row["ma"]), int(row["fit"])
-        key, result = keys[j], ours[i][j]
-        name = " ".join(part for part in key if part)
-        # the exact method's CI: metafor's numerical Hessian is known to be off (README)
-        fields = ("estimate",) if key[1] == "exact" else ("estimate", "ci_low", "ci_high")
-        for field in fields:
+        spec = specs[j]
+        call = R_CALLS[spec.method]
+        if isinstance(call, NoRCounterpart):
+            continue
+        name = " ".join(part for part in spec.key if part)
+        for field in call.fields:
             r_value = float(row[field]) if row[field] not in ("", "NA") else math.nan
-            value = getattr(result, field)
+            value = float(getattr(fits[j], field)[i])
             if not math.isfinite(r_value):
-                continue  # metafor gave no value (error or not estimable)
+                continue  # R gave no value (error or not estimable)
+            if fits[j].reason[i] == Reason.SINGLE_STUDY:
+                single += 1
+                continue
             compared += 1
-            if not math.isfinite(value) and not 1e-8 < r_value < 1e8 and key[0] != "RD":
-                # no events in one arm: metafor's optimiser stops near OR = 2e10 (or its
-                # inverse) where the maximum-likelihood OR is infinite; ours says not estimable
+            if not math.isfinite(value) and not 1e-8 < r_value < 1e8 and spec.measure != "RD":
+                # no events in one arm: R's optimiser stops near OR = 2e10 (or its inverse)
+                # where the maximum-likelihood OR is infinite; ours says not estimable
                 boundary += 1
                 continue
             if not math.isfinite(value):
@@ -176,111 +217,101 @@ def compare(keys, ours: list[list], theirs: list[dict]) -> tuple[int, int, int, 
                 continue
             deviation = abs(value - r_value) / max(abs(r_value), 1e-10)
             worst[name] = max(worst.get(name, 0.0), deviation)
-            if not math.isclose(value, r_value, rel_tol=tolerance(key), abs_tol=1e-10):
+            if not math.isclose(value, r_value, rel_tol=tolerance(spec), abs_tol=1e-10):
                 outside += 1
-    return compared, outside, boundary, worst
+    return compared, outside, boundary, single, worst
 
 
-def batch_run(tables: list[Tables]) -> tuple[float, list[list]]:
-    """Seconds for the 16 fits, each one engine call over every meta-analysis, and results."""
-    ai, n1i, ci, n2i = (
-        np.array([getattr(t, f) for t in tables]) for f in ("ai", "n1i", "ci", "n2i")
-    )
-    start = time.perf_counter()
-    stack = TableStack.from_arrays(ai, n1i, ci, n2i)
-    fits = [fit_stack(stack, spec) for spec in SPECS if spec.method != "exact"]
-    seconds = time.perf_counter() - start
-    results = [
+def versions() -> str:
+    done = subprocess.run(
         [
-            SimpleNamespace(**{f: getattr(fit, f)[i] for f in ("estimate", "ci_low", "ci_high")})
-            for fit in fits
-        ]
-        for i in range(len(tables))
-    ]
-    return seconds, results
+            "Rscript",
+            "-e",
+            'cat(as.character(getRversion()), as.character(packageVersion("metafor")), '
+            'as.character(packageVersion("brglm2")))',
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    r, metafor, brglm2 = (done.stdout.split() + ["?"] * 3)[:3]
+    return f"R {r}, metafor {metafor}, brglm2 {brglm2}"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--n", type=int, default=10000)
-    parser.add_argument("--scalar-n", type=int, default=2000, help="meta-analyses, scalar loop")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=10000, help="meta-analyses, vectorised kernels")
+    parser.add_argument(
+        "--n-one", type=int, default=1000, help="meta-analyses, methods fitted one at a time"
+    )
+    parser.add_argument("--scalar-n", type=int, default=2000, help="meta-analyses, fit() loop")
     parser.add_argument("--r-n", type=int, default=200, help="meta-analyses timed in R")
-    parser.add_argument("--r-n-exact", type=int, default=50, help="of which with the exact fit")
+    parser.add_argument(
+        "--r-n-one", type=int, default=50, help="meta-analyses timed in R, one-at-a-time methods"
+    )
     args = parser.parse_args()
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, "
         f"python {platform.python_version()}, numpy {np.__version__}, scipy {scipy.__version__}"
     )
-    tables = simulate(args.n)
-    without_exact = [key for key in PRIMARY_SET if key[1] != "exact"]
-    exact = [key for key in PRIMARY_SET if key[1] == "exact"]
-    seconds, _ = python_run(tables[: args.scalar_n], without_exact)
-    scalar = seconds / args.scalar_n
-    print(
-        f"engine, python, {WITHOUT}, one meta-analysis at a time: {args.scalar_n} meta-analyses "
-        f"of k = 10 in {seconds:.2f} s = {1000 * scalar:.3f} ms per meta-analysis"
-    )
-    per_ma = {}
-    seconds, _ = batch_run(tables)
-    per_ma[WITHOUT] = seconds / args.n
-    print(
-        f"engine, python, {WITHOUT}, vectorised across meta-analyses (stats.engine.fit_stack): "
-        f"{args.n} meta-analyses in {seconds:.2f} s = {1000 * per_ma[WITHOUT]:.4f} ms per "
-        "meta-analysis"
-    )
-    seconds, _ = python_run(tables, exact)
-    per_ma["exact"] = seconds / args.n
-    print(
-        f"engine, python, exact: {args.n} meta-analyses in {seconds:.2f} s "
-        f"= {1000 * per_ma['exact']:.3f} ms per meta-analysis"
-    )
-    total = sum(per_ma.values())
-    print(f"engine, python, all {len(PRIMARY_SET)} fits: {1000 * total:.3f} ms per meta-analysis")
-    r_per_ma = {}
-    for name, keys, n in (
-        (WITHOUT, without_exact, args.r_n),
-        ("exact", exact, args.r_n_exact),
-    ):
-        measured = r_run(tables[:n], keys)
+    for name, call in R_CALLS.items():
+        if isinstance(call, NoRCounterpart):
+            print(f"no R counterpart: {name}: {call.reason}")
+    tables = simulate(max(args.n, args.n_one, args.scalar_n))
+    python_ms: dict[str, float] = {}
+    r_ms: dict[str, float] = {}
+    both_ms: dict[str, float] = {}  # python, over the fits that have an R counterpart
+    for family, one_at_a_time in FAMILIES.items():
+        specs = specs_of(one_at_a_time)
+        n = args.n_one if one_at_a_time else args.n
+        seconds, _ = python_run(tables[:n], specs)
+        python_ms[family] = 1000 * sum(seconds) / n
+        has_r = [r_call(s) is not None for s in specs]
+        both_ms[family] = 1000 * sum(s for s, h in zip(seconds, has_r, strict=True) if h) / n
+        methods = ", ".join(dict.fromkeys(s.method for s in specs))
+        print(
+            f"engine, python, {family} ({len(specs)} fits: {methods}): {n} meta-analyses of "
+            f"k = 10 in {sum(seconds):.2f} s = {python_ms[family]:.4f} ms per meta-analysis"
+        )
+        if not one_at_a_time:
+            scalar = scalar_run(tables[: args.scalar_n], specs) / args.scalar_n
+            print(
+                f"engine, python, {family}, fit() one meta-analysis at a time: "
+                f"{1000 * scalar:.3f} ms per meta-analysis"
+            )
+        r_n = args.r_n_one if one_at_a_time else args.r_n
+        measured = r_run(tables[:r_n], specs)
         if measured is None:
-            print("engine, R metafor: skipped (Rscript with metafor not found)")
-            return
-        seconds, estimates = measured
-        r_per_ma[name] = seconds / n
-        if name == WITHOUT:
-            estimates = r_run(tables[:n], keys, tight=True)[1]
-            ours = batch_run(tables[:n])[1]
-        else:
-            ours = python_run(tables[:n], keys)[1]
-        compared, outside, boundary, worst = compare(keys, ours, estimates)
+            print(f"engine, R, {family}: skipped (Rscript with metafor and brglm2 not found)")
+            continue
+        r_seconds, _ = measured
+        r_ms[family] = 1000 * r_seconds / r_n
+        accurate = r_run(tables[:r_n], specs, tight=True)
+        _, fits = python_run(tables[:r_n], specs)
+        compared, outside, boundary, single, worst = compare(specs, fits, accurate[1])
         print(
-            f"engine, R metafor {metafor_version()}, {name}: {n} meta-analyses in {seconds:.2f} s "
-            f"= {1000 * r_per_ma[name]:.2f} ms per meta-analysis; python is "
-            f"{r_per_ma[name] / per_ma[name]:.0f}x faster"
-            + (f" (one at a time: {r_per_ma[name] / scalar:.0f}x)" if name == WITHOUT else "")
+            f"engine, {versions()}, {family}: {r_n} meta-analyses in {r_seconds:.2f} s = "
+            f"{r_ms[family]:.2f} ms per meta-analysis ({sum(has_r)} fits with an R "
+            f"counterpart); python {both_ms[family]:.4f} ms for the same fits = "
+            f"{r_ms[family] / both_ms[family]:.0f}x faster"
         )
         print(
-            f"    accuracy: {compared} values compared, {outside} outside the "
-            f"tolerances of tests/test_metafor_agreement.py, {boundary} infinite OR (metafor "
-            "about 2e10, ours not estimable); largest relative deviation: "
-            + ", ".join(f"{k} {v:.1e}" for k, v in sorted(worst.items(), key=lambda kv: -kv[1])[:4])
+            f"    accuracy: {compared} values compared, {outside} outside the tolerances of "
+            f"bench/r_calls.py, {boundary} infinite OR (R about 2e10, ours not estimable), "
+            f"{single} of random-effects fits of one usable study (ours not applicable); "
+            "largest relative deviation: "
+            + ", ".join(f"{k} {v:.1e}" for k, v in sorted(worst.items(), key=lambda kv: -kv[1])[:5])
         )
-    r_total = sum(r_per_ma.values())
+    total = sum(python_ms.values())
     print(
-        f"engine ratio: {WITHOUT} {r_per_ma[WITHOUT] / per_ma[WITHOUT]:.0f}x faster than metafor "
-        f"(target: 100x); all {len(PRIMARY_SET)} fits: metafor {1000 * r_total:.1f} ms, python "
-        f"{1000 * total:.2f} ms per meta-analysis = {r_total / total:.0f}x"
+        f"engine, python, all {len(registry.primary_set())} fits: {total:.3f} ms per meta-analysis"
     )
-
-
-def metafor_version() -> str:
-    done = subprocess.run(
-        ["Rscript", "-e", 'cat(as.character(packageVersion("metafor")))'],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return done.stdout.strip() or "?"
+    if len(r_ms) == len(FAMILIES):
+        r_total, both = sum(r_ms.values()), sum(both_ms.values())
+        print(
+            f"engine ratio, the fits with an R counterpart: R {r_total:.1f} ms, python "
+            f"{both:.3f} ms per meta-analysis = {r_total / both:.0f}x"
+        )
 
 
 if __name__ == "__main__":

@@ -33,6 +33,36 @@ def test_generator_writes_a_valid_project_with_the_promised_features(tmp_path):
     assert (again / "data" / "raw" / ids[7] / "adverse_events.csv").read_text() == events[7]
 
 
+def test_the_r_script_has_every_registry_entry():
+    # issue 19, item 7: each method is compared with its R call or says why it has none; R need
+    # not be installed to generate the script
+    from bench_engine import r_script
+    from r_calls import R_CALLS, NoRCounterpart
+
+    from raremeta.stats import registry
+
+    specs = list(registry.primary_set())
+    script = r_script(specs)
+    assert f"nfit <- {len(specs)}" in script
+    for j, spec in enumerate(specs, start=1):
+        call = R_CALLS[spec.method]
+        if isinstance(call, NoRCounterpart):
+            assert f"# {spec.method}: no R counterpart ({call.reason})" in script
+        else:
+            assert f"keep(i, {j}, tryCatch(suppressWarnings(" in script
+    # the calls R has: metafor for the closed forms and the conditional ML, mantelhaen.test for
+    # the exact conditional interval, brglm2 for Firth
+    for expected in (
+        'rma.mh(ai = x$ai, n1i = x$n1i, ci = x$ci, n2i = x$n2i, measure = "RD")',
+        "rma.peto(",
+        'method = "REML"',
+        'model = "CM.EL"',
+        "mh_exact(x)",
+        "firth(x)",
+    ):
+        assert expected in script
+
+
 def test_engine_bench_runs_and_skips_r_when_asked(tmp_path):
     done = subprocess.run(
         [
@@ -40,9 +70,13 @@ def test_engine_bench_runs_and_skips_r_when_asked(tmp_path):
             str(ROOT / "bench" / "bench_engine.py"),
             "--n",
             "30",
+            "--n-one",
+            "3",
             "--scalar-n",
             "5",
             "--r-n",
+            "0",
+            "--r-n-one",
             "0",
         ],
         capture_output=True,
@@ -51,5 +85,6 @@ def test_engine_bench_runs_and_skips_r_when_asked(tmp_path):
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert "vectorised across meta-analyses" in done.stdout
-    assert "skipped" in done.stdout
+    assert "vectorised kernels (18 fits: MH, Peto, IV, Firth, MN)" in done.stdout
+    assert "one meta-analysis at a time (3 fits: exact, exact-conditional, mid-p)" in done.stdout
+    assert done.stdout.count("skipped") == 2

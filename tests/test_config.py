@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from raremeta.io.analysis_config import load_config, parse_config
+from raremeta.analysis.configuration import load_config, parse_config
 from raremeta.io.errors import InvalidInputError
 
 ROOT = Path(__file__).resolve().parents[1]

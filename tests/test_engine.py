@@ -12,11 +12,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from raremeta.analysis.methods import PRIMARY_SET
+from raremeta.analysis.methods import primary_set
 from raremeta.stats.engine import fit, fit_stack
 from raremeta.stats.results import Reason, Status
 from raremeta.stats.two_by_two import Tables, TableStack
 
+PRIMARY_SET = primary_set()
 REF = Path(__file__).parent / "reference"
 INPUTS = pd.read_csv(REF / "inputs.csv")
 POOLED = pd.read_csv(REF / "pooled.csv").fillna({"tau2_estimator": ""})

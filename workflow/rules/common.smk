@@ -15,11 +15,8 @@ from snakemake.utils import validate
 
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))  # the raremeta package
 
-from raremeta.io.analysis_config import (
-    analysis_from,
-    harmonisation_slice,
-    outcome_slice,
-)
+from raremeta.analysis.configuration import analysis_from
+from raremeta.io.analysis_config import harmonisation_slice, outcome_slice
 from raremeta.io.errors import InvalidInputError
 from raremeta.io.raw_csv import peek_column
 from raremeta.io.raw_studies import CHARACTERISTICS_FILE, EVENTS_FILE, STUDY_FILE

@@ -8,23 +8,20 @@ from __future__ import annotations
 from raremeta.analysis import wording
 from raremeta.analysis.result_tables import (
     ABSOLUTE_COLUMNS,
-    POOLED_COLUMNS,
     RATE_COLUMNS,
     SENSITIVITY_COLUMNS,
-    STUDY_COLUMNS,
-    WEIGHT_COLUMNS,
+    pooled_columns,
+    study_columns,
 )
+from raremeta.analysis.table_keys import AnalysisCode
 from raremeta.harmonise.reporting import REPORTING_COLUMNS
 from raremeta.harmonise.study_table import STUDY_TABLE_COLUMNS
+from raremeta.stats import registry
 from raremeta.stats.results import Reason, status_of
 
 _COMMON = {
     "outcome": "Outcome id (a key of `outcomes` in config.yaml).",
     "measure": "Effect measure: OR (odds ratio), RR (risk ratio) or RD (risk difference).",
-    "method": "Pooling method: MH (Mantel-Haenszel), Peto, IV (inverse variance), exact "
-    "(conditional maximum likelihood), exact-conditional and mid-p (median-unbiased OR with "
-    "the exact conditional or the mid-p interval and p), Firth (penalised likelihood) or MN "
-    "(MH risk difference with the Miettinen-Nurminen score interval).",
     "model": "common (common effect) or random (random effects).",
     "tau2_estimator": "Between-study variance estimator of a random-effects model (DL, REML, "
     "PM); empty for a common-effect model.",
@@ -97,6 +94,44 @@ SENSITIVITY = {
     "studies (Firth without them), multi-arm handling (or `all` when no study is comparable).",
     "variant": "The variant within its group.",
 }
+
+
+def _method_description() -> str:
+    """The ``method`` column: every code of the method registry, with what it is."""
+    parts = []
+    for name in registry.METHODS:
+        words = wording.method_words(name).code_description
+        parts.append(name if words == name else f"{name} ({words})")
+    return "Pooling method: " + ", ".join(parts[:-1]) + " or " + parts[-1] + "."
+
+
+def _analysis_code_description() -> str:
+    """The ``analysis_code`` column: every analysis code, with its ``analysis`` label."""
+    codes = [*AnalysisCode, *(c for c in wording.ANALYSIS_LABELS if c not in set(AnalysisCode))]
+    listed = "; ".join(
+        f"`{code}` ({wording.ANALYSIS_LABELS[code]}"
+        + (f": {wording.SUBSET_LABELS[code][0]}" if code in wording.SUBSET_LABELS else "")
+        + ")"
+        for code in codes
+    )
+    return (
+        "Stable code of the analysis, for code to select rows by (the `analysis` label is for "
+        f"readers): {listed}."
+    )
+
+
+def _weight_descriptions() -> dict[str, str]:
+    return {
+        column: f"Weight (%) of the study in the {' '.join(p for p in key if p)} pooled estimate."
+        for key, column in registry.weight_columns().items()
+    }
+
+
+def _extra_descriptions() -> dict[str, str]:
+    """The result columns the registered methods declare, described by their words."""
+    return {c: d for name in registry.METHODS for c, d in wording.method_words(name).columns}
+
+
 SOURCE_KINDS = (
     "`primary` (the trial's own report), `registry` (registry results), `secondary` (a letter, "
     "a review) or `not_stated` (the row gives no `source_kind`), `;`-separated when several"
@@ -121,10 +156,6 @@ STUDIES = {
         )
     },
     "correction": "What was added to the study's cells for its own estimates (rendered text).",
-    **{
-        column: f"Weight (%) of the study in the {' '.join(p for p in key if p)} pooled estimate."
-        for key, column in WEIGHT_COLUMNS.items()
-    },
     "note": "Why the study is not in the comparison (rendered text).",
     "double_zero": "true when the study has no events in either arm (or only events): no "
     "information on a ratio; empty for studies not in the comparison.",
@@ -195,35 +226,57 @@ STUDY_TABLE = {
     "extraction, or the registry record's versionHolder date); empty when not stated. The "
     "summary's 'data as of' line is the latest of these.",
 }
-TABLES = (
-    (
-        "pooled_effects.csv",
-        "One row per outcome and method of the primary set.",
-        POOLED_COLUMNS,
-        POOLED,
-    ),
-    ("pooled_rates.csv", "Pooled per-arm incidence, per outcome and role.", RATE_COLUMNS, RATES),
-    ("study_effects.csv", "One row per outcome and study.", STUDY_COLUMNS, STUDIES),
-    ("sensitivity.csv", "Sensitivity analyses, per outcome.", SENSITIVITY_COLUMNS, SENSITIVITY),
-    (
-        "absolute_effects.csv",
-        "Absolute effects per 1,000 patients, one row per outcome.",
-        ABSOLUTE_COLUMNS,
-        ABSOLUTE,
-    ),
-    (
-        "reporting.csv",
-        "The outcome-reporting matrix: one row per study and configured outcome.",
-        REPORTING_COLUMNS,
-        REPORTING,
-    ),
-    (
-        "studies.csv",
-        "One row per study folder: pooled or not, follow-up, kinds of source, data as of.",
-        STUDY_TABLE_COLUMNS,
-        STUDY_TABLE,
-    ),
-)
+
+
+def tables() -> tuple[tuple[str, str, list[str], dict[str, str]], ...]:
+    """(file, what it holds, columns, column -> meaning) of every results table, with the
+    columns the method registry adds (weights, methods' own result columns).
+    """
+    method = {"method": _method_description()}
+    return (
+        (
+            "pooled_effects.csv",
+            "One row per outcome and method of the primary set.",
+            pooled_columns(),
+            {**POOLED, **method, **_extra_descriptions()},
+        ),
+        (
+            "pooled_rates.csv",
+            "Pooled per-arm incidence, per outcome and role.",
+            RATE_COLUMNS,
+            RATES,
+        ),
+        (
+            "study_effects.csv",
+            "One row per outcome and study.",
+            study_columns(),
+            {**STUDIES, **_weight_descriptions()},
+        ),
+        (
+            "sensitivity.csv",
+            "Sensitivity analyses, per outcome.",
+            SENSITIVITY_COLUMNS,
+            {**SENSITIVITY, **method, "analysis_code": _analysis_code_description()},
+        ),
+        (
+            "absolute_effects.csv",
+            "Absolute effects per 1,000 patients, one row per outcome.",
+            ABSOLUTE_COLUMNS,
+            ABSOLUTE,
+        ),
+        (
+            "reporting.csv",
+            "The outcome-reporting matrix: one row per study and configured outcome.",
+            REPORTING_COLUMNS,
+            REPORTING,
+        ),
+        (
+            "studies.csv",
+            "One row per study folder: pooled or not, follow-up, kinds of source, data as of.",
+            STUDY_TABLE_COLUMNS,
+            STUDY_TABLE,
+        ),
+    )
 
 
 def codebook_markdown() -> str:
@@ -236,7 +289,7 @@ def codebook_markdown() -> str:
         "to 10 significant digits, `inf` only for interval bounds.",
         "",
     ]
-    for name, what, columns, descriptions in TABLES:
+    for name, what, columns, descriptions in tables():
         lines += [f"## {name}", "", what, "", "| column | meaning |", "| --- | --- |"]
         lines += [f"| `{c}` | {descriptions[c]} |" for c in columns]
         lines.append("")

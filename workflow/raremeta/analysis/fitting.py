@@ -11,15 +11,16 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from raremeta.analysis.methods import (
-    FIRTH,
-    METHOD_FAMILIES,
-    PRIMARY_SET,
-    SENSITIVITY_VARIANTS,
     Variant,
+    firth,
+    primary_set,
     selected,
+    sensitivity_variants,
 )
 from raremeta.analysis.outcome_data import OutcomeData
+from raremeta.analysis.table_keys import AnalysisCode
 from raremeta.stats.engine import fit_stack
+from raremeta.stats.registry import families as all_families
 from raremeta.stats.results import MethodSpec, PooledEffect, Reason
 from raremeta.stats.two_by_two import TableStack
 
@@ -31,7 +32,7 @@ class OutcomeFits:
     Attributes
     ----------
     primary_set : tuple of PooledEffect
-        One per method of the configured primary set, in :data:`PRIMARY_SET` order; ``k`` and
+        One per method of the configured primary set, in :func:`primary_set` order; ``k`` and
         ``k_excluded`` count the studies in the comparison (not those that did not report).
     variants : tuple of (Variant, PooledEffect)
         The sensitivity variants of the configured methods.
@@ -43,7 +44,7 @@ class OutcomeFits:
     firth_without_double_zero : PooledEffect or None
         The Firth OR of the studies with at least one event (double-zero studies pull the Firth
         estimate toward their allocation ratio); None when Firth is not configured.
-    subsets : tuple of (str, PooledEffect, int)
+    subsets : tuple of (AnalysisCode, PooledEffect, int)
         The primary method on each named subset of the studies, and how many studies the subset
         leaves out (``k_excluded`` keeps its meaning: studies of the subset the method could not
         use); not applicable (:attr:`Reason.NO_STUDY_FROM_SOURCES`) for an empty subset.
@@ -54,26 +55,29 @@ class OutcomeFits:
     leave_one_out: tuple[tuple[str, PooledEffect], ...]
     alternative: PooledEffect | None
     firth_without_double_zero: PooledEffect | None = None
-    subsets: tuple[tuple[str, PooledEffect, int], ...] = ()
+    subsets: tuple[tuple[AnalysisCode, PooledEffect, int], ...] = ()
 
 
 def fit_outcome(
     data: OutcomeData,
     primary: MethodSpec,
-    families: tuple[str, ...] = METHOD_FAMILIES,
+    families: tuple[str, ...] | None = None,
     alternative: OutcomeData | None = None,
-    subsets: Mapping[str, np.ndarray] | None = None,
+    subsets: Mapping[AnalysisCode, np.ndarray] | None = None,
 ) -> OutcomeFits:
     """Fit every method one outcome needs.
 
-    The outcome's studies, each leave-one-out subset, each named subset (``subsets``: label ->
+    The outcome's studies, each leave-one-out subset, each named subset (``subsets``: code ->
     boolean mask over the studies) and the alternative multi-arm data are stacked into one
     :class:`~raremeta.stats.two_by_two.TableStack`; the primary method is fitted to all of them
-    in one call, every other method to the full set.
+    in one call, every other method to the full set. ``families`` (default: every registered
+    family) are the configured ``methods:``.
     """
     subsets = dict(subsets or {})
-    specs = selected(PRIMARY_SET, families)
-    variants = selected(SENSITIVITY_VARIANTS, families)
+    families = all_families() if families is None else families
+    specs = selected(primary_set(), families)
+    variants = selected(sensitivity_variants(), families)
+    firth_spec = firth()
     t = data.tables
     if t is None:
 
@@ -83,7 +87,7 @@ def fit_outcome(
         alt = None
         if alternative is not None:
             alt = _alternative(alternative, primary)
-        no_dz = missing(FIRTH) if FIRTH in specs else None
+        no_dz = missing(firth_spec) if firth_spec in specs else None
         return OutcomeFits(
             tuple(missing(s) for s in specs),
             tuple((v, missing(v.spec)) for v in variants),
@@ -136,18 +140,20 @@ def fit_outcome(
     )
     informative = bool((~t.double_zero).any())
     fitted_variants = tuple(
-        (v, first(v.spec)) for v in variants if informative or v.analysis != "continuity correction"
+        (v, first(v.spec))
+        for v in variants
+        if informative or v.code != AnalysisCode.CONTINUITY_CORRECTION
     )
     no_dz = None
-    if FIRTH in specs:
+    if firth_spec in specs:
         keep = ~t.double_zero
         no_dz = (
             replace(
-                fit_stack(TableStack.of([t], [keep]), FIRTH).row(0, t.present),
+                fit_stack(TableStack.of([t], [keep]), firth_spec).row(0, t.present),
                 k_excluded=int(t.k - keep.sum()),
             )
             if keep.any()
-            else PooledEffect.missing(FIRTH, Reason.NO_INFORMATIVE_STUDY, k_excluded=t.k)
+            else PooledEffect.missing(firth_spec, Reason.NO_INFORMATIVE_STUDY, k_excluded=t.k)
         )
     return OutcomeFits(
         tuple(results[s] for s in specs),

@@ -33,15 +33,14 @@ import numpy as np
 
 from raremeta.analysis.table_keys import PrimaryRule
 from raremeta.io.analysis_config import PrimaryChoice
+from raremeta.stats import registry
 from raremeta.stats.engine import fit
-from raremeta.stats.penalised_likelihood import SPEC as FIRTH_SPEC
 from raremeta.stats.results import MethodSpec
-from raremeta.stats.score_interval import SPEC as MN_SPEC
 from raremeta.stats.two_by_two import Tables
 
-MH_OR = MethodSpec.of("OR", "MH")
-FIRTH_OR = FIRTH_SPEC
-MN_RD = MN_SPEC
+MH_OR = registry.spec(*registry.MH_OR)
+FIRTH_OR = registry.spec(*registry.FIRTH_OR)
+MN_RD = registry.spec(*registry.MN_RD)
 
 #: The method each branch of the rule chooses.
 RULE_METHOD = {
@@ -76,6 +75,6 @@ def auto_rule(tables: Tables | None) -> PrimaryRule:
 def choose_primary(tables: Tables | None, configured: PrimaryChoice | None) -> Primary:
     """The configured primary method, or (``configured`` None) the rule's choice."""
     if configured is not None:
-        return Primary(MethodSpec.of(*configured.key), PrimaryRule.CONFIGURED)
+        return Primary(registry.spec(*configured.key), PrimaryRule.CONFIGURED)
     rule = auto_rule(tables)
     return Primary(RULE_METHOD[rule], rule)

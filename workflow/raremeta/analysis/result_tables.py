@@ -16,9 +16,10 @@ from raremeta.analysis.fitting import OutcomeFits
 from raremeta.analysis.methods import Variant
 from raremeta.analysis.outcome_data import OutcomeData
 from raremeta.analysis.primary_rule import MN_RD, Primary
-from raremeta.analysis.table_keys import WEIGHT_COLUMNS
+from raremeta.analysis.table_keys import WEIGHT_COLUMNS, AnalysisCode
 from raremeta.harmonise.outcome_rows import source_kinds_code
 from raremeta.io.raw_studies import ROLES, Role
+from raremeta.stats import registry
 from raremeta.stats.effect_sizes import study_effects
 from raremeta.stats.incidence import crude_rate, glmm_rate
 from raremeta.stats.results import (
@@ -103,6 +104,7 @@ SENSITIVITY_COLUMNS = [
     "reason",
     "estimator",
     "p_method",
+    "analysis_code",
 ]
 #: Absolute effects per 1,000 patients (absolute_effects.csv).
 ABSOLUTE_COLUMNS = [
@@ -188,7 +190,20 @@ def _effect_row(result: PooledEffect) -> dict:
 
 def _with_double_zero(result: PooledEffect) -> bool:
     """True for the methods whose likelihood or weights include double-zero studies."""
-    return result.measure == "RD" or result.method == "Firth"
+    return result.measure in registry.method(result.method).double_zero_measures
+
+
+def pooled_columns() -> list[str]:
+    """:data:`POOLED_COLUMNS`, then the result columns the registered methods declare."""
+    extra = [c for m in registry.METHODS.values() for c in m.extra_columns]
+    return POOLED_COLUMNS + list(dict.fromkeys(c for c in extra if c not in POOLED_COLUMNS))
+
+
+def study_columns() -> list[str]:
+    """:data:`STUDY_COLUMNS` with the weight columns of every registered method."""
+    i = STUDY_COLUMNS.index("note")
+    weights = [c for c in registry.weight_columns().values() if c not in STUDY_COLUMNS]
+    return STUDY_COLUMNS[:i] + weights + STUDY_COLUMNS[i:]
 
 
 def pooled_effects(data: OutcomeData, fits: OutcomeFits, primary: Primary) -> pd.DataFrame:
@@ -230,9 +245,10 @@ def pooled_effects(data: OutcomeData, fits: OutcomeFits, primary: Primary) -> pd
             pi_method=wording.pi_method_text(result),
             note=note,
             studies=ids,
+            **dict(result.extra),
         )
         rows.append(row)
-    return pd.DataFrame(rows, columns=POOLED_COLUMNS)
+    return pd.DataFrame(rows, columns=pooled_columns())
 
 
 def _rate_row(outcome: str, role: Role, rate: PooledRate) -> dict:
@@ -279,10 +295,9 @@ def study_effects_frame(data: OutcomeData, fits: OutcomeFits) -> pd.DataFrame:
     rows: list[dict] = []
     t = data.tables
     if t is not None:
+        columns = registry.weight_columns()
         weights = {
-            WEIGHT_COLUMNS[r.spec.key]: r.weights
-            for r in fits.primary_set
-            if r.spec.key in WEIGHT_COLUMNS
+            columns[r.spec.key]: r.weights for r in fits.primary_set if r.spec.key in columns
         }
         effects = {m: study_effects(t, m) for m in ("OR", "RR", "RD")}
         intervals = {m: wald(e.yi, np.sqrt(e.vi), log_scale=m != "RD") for m, e in effects.items()}
@@ -327,13 +342,25 @@ def study_effects_frame(data: OutcomeData, fits: OutcomeFits) -> pd.DataFrame:
             row[f"events_{role}"], row[f"n_{role}"] = events, n
             risk = _risk(events, n)
             row[f"risk_{role}"], row[f"risk_{role}_ci_low"], row[f"risk_{role}_ci_high"] = risk
-    return pd.DataFrame(rows, columns=STUDY_COLUMNS)
+    return pd.DataFrame(rows, columns=study_columns())
 
 
-def _sens_row(outcome: str, analysis: str, variant: str, result: PooledEffect, context="") -> dict:
+def _sens_row(
+    outcome: str,
+    code: AnalysisCode | str,
+    variant: str,
+    result: PooledEffect,
+    context: wording.Context = wording.Context.NONE,
+) -> dict:
     row = _effect_row(result)
     note = wording.pooled_note(result, context)
-    row.update(outcome=outcome, analysis=analysis, variant=variant, note=note)
+    row.update(
+        outcome=outcome,
+        analysis=wording.ANALYSIS_LABELS[code],
+        variant=variant,
+        note=note,
+        analysis_code=code,
+    )
     return row
 
 
@@ -352,18 +379,19 @@ def sensitivity(
     rows: list[dict] = []
     if data.tables is None:
         empty = PooledEffect.missing(primary, Reason.NO_COMPARABLE_STUDY)
-        rows.append(_sens_row(out, "all", "no comparable study", empty))
+        rows.append(_sens_row(out, AnalysisCode.NO_COMPARABLE_STUDY, "no comparable study", empty))
     else:
         variant: Variant
         for variant, result in fits.variants:
-            rows.append(_sens_row(out, variant.analysis, variant.variant, result))
+            rows.append(_sens_row(out, variant.code, variant.variant, result))
+        loo = AnalysisCode.LEAVE_ONE_OUT
         for study, result in fits.leave_one_out:
-            rows.append(_sens_row(out, "leave-one-out", f"without {study}", result))
+            rows.append(_sens_row(out, loo, f"without {study}", result))
         if not fits.leave_one_out:
             result = PooledEffect.missing(primary, Reason.SINGLE_STUDY)
-            rows.append(_sens_row(out, "leave-one-out", "k = 1", result, "leave-one-out"))
-        for name, result, left_out in fits.subsets:
-            row = _sens_row(out, "source of counts", name, result)
+            rows.append(_sens_row(out, loo, "k = 1", result, wording.Context.LEAVE_ONE_OUT))
+        for code, result, left_out in fits.subsets:
+            row = _sens_row(out, code, wording.SUBSET_LABELS[code][0], result)
             if result.status == Status.ESTIMATED:
                 row["note"] = "; ".join(
                     x for x in (row["note"], wording.subset_note(left_out)) if x
@@ -372,7 +400,7 @@ def sensitivity(
     if fits.firth_without_double_zero is not None:
         result = fits.firth_without_double_zero
         label = "Firth without double-zero studies"
-        row = _sens_row(out, "double-zero studies", label, result)
+        row = _sens_row(out, AnalysisCode.FIRTH_WITHOUT_DOUBLE_ZERO, label, result)
         if result.k_excluded == 0 and result.status == Status.ESTIMATED:
             row["note"] = "; ".join(
                 x for x in (row["note"], "no double-zero study to leave out: as the Firth row") if x
@@ -380,7 +408,7 @@ def sensitivity(
         rows.append(row)
     if alternative_label:
         result = fits.alternative or PooledEffect.missing(primary, Reason.NO_MULTI_ARM_STUDY)
-        rows.append(_sens_row(out, "multi-arm handling", alternative_label, result))
+        rows.append(_sens_row(out, AnalysisCode.MULTI_ARM, alternative_label, result))
     return pd.DataFrame(rows, columns=SENSITIVITY_COLUMNS)
 
 
@@ -430,8 +458,10 @@ __all__ = [
     "SENSITIVITY_COLUMNS",
     "STUDY_COLUMNS",
     "absolute_effects",
+    "pooled_columns",
     "pooled_effects",
     "pooled_rates",
     "sensitivity",
+    "study_columns",
     "study_effects_frame",
 ]

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from raremeta.stats.registry import weight_columns
+
 
 class PrimaryRule(StrEnum):
     """Why a row is primary: the code written to the ``primary_rule`` column."""
@@ -19,15 +21,23 @@ class PrimaryRule(StrEnum):
     MH_OR_NOT_FINITE = "auto_mh_or_not_finite"
 
 
+class AnalysisCode(StrEnum):
+    """Which sensitivity or subset analysis a row of ``sensitivity.csv`` is: the code written to
+    its ``analysis_code`` column (the ``analysis`` column holds its label,
+    :data:`raremeta.analysis.wording.ANALYSIS_LABELS`). Each source-of-counts subset is an
+    analysis of its own.
+    """
+
+    HKSJ = "hksj_interval"
+    REVMAN_MH = "revman_mh"
+    CONTINUITY_CORRECTION = "continuity_correction"
+    LEAVE_ONE_OUT = "leave_one_out"
+    PRIMARY_SOURCES = "primary_sources_only"
+    PRIMARY_OR_REGISTRY_SOURCES = "primary_or_registry_sources"
+    FIRTH_WITHOUT_DOUBLE_ZERO = "firth_without_double_zero"
+    MULTI_ARM = "multi_arm_handling"
+    NO_COMPARABLE_STUDY = "no_comparable_study"
+
+
 #: (measure, method, model, tau2 estimator) -> the study_effects.csv column of its weights.
-WEIGHT_COLUMNS = {
-    ("OR", "MH", "common", ""): "weight_mh_or",
-    ("RR", "MH", "common", ""): "weight_mh_rr",
-    ("RD", "MH", "common", ""): "weight_mh_rd",
-    ("OR", "Peto", "common", ""): "weight_peto",
-    **{
-        (m, "IV", model, e): f"weight_iv_{m.lower()}_{(e or 'common').lower()}"
-        for m in ("OR", "RR", "RD")
-        for model, e in (("common", ""), ("random", "DL"), ("random", "REML"), ("random", "PM"))
-    },
-}
+WEIGHT_COLUMNS = weight_columns()

@@ -7,55 +7,128 @@ The results tables carry these words in their ``note``, ``correction``, ``ci_met
 
 from __future__ import annotations
 
-import textwrap
+from dataclasses import dataclass
+from enum import StrEnum
 
-from raremeta.analysis.table_keys import PrimaryRule
+from raremeta.analysis.table_keys import AnalysisCode, PrimaryRule
+from raremeta.stats import registry
+from raremeta.stats.registry import (
+    CONDITIONAL_ML,
+    EXACT_CONDITIONAL,
+    FIRTH,
+    IV,
+    MH,
+    MID_P,
+    MN,
+    PETO,
+    RANDOM,
+    ZeroCells,
+)
 from raremeta.stats.results import Correction, PooledEffect, PooledRate, Reason, Status
 
-#: Why a pooled comparative result has no estimate, by reason (and method where it matters).
-_POOLED_REASONS: dict[tuple[Reason, str], str] = {
-    (Reason.NO_COMPARABLE_STUDY, ""): "not estimable: no study reports this outcome in both arms",
-    (Reason.NO_COMPARATOR_EVENTS, "MH OR"): "not estimable: no comparator events in any study "
+
+class Context(StrEnum):
+    """Where a reason is given, when its sentence depends on it."""
+
+    NONE = ""
+    MH_OR = "mh_or"
+    MH_RR = "mh_rr"
+    MH_RD = "mh_rd"
+    PETO_OR = "peto_or"
+    HKSJ = "hksj"
+    LEAVE_ONE_OUT = "leave_one_out"
+    IV_RANDOM = "iv_random"
+    EXACT_CONDITIONAL = "exact_conditional"
+
+
+#: Why a pooled comparative result has no estimate, by reason (and context where it matters).
+_POOLED_REASONS: dict[tuple[Reason, Context], str] = {
+    (
+        Reason.NO_COMPARABLE_STUDY,
+        Context.NONE,
+    ): "not estimable: no study reports this outcome in both arms",
+    (
+        Reason.NO_COMPARATOR_EVENTS,
+        Context.MH_OR,
+    ): "not estimable: no comparator events in any study "
     "(sum of b*c/N is 0), so the MH odds ratio is infinite",
-    (Reason.NO_COMPARATOR_EVENTS, "MH RR"): "not estimable: no comparator events in any study, "
-    "so the MH risk ratio is infinite",
-    (Reason.NO_CNI_EVENTS, "MH OR"): "not estimable: no CNI events in any study (sum of a*d/N "
-    "is 0)",
-    (Reason.NO_CNI_EVENTS, "MH RR"): "not estimable: no CNI events in any study",
-    (Reason.NO_EVENTS, ""): "not estimable: no events in any study",
-    (Reason.NO_INFORMATIVE_STUDY, "Peto OR"): "not estimable: no study has both patients with "
-    "and without the event",
-    (Reason.NO_INFORMATIVE_STUDY, ""): "not estimable: no informative study",
-    (Reason.CONDITIONAL_MLE_INFINITE, ""): "not estimable: the conditional MLE of the odds "
+    (
+        Reason.NO_COMPARATOR_EVENTS,
+        Context.MH_RR,
+    ): "not estimable: no comparator events in any study, so the MH risk ratio is infinite",
+    (
+        Reason.NO_CNI_EVENTS,
+        Context.MH_OR,
+    ): "not estimable: no CNI events in any study (sum of a*d/N is 0)",
+    (Reason.NO_CNI_EVENTS, Context.MH_RR): "not estimable: no CNI events in any study",
+    (Reason.NO_EVENTS, Context.NONE): "not estimable: no events in any study",
+    (
+        Reason.NO_INFORMATIVE_STUDY,
+        Context.PETO_OR,
+    ): "not estimable: no study has both patients with and without the event",
+    (Reason.NO_INFORMATIVE_STUDY, Context.NONE): "not estimable: no informative study",
+    (
+        Reason.CONDITIONAL_MLE_INFINITE,
+        Context.NONE,
+    ): "not estimable: the conditional MLE of the odds "
     "ratio is infinite (every informative study has all its events in the CNI arm, e.g. no "
     "comparator events)",
-    (Reason.CONDITIONAL_MLE_ZERO, ""): "not estimable: the conditional MLE of the odds ratio is "
+    (
+        Reason.CONDITIONAL_MLE_ZERO,
+        Context.NONE,
+    ): "not estimable: the conditional MLE of the odds ratio is "
     "0 (every informative study has all its events in the comparator arm)",
-    (Reason.NON_INTEGER_COUNTS, ""): "not estimable: the exact method needs whole-number counts",
-    (Reason.NO_ESTIMABLE_STUDY, ""): "not estimable: no study has an estimable effect",
-    (Reason.ZERO_SAMPLING_VARIANCE, ""): "not estimable: a study has zero sampling variance",
-    (Reason.TAU2_NOT_FINITE, ""): "not estimable: tau² has no finite estimate",
-    (Reason.SINGLE_STUDY, "HKSJ"): "not applicable: the HKSJ interval needs a random-effects "
+    (
+        Reason.NON_INTEGER_COUNTS,
+        Context.NONE,
+    ): "not estimable: the exact method needs whole-number counts",
+    (Reason.NO_ESTIMABLE_STUDY, Context.NONE): "not estimable: no study has an estimable effect",
+    (
+        Reason.ZERO_SAMPLING_VARIANCE,
+        Context.NONE,
+    ): "not estimable: a study has zero sampling variance",
+    (Reason.TAU2_NOT_FINITE, Context.NONE): "not estimable: tau² has no finite estimate",
+    (Reason.SINGLE_STUDY, Context.HKSJ): "not applicable: the HKSJ interval needs a random-effects "
     "model and at least two studies",
-    (Reason.SINGLE_STUDY, "leave-one-out"): "not applicable: leave-one-out needs at least two "
-    "studies",
-    (Reason.SINGLE_STUDY, ""): "not applicable: the analysis needs at least two studies (HKSJ "
-    "interval, leave-one-out)",
-    (Reason.NO_MULTI_ARM_STUDY, ""): "not applicable: no study has more than one arm of the "
-    "same role",
-    (Reason.NO_STUDY_FROM_SOURCES, ""): "not applicable: no study in the comparison has every "
-    "count from these kinds of source",
-    (Reason.NO_CONFIDENCE_INTERVAL, "MH RD"): "no confidence interval: the Sato variance is not "
+    (
+        Reason.SINGLE_STUDY,
+        Context.LEAVE_ONE_OUT,
+    ): "not applicable: leave-one-out needs at least two studies",
+    (
+        Reason.SINGLE_STUDY,
+        Context.NONE,
+    ): "not applicable: the analysis needs at least two studies (HKSJ interval, leave-one-out)",
+    (
+        Reason.NO_MULTI_ARM_STUDY,
+        Context.NONE,
+    ): "not applicable: no study has more than one arm of the same role",
+    (
+        Reason.NO_STUDY_FROM_SOURCES,
+        Context.NONE,
+    ): "not applicable: no study in the comparison has every count from these kinds of source",
+    (
+        Reason.NO_CONFIDENCE_INTERVAL,
+        Context.MH_RD,
+    ): "no confidence interval: the Sato variance is not "
     "positive (every arm has either no events or only events), as in metafor, which returns NaN",
-    (Reason.NO_CONFIDENCE_INTERVAL, ""): "no confidence interval: the variance is not positive "
+    (
+        Reason.NO_CONFIDENCE_INTERVAL,
+        Context.NONE,
+    ): "no confidence interval: the variance is not positive "
     "(every arm has either no events or only events)",
-    (Reason.METHOD_NOT_CONFIGURED, ""): "not applicable: the method it needs is not among "
+    (
+        Reason.METHOD_NOT_CONFIGURED,
+        Context.NONE,
+    ): "not applicable: the method it needs is not among "
     "the configured methods (config.yaml `methods:`)",
-    (Reason.NO_P_VALUE, ""): "no p-value: no study has an event (or every patient had one), so "
+    (
+        Reason.NO_P_VALUE,
+        Context.NONE,
+    ): "no p-value: no study has an event (or every patient had one), so "
     "the score test of no difference is 0/0",
-    (Reason.SINGLE_STUDY, "IV random"): "not applicable: one study, so there is no "
+    (Reason.SINGLE_STUDY, Context.IV_RANDOM): "not applicable: one study, so there is no "
     "between-study variance to estimate (a random-effects model needs at least two studies)",
-    (Reason.NON_INTEGER_COUNTS, "exact-conditional"): "not estimable: exact conditional "
+    (Reason.NON_INTEGER_COUNTS, Context.EXACT_CONDITIONAL): "not estimable: exact conditional "
     "inference needs whole-number counts (split comparator)",
 }
 
@@ -77,7 +150,8 @@ _RATE_REASONS = {
     Reason.SINGULAR_INFORMATION: "not estimable: the GLMM's information matrix is singular",
 }
 
-#: Short forms for figures and summaries, where the long text does not fit.
+#: Short forms for figures and summaries, where the long text does not fit: one entry per
+#: reason (a test checks that every reason has one).
 _SHORT = {
     Reason.NO_COMPARATOR_EVENTS: "no comparator events (OR infinite)",
     Reason.CONDITIONAL_MLE_INFINITE: "no comparator events (OR infinite)",
@@ -91,15 +165,35 @@ _SHORT = {
     Reason.NO_COMPARABLE_STUDY: "no study reports it in both arms",
     Reason.NO_INFORMATIVE_STUDY: "no study with events",
     Reason.NO_STUDY_FROM_SOURCES: "no study from these sources",
+    Reason.NO_EVENTS: "no events in any study",
+    Reason.NO_ESTIMABLE_STUDY: "no study has an estimable effect",
+    Reason.ZERO_SAMPLING_VARIANCE: "a study has zero sampling variance",
+    Reason.TAU2_NOT_FINITE: "tau² has no finite estimate",
+    Reason.NO_CONFIDENCE_INTERVAL: "the variance is not positive",
+    Reason.NO_P_VALUE: "no study has an event",
+    Reason.NO_REPORTING_ARM: "no study reported this outcome...",
+    Reason.ALL_EVENTS: "every patient had the event",
+    Reason.SINGULAR_INFORMATION: "the GLMM's information matrix...",
+    Reason.NO_MULTI_ARM_STUDY: "no study has more than one arm...",
+    Reason.METHOD_NOT_CONFIGURED: "the method it needs is not...",
+}
+
+#: A result's status in words.
+_STATUS = {
+    Status.ESTIMATED: "estimated",
+    Status.NOT_ESTIMABLE: "not estimable",
+    Status.NOT_APPLICABLE: "not applicable",
 }
 
 
-def reason_text(reason: Reason | str, context: str = "") -> str:
-    """The sentence for ``reason``; ``context`` is e.g. ``"MH OR"``, ``"HKSJ"``."""
+def reason_text(reason: Reason | str, context: Context = Context.NONE) -> str:
+    """The sentence for ``reason`` in ``context`` (the general sentence where the context has
+    none of its own).
+    """
     reason = Reason(reason)
     if reason in STUDY_REASONS:
         return STUDY_REASONS[reason]
-    for key in (context, ""):
+    for key in (context, Context.NONE):
         if (reason, key) in _POOLED_REASONS:
             return _POOLED_REASONS[(reason, key)]
     if reason in _RATE_REASONS:
@@ -108,13 +202,13 @@ def reason_text(reason: Reason | str, context: str = "") -> str:
 
 
 def short_reason(reason: Reason | str) -> str:
-    """A short form of a reason, for a figure or a summary line."""
-    reason = Reason(reason)
-    if reason in _SHORT:
-        return _SHORT[reason]
-    text = reason_text(reason).split(": ", 1)[-1]
-    text = text.split(" (")[0].split(", so ")[0]
-    return textwrap.shorten(text, 34, placeholder="...")
+    """The short form of a reason, for a figure or a summary line."""
+    return _SHORT[Reason(reason)]
+
+
+def status_text(status: Status | str) -> str:
+    """A status code in words (``not_estimable`` -> ``not estimable``)."""
+    return _STATUS[Status(status)]
 
 
 def _studies(n: int) -> str:
@@ -129,24 +223,32 @@ def subset_note(left_out: int) -> str:
     return f"{trials} left out: a count from another kind of source"
 
 
-def _context(spec) -> str:
+_MEASURE_CONTEXTS = {
+    (MH, "OR"): Context.MH_OR,
+    (MH, "RR"): Context.MH_RR,
+    (MH, "RD"): Context.MH_RD,
+    (PETO, "OR"): Context.PETO_OR,
+}
+
+
+def _context(spec) -> Context:
     if spec.hksj:
-        return "HKSJ"
-    if spec.method == "IV" and spec.model == "random":
-        return "IV random"
-    if spec.method in ("exact-conditional", "mid-p"):
-        return "exact-conditional"
-    return f"{spec.method} {spec.measure}"
+        return Context.HKSJ
+    if spec.method == IV and spec.model == RANDOM:
+        return Context.IV_RANDOM
+    if spec.method in EXACT_CONDITIONAL_ROWS:
+        return Context.EXACT_CONDITIONAL
+    return _MEASURE_CONTEXTS.get((spec.method, spec.measure), Context.NONE)
 
 
-def pooled_note(result: PooledEffect, context: str = "") -> str:
+def pooled_note(result: PooledEffect, context: Context = Context.NONE) -> str:
     """Why a pooled result is missing, and what the method left out or changed."""
     spec = result.spec
     ctx = context or _context(spec)
     first = [] if result.reason == Reason.NONE else [reason_text(result.reason, ctx)]
     notes: list[str] = []
     n_corrected = sum(result.corrected)
-    if spec.method == "MH":
+    if spec.method == MH:
         if spec.add > 0 and n_corrected:
             notes.append(f"{_studies(n_corrected)} corrected")
         if spec.measure != "RD" and result.k_excluded:
@@ -156,24 +258,24 @@ def pooled_note(result: PooledEffect, context: str = "") -> str:
             )
         if result.reason == Reason.NO_CONFIDENCE_INTERVAL:
             first, notes = [], [*notes, reason_text(result.reason, ctx)]
-    elif spec.method == "Peto" and result.status == Status.ESTIMATED and result.k_excluded:
+    elif spec.method == PETO and result.status == Status.ESTIMATED and result.k_excluded:
         notes.append(
             f"{_studies(result.k_excluded)} without events (or with only events) add nothing"
         )
-    elif spec.method == "Firth" and result.status == Status.ESTIMATED:
+    elif spec.method == FIRTH and result.status == Status.ESTIMATED:
         if result.k == 1:
             notes.append("one study: the Firth OR equals the OR after adding 0.5 to every cell")
         if result.k_excluded:
             notes.append(f"{_studies(result.k_excluded)} without events left out")
-    elif spec.method == "MN" and result.reason == Reason.NO_P_VALUE:
+    elif spec.method == MN and result.reason == Reason.NO_P_VALUE:
         first, notes = [], [reason_text(result.reason)]
-    elif spec.method in EXACT_CONDITIONAL and result.reason != Reason.NON_INTEGER_COUNTS:
+    elif spec.method in EXACT_CONDITIONAL_ROWS and result.reason != Reason.NON_INTEGER_COUNTS:
         if result.k_excluded:
             notes.append(
                 f"{_studies(result.k_excluded)} without events (or with only events) carry "
                 "no conditional information"
             )
-    elif spec.method == "IV":
+    elif spec.method == IV:
         if result.status == Status.ESTIMATED and spec.hksj and result.hksj_factor < 1:
             notes.append(
                 f"HKSJ variance factor {result.hksj_factor:.3g} < 1 raised to 1 so that the "
@@ -190,9 +292,10 @@ def correction_text(result: PooledEffect) -> str:
     spec = result.spec
     if not result.used:  # no study reached the method
         return ""
-    if spec.method in NO_CORRECTION_METHODS:
+    zero_cells = registry.method(spec.method).zero_cells
+    if zero_cells == ZeroCells.NOT_NEEDED:
         return "none (not needed)"
-    if spec.method == "MH":
+    if zero_cells == ZeroCells.INSIDE_SUMS:
         if spec.add == 0:
             return "none"
         if spec.correction == Correction.TREATMENT_ARM:
@@ -211,64 +314,179 @@ def correction_text(result: PooledEffect) -> str:
     return f"{what} ({n} of {len(result.corrected)} studies)"
 
 
-#: Methods whose likelihood needs no continuity correction.
-NO_CORRECTION_METHODS = frozenset({"Peto", "exact", "exact-conditional", "mid-p", "Firth", "MN"})
 #: The two rows of the exact conditional distribution (median-unbiased estimate).
-EXACT_CONDITIONAL = frozenset({"exact-conditional", "mid-p"})
-#: The ``ci_method`` of the methods whose interval is not Wald.
-_CI_METHODS = {
-    "exact-conditional": "exact conditional (Cornfield)",
-    "mid-p": "mid-p",
-    "Firth": "profile penalised likelihood",
-    "MN": "Miettinen-Nurminen score (MH weights)",
+EXACT_CONDITIONAL_ROWS = frozenset({EXACT_CONDITIONAL, MID_P})
+
+
+@dataclass(frozen=True)
+class MethodWords:
+    """What a registered method is called, and what the tables and texts say of it.
+
+    Attributes
+    ----------
+    label : str
+        Its name in figures and summaries; ``{model}`` becomes "common effect" or "random
+        effects (REML)".
+    estimator, interval, p_value : str
+        The ``estimator``, ``ci_method`` and ``p_method`` columns.
+    sentence : str
+        What it adds to the methods paragraph, with its references; empty when the sentence
+        of ``sentence_with`` covers it.
+    sentence_with : str
+        The method whose sentence covers this one.
+    summary_phrase : str
+        The summary's sentence for a companion row (``{value}``: its estimate and interval).
+    code_description : str
+        Its ``method`` code in the codebook.
+    columns : tuple of (column, meaning)
+        The codebook entries of the method's own result columns
+        (:attr:`raremeta.stats.registry.Method.extra_columns`).
+    """
+
+    label: str
+    estimator: str
+    interval: str
+    p_value: str
+    sentence: str
+    code_description: str
+    sentence_with: str = ""
+    summary_phrase: str = ""
+    columns: tuple[tuple[str, str], ...] = ()
+
+
+WALD = "Wald, normal"
+#: The words of every registered method (a test checks that every registry entry has them).
+METHOD_WORDS: dict[str, MethodWords] = {
+    MH: MethodWords(
+        "Mantel-Haenszel, {model}",
+        "MH",
+        WALD,
+        WALD,
+        "Mantel-Haenszel odds ratios, risk ratios and risk differences without continuity "
+        "correction (Greenland and Robins 1985; Robins, Breslow and Greenland 1986; Sato, "
+        "Greenland and Robins 1989)",
+        "Mantel-Haenszel",
+    ),
+    PETO: MethodWords(
+        "Peto, {model}",
+        "Peto",
+        WALD,
+        WALD,
+        "the Peto odds ratio (Yusuf et al. 1985)",
+        "Peto",
+    ),
+    IV: MethodWords(
+        "Inverse variance, {model}",
+        "inverse variance",
+        WALD,
+        WALD,
+        "inverse-variance common and random-effects estimates with DerSimonian-Laird, REML "
+        "and Paule-Mandel tau² after adding 0.5 to every cell of trials with a zero cell "
+        "(double-zero trials excluded for ratio measures), Q-profile confidence intervals for "
+        "tau² (Viechtbauer 2007) and t-based prediction intervals with k - 2 df (Higgins, "
+        "Thompson and Spiegelhalter 2009)",
+        "inverse variance",
+    ),
+    CONDITIONAL_ML: MethodWords(
+        "conditional ML, {model}",
+        "conditional ML",
+        WALD,
+        WALD,
+        "the conditional maximum-likelihood odds ratio (Breslow and Day 1980)",
+        "conditional maximum likelihood",
+    ),
+    EXACT_CONDITIONAL: MethodWords(
+        "median-unbiased, exact conditional CI",
+        "median-unbiased",
+        "exact conditional (Cornfield)",
+        "exact conditional, two-sided (tables no more probable than observed)",
+        "the median-unbiased odds ratio (Hirji, Tsiatis and Mehta 1989) with exact conditional "
+        "(Cornfield 1956) and mid-p intervals and p-values, computed from the exact "
+        "distribution of the total CNI events given every margin",
+        "median-unbiased OR with the exact conditional interval and p",
+        summary_phrase="The exact conditional analysis gives a median-unbiased odds ratio of "
+        "{value}.",
+    ),
+    MID_P: MethodWords(
+        "median-unbiased, mid-p CI",
+        "median-unbiased",
+        "mid-p",
+        "mid-p, two-sided (twice the smaller one-sided mid-p)",
+        "",
+        "median-unbiased OR with the mid-p interval and p",
+        sentence_with=EXACT_CONDITIONAL,
+    ),
+    FIRTH: MethodWords(
+        "Firth penalised likelihood",
+        "penalised ML",
+        "profile penalised likelihood",
+        "penalised likelihood ratio",
+        "the penalised-likelihood (Firth) logistic-regression odds ratio with fixed study "
+        "intercepts, its profile penalised-likelihood interval and likelihood-ratio p-value "
+        "(Firth 1993; Heinze and Schemper 2002; Evrenoglou et al. 2022)",
+        "penalised likelihood",
+    ),
+    MN: MethodWords(
+        "Mantel-Haenszel, Miettinen-Nurminen CI",
+        "MH",
+        "Miettinen-Nurminen score (MH weights)",
+        "score test (= CMH without continuity correction)",
+        "the Mantel-Haenszel risk difference with the stratified Miettinen-Nurminen score "
+        "interval and score test (Miettinen and Nurminen 1985)",
+        "MH risk difference with the Miettinen-Nurminen score interval",
+    ),
 }
-#: The ``estimator`` of each method (IV: inverse-variance weighted mean).
-_ESTIMATORS = {
-    "MH": "MH",
-    "Peto": "Peto",
-    "IV": "inverse variance",
-    "exact": "conditional ML",
-    "exact-conditional": "median-unbiased",
-    "mid-p": "median-unbiased",
-    "Firth": "penalised ML",
-    "MN": "MH",
-}
-#: The ``p_method`` of the methods whose p-value is not a normal Wald test.
-_P_METHODS = {
-    "exact-conditional": "exact conditional, two-sided (tables no more probable than observed)",
-    "mid-p": "mid-p, two-sided (twice the smaller one-sided mid-p)",
-    "Firth": "penalised likelihood ratio",
-    "MN": "score test (= CMH without continuity correction)",
-}
+
+
+def register_words(name: str, words: MethodWords) -> None:
+    """Add the words of a method added to the registry at run time (tests)."""
+    METHOD_WORDS[name] = words
+
+
+def method_words(name: str) -> MethodWords:
+    """The words of the registered method ``name``."""
+    return METHOD_WORDS[name]
+
+
+def method_name(method: str, model: str, estimator: str) -> str:
+    """E.g. ``"Mantel-Haenszel, common effect"``."""
+    model_words = "common effect" if model != RANDOM else f"random effects ({estimator})"
+    return METHOD_WORDS[method].label.format(model=model_words)
+
+
+def method_label(measure: str, method: str, model: str, estimator: str) -> str:
+    """E.g. ``"OR, Mantel-Haenszel, common effect"``."""
+    return f"{measure}, {method_name(method, model, estimator)}"
+
+
+def methods_sentence(name: str) -> str:
+    """What the method ``name`` adds to the methods paragraph ("" when another's covers it)."""
+    return METHOD_WORDS[name].sentence
 
 
 def ci_method_text(result: PooledEffect) -> str:
     """How the interval was computed."""
     if result.status == Status.NOT_APPLICABLE:
         return ""
-    if result.spec.method in _CI_METHODS:
-        return _CI_METHODS[result.spec.method]
     if result.spec.hksj and result.status == Status.ESTIMATED:
         return f"HKSJ (ad hoc max(1, q)), t, df = {result.k - 1}"
-    return "Wald, normal"
+    return METHOD_WORDS[result.spec.method].interval
 
 
 def estimator_text(result: PooledEffect) -> str:
     """What the estimate is (``estimator`` column)."""
     if result.status == Status.NOT_APPLICABLE:
         return ""
-    return _ESTIMATORS[result.spec.method]
+    return METHOD_WORDS[result.spec.method].estimator
 
 
 def p_method_text(result: PooledEffect) -> str:
     """How the p-value was computed (``p_method`` column); empty when there is none."""
     if result.status != Status.ESTIMATED or result.reason == Reason.NO_P_VALUE:
         return ""
-    if result.spec.method in _P_METHODS:
-        return _P_METHODS[result.spec.method]
     if result.spec.hksj:
         return f"t, df = {result.k - 1}"
-    return "Wald, normal"
+    return METHOD_WORDS[result.spec.method].p_value
 
 
 def pi_method_text(result: PooledEffect) -> str:
@@ -309,6 +527,53 @@ def excluded_note(excluded: dict[str, Reason]) -> str:
     return "not in the comparison: " + "; ".join(
         f"{study} ({STUDY_REASONS[why]})" for study, why in excluded.items()
     )
+
+
+#: The ``analysis`` label of each analysis code (sensitivity.csv).
+ANALYSIS_LABELS: dict[str, str] = {
+    AnalysisCode.HKSJ: "HKSJ interval",
+    AnalysisCode.REVMAN_MH: "RevMan-style MH",
+    AnalysisCode.CONTINUITY_CORRECTION: "continuity correction",
+    AnalysisCode.LEAVE_ONE_OUT: "leave-one-out",
+    AnalysisCode.PRIMARY_SOURCES: "source of counts",
+    AnalysisCode.PRIMARY_OR_REGISTRY_SOURCES: "source of counts",
+    AnalysisCode.FIRTH_WITHOUT_DOUBLE_ZERO: "double-zero studies",
+    AnalysisCode.MULTI_ARM: "multi-arm handling",
+    AnalysisCode.NO_COMPARABLE_STUDY: "all",
+}
+#: The ``variant`` label of each source-of-counts subset, and its row in the summary.
+SUBSET_LABELS: dict[str, tuple[str, str]] = {
+    AnalysisCode.PRIMARY_SOURCES: (
+        "primary sources only",
+        "Trials whose counts all come from their own reports (sensitivity)",
+    ),
+    AnalysisCode.PRIMARY_OR_REGISTRY_SOURCES: (
+        "primary or registry sources",
+        "Trials whose counts all come from their own reports or registry results (sensitivity)",
+    ),
+}
+#: What each analysis adds to the methods paragraph (analyses sharing a sentence say it once).
+ANALYSIS_SENTENCES: dict[str, str] = {
+    AnalysisCode.HKSJ: "Hartung-Knapp-Sidik-Jonkman intervals",
+    AnalysisCode.REVMAN_MH: "RevMan-style continuity corrections inside the MH sums",
+    AnalysisCode.CONTINUITY_CORRECTION: "constant (0.5, 0.01) and treatment-arm (Sweeting, "
+    "Sutton and Lambert 2004) continuity corrections",
+    AnalysisCode.LEAVE_ONE_OUT: "leave-one-out",
+    AnalysisCode.PRIMARY_SOURCES: "the primary method restricted to the trials whose every "
+    "count came from their own reports, and from their own reports or registry results "
+    "(leaving out counts from letters, reviews or of unstated source)",
+    AnalysisCode.FIRTH_WITHOUT_DOUBLE_ZERO: "the Firth odds ratio without double-zero trials",
+    AnalysisCode.MULTI_ARM: "the alternative handling of multi-arm trials",
+}
+ANALYSIS_SENTENCES[AnalysisCode.PRIMARY_OR_REGISTRY_SOURCES] = ANALYSIS_SENTENCES[
+    AnalysisCode.PRIMARY_SOURCES
+]
+
+
+def register_analysis(code: str, label: str, sentence: str) -> None:
+    """Add the words of an analysis a method added at run time declares (tests)."""
+    ANALYSIS_LABELS[code] = label
+    ANALYSIS_SENTENCES[code] = sentence
 
 
 #: How the primary estimate was chosen, by ``primary_rule`` code.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,15 +14,10 @@ from raremeta.io.terms import normalise_term
 
 #: ``primary: auto``: the rule of the README chooses each outcome's primary estimate.
 AUTO = "auto"
-#: Method families of ``methods:`` (exact-conditional and mid-p belong to ``exact``).
-METHOD_FAMILIES = ("MH", "Peto", "IV", "exact", "Firth", "MN")
-#: The families ``primary: auto`` can choose from.
-AUTO_FAMILIES = ("MH", "Firth", "MN")
-
-
-def family(method: str) -> str:
-    """The ``methods:`` family of a pooling method."""
-    return "exact" if method in ("exact-conditional", "mid-p") else method
+#: Checks of a schema-valid configuration (defaults filled in) that need more than this layer
+#: knows: which method estimates which measure is the method registry's
+#: (:func:`raremeta.analysis.configuration.method_problems`).
+Checks = Callable[[dict[str, Any], str], list[Problem]]
 
 
 @dataclass(frozen=True)
@@ -90,37 +85,9 @@ def _primary(
     return PrimaryChoice(spec["measure"], spec["method"], spec["model"], tau2)
 
 
-def _primary_problems(spec: dict[str, Any] | str | None, where: str, file: str) -> list[Problem]:
-    if spec is None or spec == AUTO:
-        return []
-    problems = []
-    method, model, measure = spec["method"], spec["model"], spec["measure"]
-    if model == "random" and method != "IV":
-        problems.append(
-            Problem(
-                file, "random-effects models exist for method IV only", column=where, value=method
-            )
-        )
-    if model == "random" and not spec.get("tau2_estimator"):
-        problems.append(
-            Problem(
-                file, "a random-effects primary needs tau2_estimator (DL, REML or PM)", column=where
-            )
-        )
-    if method in ("Peto", "exact", "exact-conditional", "mid-p", "Firth") and measure != "OR":
-        problems.append(
-            Problem(
-                file, f"method {method} estimates odds ratios only", column=where, value=measure
-            )
-        )
-    if method == "MN" and measure != "RD":
-        problems.append(
-            Problem(file, "method MN estimates risk differences only", column=where, value=measure)
-        )
-    return problems
-
-
-def parse_config(document: Any, file: str = "config.yaml") -> AnalysisConfig:
+def parse_config(
+    document: Any, file: str = "config.yaml", checks: Checks | None = None
+) -> AnalysisConfig:
     """Validate a parsed configuration and return it as an :class:`AnalysisConfig`.
 
     Parameters
@@ -129,23 +96,26 @@ def parse_config(document: Any, file: str = "config.yaml") -> AnalysisConfig:
         The parsed YAML document.
     file : str
         The file name used in error messages.
+    checks : callable, optional
+        Further checks of the schema-valid document (the method checks of
+        :mod:`raremeta.analysis.configuration`), reported with the term checks.
 
     Raises
     ------
     InvalidInputError
-        With one problem per schema violation, per term claimed by two outcomes, and per
-        impossible primary choice.
+        With one problem per schema violation, else per term claimed by two outcomes and per
+        problem ``checks`` finds.
     """
     problems = schema_problems(document, "config", file)
     if problems:
         raise InvalidInputError(problems)
     document = with_defaults(document, "config")  # the schema declares every default
     global_primary = _primary(document["primary"], None)
-    problems += _primary_problems(document.get("primary"), "primary", file)
+    if checks is not None:
+        problems += checks(document, file)
     owner: dict[str, str] = {}
     outcomes = []
     for outcome_id, spec in document["outcomes"].items():
-        problems += _primary_problems(spec.get("primary"), f"outcomes.{outcome_id}.primary", file)
         for index, term in enumerate(spec["terms"]):
             key = normalise_term(term)
             if not key:
@@ -172,30 +142,6 @@ def parse_config(document: Any, file: str = "config.yaml") -> AnalysisConfig:
             )
         )
     families = tuple(document["methods"])
-    auto = [o.id for o in outcomes if o.primary is None]
-    for needed in AUTO_FAMILIES:
-        if auto and needed not in families:
-            problems.append(
-                Problem(
-                    file,
-                    f"primary: auto (outcomes {', '.join(auto)}) chooses among MH, Firth and MN, "
-                    f"but {needed} is not among the configured methods ({', '.join(families)}); "
-                    "add it or name a primary method",
-                    column="methods",
-                    value=needed,
-                )
-            )
-    for outcome in outcomes:
-        if outcome.primary is not None and family(outcome.primary.method) not in families:
-            problems.append(
-                Problem(
-                    file,
-                    f"the primary method of outcome '{outcome.id}' is not among the configured "
-                    f"methods ({', '.join(families)})",
-                    column="methods",
-                    value=outcome.primary.method,
-                )
-            )
     if problems:
         raise InvalidInputError(problems)
     return AnalysisConfig(
@@ -206,19 +152,23 @@ def parse_config(document: Any, file: str = "config.yaml") -> AnalysisConfig:
     )
 
 
-def load_config(path: Path, display: str | None = None) -> AnalysisConfig:
+def load_config(
+    path: Path, display: str | None = None, checks: Checks | None = None
+) -> AnalysisConfig:
     """Read and validate ``config.yaml``; see :func:`parse_config`."""
     name = display or str(path)
-    return parse_config(load_yaml(path, name), name)
+    return parse_config(load_yaml(path, name), name, checks)
 
 
-def analysis_from(source: Path | Mapping[str, Any], display: str = "config") -> AnalysisConfig:
+def analysis_from(
+    source: Path | Mapping[str, Any], display: str = "config", checks: Checks | None = None
+) -> AnalysisConfig:
     """The validated configuration from Snakemake's ``config`` (a mapping, passed to a job as a
     param) or from a file (tests, benchmarks); see :func:`parse_config`.
     """
     if isinstance(source, Mapping):
-        return parse_config(plain_config(source), display)
-    return load_config(Path(source), str(source))
+        return parse_config(plain_config(source), display, checks)
+    return load_config(Path(source), str(source), checks)
 
 
 def plain_config(value: Any) -> Any:

@@ -4,29 +4,9 @@ rows in the results tables, and the software the workflow imported, with version
 
 from __future__ import annotations
 
+from raremeta.analysis.wording import ANALYSIS_SENTENCES, METHOD_WORDS
 from raremeta.io.analysis_config import AnalysisConfig
 
-#: What each method family contributes to the paragraph, with its references.
-METHOD_SENTENCES = {
-    "MH": "Mantel-Haenszel odds ratios, risk ratios and risk differences without continuity "
-    "correction (Greenland and Robins 1985; Robins, Breslow and Greenland 1986; Sato, "
-    "Greenland and Robins 1989)",
-    "Peto": "the Peto odds ratio (Yusuf et al. 1985)",
-    "IV": "inverse-variance common and random-effects estimates with DerSimonian-Laird, REML "
-    "and Paule-Mandel tau² after adding 0.5 to every cell of trials with a zero cell "
-    "(double-zero trials excluded for ratio measures), Q-profile confidence intervals for tau² "
-    "(Viechtbauer 2007) and t-based prediction intervals with k - 2 df (Higgins, Thompson and "
-    "Spiegelhalter 2009)",
-    "exact": "the conditional maximum-likelihood odds ratio (Breslow and Day 1980)",
-    "exact-conditional": "the median-unbiased odds ratio (Hirji, Tsiatis and Mehta 1989) with "
-    "exact conditional (Cornfield 1956) and mid-p intervals and p-values, computed from the "
-    "exact distribution of the total CNI events given every margin",
-    "Firth": "the penalised-likelihood (Firth) logistic-regression odds ratio with fixed study "
-    "intercepts, its profile penalised-likelihood interval and likelihood-ratio p-value (Firth "
-    "1993; Heinze and Schemper 2002; Evrenoglou et al. 2022)",
-    "MN": "the Mantel-Haenszel risk difference with the stratified Miettinen-Nurminen score "
-    "interval and score test (Miettinen and Nurminen 1985)",
-}
 #: The primary-method rule of ``primary: auto`` (README, "Choice of primary method").
 AUTO_RULE_SENTENCE = (
     "chosen per outcome by a pre-specified rule: with no events in any arm the "
@@ -34,19 +14,10 @@ AUTO_RULE_SENTENCE = (
     "Mantel-Haenszel odds ratio is finite and positive, that odds ratio; otherwise the Firth "
     "odds ratio (never the Peto odds ratio)"
 )
-#: Sensitivity analyses by the ``analysis`` column of sensitivity.csv.
-SENSITIVITY_SENTENCES = {
-    "HKSJ interval": "Hartung-Knapp-Sidik-Jonkman intervals",
-    "RevMan-style MH": "RevMan-style continuity corrections inside the MH sums",
-    "continuity correction": "constant (0.5, 0.01) and treatment-arm (Sweeting, Sutton and "
-    "Lambert 2004) continuity corrections",
-    "leave-one-out": "leave-one-out",
-    "source of counts": "the primary method restricted to the trials whose every count came "
-    "from their own reports, and from their own reports or registry results (leaving out "
-    "counts from letters, reviews or of unstated source)",
-    "double-zero studies": "the Firth odds ratio without double-zero trials",
-    "multi-arm handling": "the alternative handling of multi-arm trials",
-}
+
+
+def _unique(texts) -> list[str]:
+    return list(dict.fromkeys(t for t in texts if t))
 
 
 def _join(parts: list[str]) -> str:
@@ -69,7 +40,7 @@ def _as_of_sentence(data_as_of: str | None) -> str:
 
 def methods_paragraph(
     config: AnalysisConfig,
-    families: list[str],
+    methods_run: list[str],
     sensitivity: list[str],
     software: dict[str, str],
     versions: dict[str, str],
@@ -81,11 +52,12 @@ def methods_paragraph(
     ----------
     config : AnalysisConfig
         Outcomes, their terms and primary methods, multi-arm handling.
-    families : list of str
-        The methods with rows in pooled_effects.csv (``MH``, ``Peto``, ``IV``, ``exact``,
-        ``exact-conditional``, ``mid-p``, ``Firth``, ``MN``).
+    methods_run : list of str
+        The methods with rows in pooled_effects.csv (names of the method registry); each one's
+        sentence comes from :data:`raremeta.analysis.wording.METHOD_WORDS` (a method without
+        words is an error, never a silently missing sentence).
     sensitivity : list of str
-        The ``analysis`` values of sensitivity.csv.
+        The ``analysis_code`` values of sensitivity.csv.
     software : dict
         Citable packages the workflow imported, with versions.
     versions : dict
@@ -112,8 +84,16 @@ def methods_paragraph(
         else "each CNI arm was compared with the comparator, whose events and patients were "
         "divided evenly among the comparisons (Cochrane Handbook 23.3.4)"
     )
-    methods = [METHOD_SENTENCES[f] for f in METHOD_SENTENCES if f in families]
-    sens = [SENSITIVITY_SENTENCES[s] for s in SENSITIVITY_SENTENCES if s in sensitivity]
+    ran = set(methods_run)
+    methods = _unique(
+        METHOD_WORDS[w.sentence_with].sentence if w.sentence_with else w.sentence
+        for name, w in METHOD_WORDS.items()
+        if name in ran
+    )
+    unknown = ran - set(METHOD_WORDS)
+    if unknown:
+        raise KeyError(f"no words for method(s) {sorted(unknown)}: add them to METHOD_WORDS")
+    sens = _unique(ANALYSIS_SENTENCES[c] for c in ANALYSIS_SENTENCES if c in sensitivity)
     packages = ", ".join(f"{name} {version}" for name, version in software.items())
     return (
         _as_of_sentence(data_as_of)

@@ -6,7 +6,6 @@ import math
 
 import pandas as pd
 
-from raremeta.analysis.table_keys import WEIGHT_COLUMNS
 from raremeta.io.raw_studies import ROLES
 from raremeta.io.results_reading import cell_float as _f
 from raremeta.io.results_reading import cell_text as _text
@@ -20,16 +19,17 @@ from raremeta.report.pooled_rows import (
     row_key,
     shown_rows,
 )
+from raremeta.stats.registry import HETEROGENEITY, drawn_weight_column
 
 
 def weight_column(measure: str, method: str, model: str, estimator: str) -> str | None:
-    """The study_effects.csv column holding the weights of this method: the conditional ML
-    method is drawn with the Peto weights (its one-step approximation), the MN row with the MH
-    RD weights (its estimate is the MH RD); None for the methods that define no study weights
-    (median-unbiased, Firth).
+    """The study_effects.csv column holding the weights drawn beside this method's row
+    (:func:`raremeta.stats.registry.drawn_weight_column`): the conditional ML method is drawn
+    with the Peto weights (its one-step approximation), the MN row with the MH RD weights (its
+    estimate is the MH RD); None for the methods that define no study weights (median-unbiased,
+    Firth).
     """
-    method = {"exact": "Peto", "MN": "MH"}.get(method, method)
-    return WEIGHT_COLUMNS.get((measure, method, model, estimator or ""))
+    return drawn_weight_column((measure, method, model, estimator or ""))
 
 
 def forest_for_outcome(outcome: str, label: str, pooled: pd.DataFrame, studies: pd.DataFrame):
@@ -94,7 +94,7 @@ def forest_for_outcome(outcome: str, label: str, pooled: pd.DataFrame, studies: 
                 status=str(r["status"]),
             )
         )
-    r = pooled_row(p, (measure, "IV", "random", "REML"))
+    r = pooled_row(p, (measure, *HETEROGENEITY))
     het = "Heterogeneity: not assessable with a single study"
     if r is not None and _f(r["k"]) >= 2:
         het = (

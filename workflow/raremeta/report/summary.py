@@ -13,7 +13,14 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from raremeta.analysis.wording import primary_rule_text, short_reason
+from raremeta.analysis.table_keys import AnalysisCode
+from raremeta.analysis.wording import (
+    SUBSET_LABELS,
+    method_words,
+    primary_rule_text,
+    short_reason,
+    status_text,
+)
 from raremeta.io.results_reading import cell_float as _f
 from raremeta.io.results_reading import cell_text as _text
 from raremeta.io.results_reading import is_true
@@ -26,6 +33,7 @@ from raremeta.report.pooled_rows import (
     row_key,
     shown_rows,
 )
+from raremeta.stats.registry import HETEROGENEITY, MH_OR, companion_keys, fallback_keys
 from raremeta.stats.results import Reason
 
 MEASURE_WORDS = {"OR": "odds ratio", "RR": "risk ratio", "RD": "risk difference"}
@@ -45,17 +53,11 @@ class OutcomeSummary:
     sentence: str
 
 
-EXACT_KEY = ("OR", "exact-conditional", "common", "")
-#: Rows the plain-language sentence may fall back on when the primary row has no estimate
-#: (never the Peto OR, which is biased with unbalanced arms).
-FALLBACK_KEYS = [("OR", "Firth", "common", ""), EXACT_KEY, ("RD", "MN", "common", "")]
-
-
 def _value(row: pd.Series) -> str:
     """``est [lo, hi], p = x`` of one pooled row (its own interval and p), or why not."""
     est = _f(row["estimate"])
     if not math.isfinite(est):
-        return f"{str(row['status']).replace('_', ' ')}: {short_reason(str(row['reason']))}"
+        return f"{status_text(str(row['status']))}: {short_reason(str(row['reason']))}"
     text = fmt_ci(est, _f(row["ci_low"]), _f(row["ci_high"]), row["measure"])
     p = _f(row["p_value"])
     return text + (f", p = {fmt_p(p)}" if math.isfinite(p) else "")
@@ -85,7 +87,7 @@ def _verdict(row: pd.Series) -> str:
 
 def _rule(primary: pd.Series, p: pd.DataFrame) -> str:
     """How the primary row was chosen (under rule (c) with the MH odds ratio's reason)."""
-    mh = pooled_row(p, ("OR", "MH", "common", ""))
+    mh = pooled_row(p, MH_OR)
     return primary_rule_text(primary["primary_rule"], "" if mh is None else str(mh["reason"]))
 
 
@@ -131,7 +133,7 @@ def plain_language(
         alt = next(
             (
                 r
-                for fk in FALLBACK_KEYS
+                for fk in fallback_keys()
                 if fk != key
                 and (r := pooled_row(p, fk)) is not None
                 and math.isfinite(_f(r["estimate"]))
@@ -146,13 +148,13 @@ def plain_language(
                 f"The {MEASURE_WORDS[alt['measure']]} ({method_name(*row_key(alt)[1:])}) was "
                 f"{_value(alt)}; {_verdict(alt)}."
             )
-    exact = pooled_row(p, EXACT_KEY)
-    if exact is not None and EXACT_KEY not in shown and math.isfinite(_f(exact["estimate"])):
-        parts.append(
-            f"The exact conditional analysis gives a median-unbiased odds ratio of {_value(exact)}."
-        )
-        est, mue = _f(headline["estimate"]), _f(exact["estimate"])
-        if headline["measure"] == "OR" and max(est, mue) > 2 * min(est, mue):
+    for companion in companion_keys():
+        row = pooled_row(p, companion)
+        if row is None or companion in shown or not math.isfinite(_f(row["estimate"])):
+            continue
+        parts.append(method_words(companion[1]).summary_phrase.format(value=_value(row)))
+        est, other = _f(headline["estimate"]), _f(row["estimate"])
+        if headline["measure"] == companion[0] and max(est, other) > 2 * min(est, other):
             parts.append(
                 "The point estimates differ between methods because the data are so sparse; "
                 "the intervals, not the point estimates, carry the information."
@@ -190,12 +192,6 @@ def _absolute_text(a: pd.Series) -> str:
     return text
 
 
-#: The sensitivity rows by source of counts, as the summary names them.
-SOURCE_ROWS = {
-    "primary sources only": "Trials whose counts all come from their own reports (sensitivity)",
-    "primary or registry sources": "Trials whose counts all come from their own reports or "
-    "registry results (sensitivity)",
-}
 #: The kinds of source (``source_kinds`` codes) in a sentence.
 KIND_PLURALS = {
     "primary": "trial reports",
@@ -256,9 +252,10 @@ def summarise(
             _value(primary),
         )
     ]
-    exact = pooled_row(p, EXACT_KEY)
-    if exact is not None and key != EXACT_KEY:
-        rows.append((method_label(*EXACT_KEY), _value(exact)))
+    for companion in companion_keys():
+        row = pooled_row(p, companion)
+        if row is not None and key != companion:
+            rows.append((method_label(*companion), _value(row)))
     if a is not None and k:
         rows.append(
             ("Absolute effect per 1,000 patients (trials in the comparison)", _absolute_text(a))
@@ -313,16 +310,15 @@ def summarise(
             )
             rows.append((f"Pooled rate, {name} ({method})", f"{value}, k = {int(_f(x['k']))}"))
     for k_alt, x in shown_rows(p, primary):
-        if k_alt not in (key, EXACT_KEY):
+        if k_alt != key and k_alt not in companion_keys():
             rows.append((method_label(*k_alt), _value(x)))
     by_source = pd.DataFrame()
     if sensitivity is not None:
-        by_source = sensitivity[
-            (sensitivity["outcome"] == outcome) & (sensitivity["analysis"] == "source of counts")
-        ]
+        codes = sensitivity["analysis_code"].map(_text)
+        by_source = sensitivity[(sensitivity["outcome"] == outcome) & codes.isin(SUBSET_LABELS)]
         for _, x in by_source.iterrows():
-            rows.append((SOURCE_ROWS.get(x["variant"], str(x["variant"])), _sensitivity_value(x)))
-    x = pooled_row(p, (key[0], "IV", "random", "REML"))
+            rows.append((SUBSET_LABELS[AnalysisCode(x["analysis_code"])][1], _sensitivity_value(x)))
+    x = pooled_row(p, (key[0], *HETEROGENEITY))
     if x is not None and _f(x["k"]) >= 2 and math.isfinite(_f(x["q"])):
         rows.append(
             (

@@ -132,7 +132,7 @@ def conditional_mle(tables: Tables) -> PooledEffect:
     )
 
 
-def conditional_mle_fits(stack: TableStack) -> PooledFits:
+def conditional_mle_fits(stack: TableStack, spec: MethodSpec = SPEC) -> PooledFits:
     """:func:`conditional_mle` of every meta-analysis of ``stack`` (one at a time: the exact
     likelihood has no closed form to vectorise).
     """

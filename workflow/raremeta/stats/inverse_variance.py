@@ -16,10 +16,13 @@ a study a meta-analysis leaves out. :func:`inverse_variance` is the one-meta-ana
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
+from raremeta.stats.effect_sizes import study_effects
 from raremeta.stats.heterogeneity import i2_from_tau2, q_test
 from raremeta.stats.results import (
     MethodSpec,
@@ -30,6 +33,7 @@ from raremeta.stats.results import (
     reasons,
     wald,
 )
+from raremeta.stats.two_by_two import TableStack
 
 Array = NDArray[np.float64]
 TAU2_ESTIMATORS = ("DL", "REML", "PM")
@@ -247,6 +251,17 @@ def inverse_variance_fits(
     )
 
 
+def inverse_variance_stack_fits(stack: TableStack, spec: MethodSpec) -> PooledFits:
+    """The inverse-variance fits of ``spec`` from the 2x2 tables of ``stack``: each study's
+    effect with ``spec.add`` and ``spec.correction`` (metafor ``escalc(add, to="only0")``,
+    double-zero studies dropped for ratios), then :func:`inverse_variance_fits`; the returned
+    ``corrected`` mask says which studies got the correction.
+    """
+    eff = study_effects(stack, spec.measure, add=spec.add, kind=str(spec.correction))
+    fits = inverse_variance_fits(eff.yi, eff.vi, spec, stack.present)
+    return replace(fits, corrected=eff.corrected & fits.used)
+
+
 def inverse_variance(
     yi: ArrayLike,
     vi: ArrayLike,
@@ -300,6 +315,7 @@ __all__ = [
     "TAU2_ESTIMATORS",
     "inverse_variance",
     "inverse_variance_fits",
+    "inverse_variance_stack_fits",
     "tau2_estimate",
     "tau2_qprofile_ci",
 ]

@@ -652,7 +652,7 @@ def _fit_rows(data: _Data) -> dict[str, NDArray[np.float64]]:
     }
 
 
-def firth_fits(stack: TableStack) -> PooledFits:
+def firth_fits(stack: TableStack, spec: MethodSpec = SPEC) -> PooledFits:
     """Firth penalised-likelihood common odds ratio of every meta-analysis of ``stack``.
 
     Parameters
@@ -660,6 +660,8 @@ def firth_fits(stack: TableStack) -> PooledFits:
     stack : TableStack
         m meta-analyses of up to k studies; studies where ``stack.present`` is False are
         ignored.
+    spec : MethodSpec
+        The registry's Firth OR (the engine passes it; there is nothing to choose).
 
     Returns
     -------

@@ -100,7 +100,8 @@ class MethodSpec:
     Attributes
     ----------
     measure : {'OR', 'RR', 'RD'}
-    method : {'MH', 'Peto', 'IV', 'exact'}
+    method : str
+        A name of the method registry (:mod:`raremeta.stats.registry`).
     model : {'common', 'random'}
     tau2_estimator : {'', 'DL', 'REML', 'PM'}
     add : float
@@ -144,20 +145,12 @@ class MethodSpec:
         correction: Correction | str = Correction.CONSTANT,
         hksj: bool = False,
     ) -> MethodSpec:
-        """A spec with each method's default correction (IV 0.5 per study, MH none)."""
-        if add is None:
-            add = 0.5 if method == "IV" else 0.0
-        if method in ("Peto", "exact") or add == 0:
-            add, correction = 0.0, Correction.NONE
-        return cls(
-            measure,
-            method,
-            model,
-            tau2_estimator if model == "random" else "",
-            float(add),
-            Correction(correction),
-            hksj,
-        )
+        """A spec with the method's default continuity correction
+        (:func:`raremeta.stats.registry.spec`).
+        """
+        from raremeta.stats.registry import spec  # the registry builds on these types
+
+        return spec(measure, method, model, tau2_estimator, add, correction, hksj)
 
 
 def _tuple(values) -> tuple:
@@ -198,6 +191,7 @@ class PooledEffect:
     used: tuple[bool, ...] = field(default=(), repr=False)
     corrected: tuple[bool, ...] = field(default=(), repr=False)
     weights: tuple[float, ...] = field(default=(), repr=False)
+    extra: tuple[tuple[str, float], ...] = ()
 
     @property
     def measure(self) -> str:
@@ -206,7 +200,7 @@ class PooledEffect:
 
     @property
     def method(self) -> str:
-        """'MH', 'Peto', 'IV' or 'exact'."""
+        """The method's name in the registry (:mod:`raremeta.stats.registry`)."""
         return self.spec.method
 
     @property
@@ -271,6 +265,7 @@ class PooledFits:
     used: NDArray[np.bool_]
     corrected: NDArray[np.bool_]
     weights: NDArray[np.float64]
+    extra: dict[str, NDArray[np.float64]] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.k)
@@ -303,6 +298,7 @@ class PooledFits:
             used=_tuple(self.used[i][cut]),
             corrected=_tuple(self.corrected[i][cut]),
             weights=_tuple(self.weights[i][cut]),
+            extra=tuple((name, float(values[i])) for name, values in self.extra.items()),
         )
 
     @classmethod
@@ -316,10 +312,13 @@ class PooledFits:
         used: NDArray[np.bool_],
         corrected: NDArray[np.bool_],
         weights: NDArray[np.float64],
+        extra: dict[str, NDArray[np.float64]] | None = None,
     ) -> PooledFits:
         """Build the fits; number fields not in ``numbers`` are NaN, every number of a
         meta-analysis that is not estimated (see :data:`ESTIMATED_REASONS`) is NaN too, and so
-        are the heterogeneity fields of a meta-analysis of fewer than two studies.
+        are the heterogeneity fields of a meta-analysis of fewer than two studies. ``extra``
+        holds the numbers of a method's own result columns
+        (:attr:`raremeta.stats.registry.Method.extra_columns`).
         """
         m = len(k)
         estimated = np.isin(reason, list(ESTIMATED_REASONS))
@@ -332,7 +331,15 @@ class PooledFits:
                 keep = keep & several
             full[name] = np.where(keep, values, NAN)
         return cls(
-            spec, reason, np.asarray(k), np.asarray(k_excluded), full, used, corrected, weights
+            spec,
+            reason,
+            np.asarray(k),
+            np.asarray(k_excluded),
+            full,
+            used,
+            corrected,
+            weights,
+            {name: np.asarray(v, dtype=float) for name, v in (extra or {}).items()},
         )
 
     @classmethod
@@ -351,6 +358,10 @@ class PooledFits:
             np.array([pad(r.used, False) for r in rows], dtype=bool).reshape(len(rows), k),
             np.array([pad(r.corrected, False) for r in rows], dtype=bool).reshape(len(rows), k),
             np.array([pad(r.weights, NAN) for r in rows], dtype=float).reshape(len(rows), k),
+            {
+                name: np.array([dict(r.extra).get(name, NAN) for r in rows], dtype=float)
+                for name in dict.fromkeys(name for r in rows for name, _ in r.extra)
+            },
         )
 
 

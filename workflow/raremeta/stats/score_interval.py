@@ -290,7 +290,7 @@ def score_bounds(strata: _Strata, estimate: Array, crit: float = Z975) -> tuple[
     return bounds[:m], bounds[m:]
 
 
-def miettinen_nurminen_fits(stack: TableStack) -> PooledFits:
+def miettinen_nurminen_fits(stack: TableStack, spec: MethodSpec = SPEC) -> PooledFits:
     """The Miettinen-Nurminen risk difference of every meta-analysis of ``stack``.
 
     See :func:`miettinen_nurminen`. Absent studies contribute nothing.

@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from raremeta.analysis.configuration import analysis_from
 from raremeta.analysis.fitting import fit_outcome
 from raremeta.analysis.methods import SOURCE_SUBSETS
 from raremeta.analysis.outcome_data import outcome_data
@@ -20,7 +21,7 @@ from raremeta.analysis.result_tables import (
     study_effects_frame,
 )
 from raremeta.harmonise.outcome_rows import HARMONISED_COLUMNS
-from raremeta.io.analysis_config import AnalysisConfig, analysis_from
+from raremeta.io.analysis_config import AnalysisConfig
 from raremeta.io.intermediate import read_checked_json
 from raremeta.io.results_reading import read_harmonised
 from raremeta.io.writing import write_csv

@@ -9,8 +9,8 @@ from typing import Any
 import pandas as pd
 
 from raremeta.analysis.codebook import codebook_markdown
+from raremeta.analysis.configuration import analysis_from
 from raremeta.harmonise.study_table import data_as_of
-from raremeta.io.analysis_config import analysis_from
 from raremeta.io.software import imported_software, versions
 from raremeta.io.writing import atomic_write_text
 from raremeta.report.methods_text import methods_paragraph
@@ -55,7 +55,7 @@ def run_summary(
     methods = methods_paragraph(
         config,
         list(dict.fromkeys(p["method"])),
-        list(dict.fromkeys(sens["analysis"])),
+        list(dict.fromkeys(sens["analysis_code"])),
         imported_software(),
         versions(),
         as_of,

@@ -1,0 +1,119 @@
+"""The analysis configuration with its method checks: which method can estimate which measure
+with which model, and which methods ``primary: auto`` needs, read from the method registry.
+
+:mod:`raremeta.io.analysis_config` validates the structure (the schema, the terms); this module
+adds the checks that need the registry and is what the workflow and the steps call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from raremeta.io import analysis_config
+from raremeta.io.analysis_config import AUTO, AnalysisConfig
+from raremeta.io.errors import Problem
+from raremeta.stats import registry
+
+_MEASURE_WORDS = {"OR": "odds ratios", "RR": "risk ratios", "RD": "risk differences"}
+
+
+def _only(names: list[str]) -> str:
+    return ", ".join(names)
+
+
+def _primary_problems(spec: Any, where: str, file: str) -> list[Problem]:
+    """What is impossible about one ``primary:`` choice (none for ``auto``)."""
+    if spec is None or spec == AUTO:
+        return []
+    method, model, measure = spec["method"], spec["model"], spec["measure"]
+    entry = registry.method(method)
+    problems = []
+    if model not in entry.models:
+        with_model = [m.name for m in registry.METHODS.values() if model in m.models]
+        problems.append(
+            Problem(
+                file,
+                f"{model}-effects models exist for method(s) {_only(with_model)} only",
+                column=where,
+                value=method,
+            )
+        )
+    if model == registry.RANDOM and not spec.get("tau2_estimator"):
+        estimators = ", ".join(registry.TAU2_ESTIMATORS)
+        problems.append(
+            Problem(
+                file, f"a random-effects primary needs tau2_estimator ({estimators})", column=where
+            )
+        )
+    if measure not in entry.measures:
+        words = " and ".join(_MEASURE_WORDS[m] for m in entry.measures)
+        problems.append(
+            Problem(file, f"method {method} estimates {words} only", column=where, value=measure)
+        )
+    return problems
+
+
+def method_problems(document: dict[str, Any], file: str) -> list[Problem]:
+    """The method checks of a schema-valid configuration with its defaults filled in: each
+    primary choice is possible, ``primary: auto`` has the methods its rule chooses from, and
+    every named primary method is among the configured ``methods:``.
+    """
+    problems = _primary_problems(document.get("primary"), "primary", file)
+    for outcome_id, spec in document["outcomes"].items():
+        problems += _primary_problems(spec.get("primary"), f"outcomes.{outcome_id}.primary", file)
+    families = tuple(document["methods"])
+    top = document.get("primary")
+    chosen = {
+        o: top if spec.get("primary") is None else spec["primary"]
+        for o, spec in document["outcomes"].items()
+    }
+    auto = [o for o, choice in chosen.items() if choice in (None, AUTO)]
+    rule = [registry.MH_OR, registry.FIRTH_OR, registry.MN_RD]
+    needed = list(dict.fromkeys(registry.method(key[1]).family for key in rule))
+    for family in needed:
+        if auto and family not in families:
+            problems.append(
+                Problem(
+                    file,
+                    f"primary: auto (outcomes {', '.join(auto)}) chooses among "
+                    f"{', '.join(needed[:-1])} and {needed[-1]}, but {family} is not among the "
+                    f"configured methods ({', '.join(families)}); add it or name a primary method",
+                    column="methods",
+                    value=family,
+                )
+            )
+    for outcome_id, choice in chosen.items():
+        if not isinstance(choice, Mapping):
+            continue
+        if registry.method(choice["method"]).family not in families:
+            problems.append(
+                Problem(
+                    file,
+                    f"the primary method of outcome '{outcome_id}' is not among the configured "
+                    f"methods ({', '.join(families)})",
+                    column="methods",
+                    value=choice["method"],
+                )
+            )
+    return problems
+
+
+def parse_config(document: Any, file: str = "config.yaml") -> AnalysisConfig:
+    """Validate a parsed configuration (structure, terms and methods) and return it; see
+    :func:`raremeta.io.analysis_config.parse_config`.
+    """
+    return analysis_config.parse_config(document, file, method_problems)
+
+
+def load_config(path: Path, display: str | None = None) -> AnalysisConfig:
+    """Read and validate ``config.yaml``; see :func:`parse_config`."""
+    return analysis_config.load_config(path, display, method_problems)
+
+
+def analysis_from(source: Path | Mapping[str, Any], display: str = "config") -> AnalysisConfig:
+    """The validated configuration from Snakemake's ``config`` or from a file; see
+    :func:`raremeta.io.analysis_config.analysis_from`.
+    """
+    return analysis_config.analysis_from(source, display, method_problems)
