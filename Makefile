@@ -37,7 +37,7 @@ check-results: install  ## regenerate every committed result from scratch; fail 
 	  { git status --short -- results data/processed; echo "untracked results: commit them"; exit 1; }
 
 bench: install  ## engine and pipeline benchmarks (R metafor side by side where Rscript exists)
-	$(BIN)/python bench/bench_engine.py --n 10000 --r-n 200 --r-n-exact 50
+	$(BIN)/python bench/bench_engine.py --n 10000 --n-one 1000 --scalar-n 200 --r-n 200 --r-n-one 50
 	$(BIN)/python bench/bench_pipeline.py --studies 300 --outcomes 40
 
 format: install

@@ -244,7 +244,7 @@ def main() -> None:
     parser.add_argument(
         "--n-one", type=int, default=1000, help="meta-analyses, methods fitted one at a time"
     )
-    parser.add_argument("--scalar-n", type=int, default=2000, help="meta-analyses, fit() loop")
+    parser.add_argument("--scalar-n", type=int, default=200, help="meta-analyses, fit() loop")
     parser.add_argument("--r-n", type=int, default=200, help="meta-analyses timed in R")
     parser.add_argument(
         "--r-n-one", type=int, default=50, help="meta-analyses timed in R, one-at-a-time methods"

@@ -22,7 +22,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.patches import Polygon
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
-from raremeta.analysis.wording import short_reason
+from raremeta.analysis.wording import short_reason, status_text
 from raremeta.report.figure_files import STYLE
 from raremeta.report.numbers import fmt_ci, fmt_count, fmt_sources, fmt_weeks
 
@@ -254,7 +254,7 @@ def forest_plot(
                 left.text(
                     cols["est"],
                     y,
-                    p.status.replace("_", " ") + ":\n" + short_reason(p.reason),
+                    status_text(p.status) + ":\n" + short_reason(p.reason),
                     fontsize=fs,
                     va="center",
                     style="italic",

@@ -14,6 +14,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.transforms import blended_transform_factory
 
 from raremeta.report.figure_files import STYLE
+from raremeta.stats.results import RateMethod
 
 ROLE_NAMES = {"cni": "CNI arms", "comparator": "Comparator arms"}
 
@@ -51,7 +52,7 @@ def incidence_plot(title: str, arms: list[ArmRate], pooled: dict) -> plt.Figure:
                     False,
                 )
             )
-        for method in ("crude", "GLMM"):
+        for method in RateMethod:
             est, lo, hi, status = pooled.get((role, method), (math.nan,) * 3 + ("",))
             text = f"Pooled ({method})"
             if not math.isfinite(est):

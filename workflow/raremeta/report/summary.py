@@ -34,7 +34,7 @@ from raremeta.report.pooled_rows import (
     shown_rows,
 )
 from raremeta.stats.registry import HETEROGENEITY, MH_OR, companion_keys, fallback_keys
-from raremeta.stats.results import Reason
+from raremeta.stats.results import RateMethod, Reason
 
 MEASURE_WORDS = {"OR": "odds ratio", "RR": "risk ratio", "RD": "risk difference"}
 
@@ -298,7 +298,7 @@ def summarise(
         rows.append(("Source of the counts; follow-up", sources_text(s)))
     r = rates[rates["outcome"] == outcome]
     for role, name in (("cni", "CNI"), ("comparator", "comparator")):
-        for method in ("crude", "GLMM"):
+        for method in RateMethod:
             row = r[(r["role"] == role) & (r["method"] == method)]
             if row.empty:
                 continue

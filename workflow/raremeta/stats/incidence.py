@@ -9,7 +9,7 @@ from numpy.typing import ArrayLike
 from scipy import optimize, stats
 from scipy.special import expit, gammaln
 
-from raremeta.stats.results import Z975, PooledRate, Reason, Status
+from raremeta.stats.results import Z975, PooledRate, RateMethod, Reason, Status
 
 #: Gauss-Hermite points of the adaptive quadrature, as lme4 ``glmer(nAGQ = 7)``, the default of
 #: metafor ``rma.glmm`` for measure "PLO".
@@ -33,12 +33,12 @@ def crude_rate(events: ArrayLike, n: ArrayLike) -> PooledRate:
     m = np.asarray(n, dtype=float)
     k = len(x)
     if k == 0:
-        return PooledRate.missing("crude", Reason.NO_REPORTING_ARM, 0, 0, 0)
+        return PooledRate.missing(RateMethod.CRUDE, Reason.NO_REPORTING_ARM, 0, 0, 0)
     X, N = float(x.sum()), float(m.sum())
     rounded = round(X) != X or round(N) != N
     lo, hi = clopper_pearson(round(X), round(N))
     return PooledRate(
-        "crude", Status.ESTIMATED, Reason.NONE, k, X, N, X / N, lo, hi, rounded=rounded
+        RateMethod.CRUDE, Status.ESTIMATED, Reason.NONE, k, X, N, X / N, lo, hi, rounded=rounded
     )
 
 
@@ -273,19 +273,19 @@ def glmm_rate(events: ArrayLike, n: ArrayLike) -> PooledRate:
     k = len(x)
     X, N = float(x.sum()), float(m.sum())
     if k == 0:
-        return PooledRate.missing("GLMM", Reason.NO_REPORTING_ARM, 0, 0, 0)
+        return PooledRate.missing(RateMethod.GLMM, Reason.NO_REPORTING_ARM, 0, 0, 0)
     if np.any(np.mod(np.concatenate([x, m]), 1) != 0):
-        return PooledRate.missing("GLMM", Reason.NON_INTEGER_COUNTS, k, X, N)
+        return PooledRate.missing(RateMethod.GLMM, Reason.NON_INTEGER_COUNTS, k, X, N)
     if X == 0:
-        return PooledRate.missing("GLMM", Reason.NO_EVENTS, k, X, N)
+        return PooledRate.missing(RateMethod.GLMM, Reason.NO_EVENTS, k, X, N)
     if X == N:
-        return PooledRate.missing("GLMM", Reason.ALL_EVENTS, k, X, N)
+        return PooledRate.missing(RateMethod.GLMM, Reason.ALL_EVENTS, k, X, N)
     logc = gammaln(m + 1) - gammaln(x + 1) - gammaln(m - x + 1)
     mu0 = math.log(X / (N - X))
     if k == 1:
         se = 1 / math.sqrt(N * (X / N) * (1 - X / N))
         return PooledRate(
-            "GLMM",
+            RateMethod.GLMM,
             Status.ESTIMATED,
             Reason.NONE,
             1,
@@ -314,9 +314,10 @@ def glmm_rate(events: ArrayLike, n: ArrayLike) -> PooledRate:
             var = math.nan
         se = math.sqrt(var) if var > 0 else math.nan
     if not math.isfinite(se) or se <= 0:
-        return PooledRate.missing("GLMM", Reason.SINGULAR_INFORMATION, k, X, N, tau2=tau**2)
+        why = Reason.SINGULAR_INFORMATION
+        return PooledRate.missing(RateMethod.GLMM, why, k, X, N, tau2=tau**2)
     return PooledRate(
-        "GLMM",
+        RateMethod.GLMM,
         Status.ESTIMATED,
         Reason.NONE,
         k,

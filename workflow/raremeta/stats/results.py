@@ -85,6 +85,13 @@ def status_of(reason: Reason) -> Status:
     return Status.NOT_ESTIMABLE
 
 
+class RateMethod(StrEnum):
+    """How a per-arm incidence is pooled (the ``method`` of ``pooled_rates.csv``)."""
+
+    CRUDE = "crude"
+    GLMM = "GLMM"
+
+
 class Correction(StrEnum):
     """Kind of continuity correction (Sweeting, Sutton & Lambert 2004)."""
 
@@ -456,7 +463,7 @@ class PooledRate:
     interval used rounded counts (a split comparator gives non-integer counts).
     """
 
-    method: str
+    method: RateMethod
     status: Status
     reason: Reason
     k: int
@@ -471,6 +478,6 @@ class PooledRate:
     rounded: bool = False
 
     @classmethod
-    def missing(cls, method: str, reason: Reason, k: int, events: float, n: float, **extra):
+    def missing(cls, method: RateMethod, reason: Reason, k: int, events: float, n: float, **extra):
         """A rate without an estimate, for ``reason``."""
         return cls(method, status_of(reason), reason, k, events, n, **extra)
