@@ -329,7 +329,7 @@ def study_effects_frame(data: OutcomeData, fits: OutcomeFits) -> pd.DataFrame:
                 "label": data.labels.get(study, study),
                 "included": False,
                 "reason": why,
-                "note": wording.STUDY_REASONS[why],
+                "note": wording.reason_text(why),
             }
         )
     for row in rows:

@@ -39,10 +39,13 @@ class Context(StrEnum):
     LEAVE_ONE_OUT = "leave_one_out"
     IV_RANDOM = "iv_random"
     EXACT_CONDITIONAL = "exact_conditional"
+    #: a pooled per-arm rate (pooled_rates.csv)
+    RATE = "rate"
 
 
-#: Why a pooled comparative result has no estimate, by reason (and context where it matters).
-_POOLED_REASONS: dict[tuple[Reason, Context], str] = {
+#: Every reason in words, by reason and context (a reason's general sentence has context NONE):
+#: why a pooled result or rate has no estimate, or why a study is not in a comparison.
+_REASONS: dict[tuple[Reason, Context], str] = {
     (
         Reason.NO_COMPARABLE_STUDY,
         Context.NONE,
@@ -130,25 +133,22 @@ _POOLED_REASONS: dict[tuple[Reason, Context], str] = {
     "between-study variance to estimate (a random-effects model needs at least two studies)",
     (Reason.NON_INTEGER_COUNTS, Context.EXACT_CONDITIONAL): "not estimable: exact conditional "
     "inference needs whole-number counts (split comparator)",
+    (Reason.NOT_REPORTED_EITHER_ARM, Context.NONE): "outcome not reported in either arm",
+    (Reason.NOT_REPORTED_COMPARATOR, Context.NONE): "outcome not reported for the comparator arm",
+    (Reason.NOT_REPORTED_CNI, Context.NONE): "outcome not reported for the CNI arm",
+    (Reason.NO_REPORTING_ARM, Context.NONE): "no study reported this outcome for this role",
+    (Reason.NON_INTEGER_COUNTS, Context.RATE): "not estimable: the GLMM needs whole-number "
+    "counts (split comparator)",
+    (Reason.NO_EVENTS, Context.RATE): "not estimable: no events in any study, the "
+    "maximum-likelihood rate is 0 on the logit scale's boundary (-inf)",
+    (Reason.ALL_EVENTS, Context.NONE): "not estimable: every patient had the event",
+    (Reason.SINGULAR_INFORMATION, Context.NONE): "not estimable: the GLMM's information matrix "
+    "is singular",
 }
-
-#: Why a study is not in an outcome's comparison.
-STUDY_REASONS = {
-    Reason.NOT_REPORTED_EITHER_ARM: "outcome not reported in either arm",
-    Reason.NOT_REPORTED_COMPARATOR: "outcome not reported for the comparator arm",
-    Reason.NOT_REPORTED_CNI: "outcome not reported for the CNI arm",
-}
-
-#: Why a pooled rate has no estimate.
-_RATE_REASONS = {
-    Reason.NO_REPORTING_ARM: "no study reported this outcome for this role",
-    Reason.NON_INTEGER_COUNTS: "not estimable: the GLMM needs whole-number counts (split "
-    "comparator)",
-    Reason.NO_EVENTS: "not estimable: no events in any study, the maximum-likelihood rate is 0 "
-    "on the logit scale's boundary (-inf)",
-    Reason.ALL_EVENTS: "not estimable: every patient had the event",
-    Reason.SINGULAR_INFORMATION: "not estimable: the GLMM's information matrix is singular",
-}
+#: The reasons why a study is not in an outcome's comparison (study_effects.csv).
+STUDY_REASONS = frozenset(
+    {Reason.NOT_REPORTED_EITHER_ARM, Reason.NOT_REPORTED_COMPARATOR, Reason.NOT_REPORTED_CNI}
+)
 
 #: Short forms for figures and summaries, where the long text does not fit: one entry per
 #: reason (a test checks that every reason has one).
@@ -171,11 +171,11 @@ _SHORT = {
     Reason.TAU2_NOT_FINITE: "tau² has no finite estimate",
     Reason.NO_CONFIDENCE_INTERVAL: "the variance is not positive",
     Reason.NO_P_VALUE: "no study has an event",
-    Reason.NO_REPORTING_ARM: "no study reported this outcome...",
+    Reason.NO_REPORTING_ARM: "no study reported it for this role",
     Reason.ALL_EVENTS: "every patient had the event",
-    Reason.SINGULAR_INFORMATION: "the GLMM's information matrix...",
-    Reason.NO_MULTI_ARM_STUDY: "no study has more than one arm...",
-    Reason.METHOD_NOT_CONFIGURED: "the method it needs is not...",
+    Reason.SINGULAR_INFORMATION: "GLMM information matrix singular",
+    Reason.NO_MULTI_ARM_STUDY: "no multi-arm study",
+    Reason.METHOD_NOT_CONFIGURED: "method not configured",
 }
 
 #: A result's status in words.
@@ -191,14 +191,10 @@ def reason_text(reason: Reason | str, context: Context = Context.NONE) -> str:
     none of its own).
     """
     reason = Reason(reason)
-    if reason in STUDY_REASONS:
-        return STUDY_REASONS[reason]
     for key in (context, Context.NONE):
-        if (reason, key) in _POOLED_REASONS:
-            return _POOLED_REASONS[(reason, key)]
-    if reason in _RATE_REASONS:
-        return _RATE_REASONS[reason]
-    return next(text for (r, _), text in _POOLED_REASONS.items() if r == reason)
+        if (reason, key) in _REASONS:
+            return _REASONS[(reason, key)]
+    return next(text for (r, _), text in _REASONS.items() if r == reason)
 
 
 def short_reason(reason: Reason | str) -> str:
@@ -501,7 +497,7 @@ def pi_method_text(result: PooledEffect) -> str:
 def rate_note(rate: PooledRate) -> str:
     """Why a pooled rate is missing, or what is special about it."""
     if rate.reason != Reason.NONE:
-        return _RATE_REASONS[rate.reason]
+        return reason_text(rate.reason, Context.RATE)
     if rate.rounded:
         return "non-integer counts (split comparator): interval uses rounded counts"
     if rate.single_study:
@@ -525,7 +521,7 @@ def excluded_note(excluded: dict[str, Reason]) -> str:
     if not excluded:
         return ""
     return "not in the comparison: " + "; ".join(
-        f"{study} ({STUDY_REASONS[why]})" for study, why in excluded.items()
+        f"{study} ({reason_text(why)})" for study, why in excluded.items()
     )
 
 
