@@ -434,11 +434,6 @@ METHOD_WORDS: dict[str, MethodWords] = {
 }
 
 
-def register_words(name: str, words: MethodWords) -> None:
-    """Add the words of a method added to the registry at run time (tests)."""
-    METHOD_WORDS[name] = words
-
-
 def method_words(name: str) -> MethodWords:
     """The words of the registered method ``name``."""
     return METHOD_WORDS[name]
@@ -564,12 +559,6 @@ ANALYSIS_SENTENCES: dict[str, str] = {
 ANALYSIS_SENTENCES[AnalysisCode.PRIMARY_OR_REGISTRY_SOURCES] = ANALYSIS_SENTENCES[
     AnalysisCode.PRIMARY_SOURCES
 ]
-
-
-def register_analysis(code: str, label: str, sentence: str) -> None:
-    """Add the words of an analysis a method added at run time declares (tests)."""
-    ANALYSIS_LABELS[code] = label
-    ANALYSIS_SENTENCES[code] = sentence
 
 
 #: How the primary estimate was chosen, by ``primary_rule`` code.

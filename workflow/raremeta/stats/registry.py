@@ -13,7 +13,7 @@ R calls for the benchmark in another (``bench/r_calls.py``); tests check that bo
 entry.
 
 Adding a method is adding an entry here, its kernel (``kernel(stack, spec) -> PooledFits``) and
-its words; :func:`register` does it at run time (tests).
+its words (README, "Adding a method"); tests/test_method_registry.py adds a toy one at run time.
 """
 
 from __future__ import annotations
@@ -320,11 +320,6 @@ def method(name: str) -> Method:
         return METHODS[name]
     except KeyError:
         raise KeyError(f"unknown method {name!r}; registered: {', '.join(METHODS)}") from None
-
-
-def register(entry: Method) -> None:
-    """Add ``entry`` to the registry (at the end of the table order)."""
-    METHODS[entry.name] = entry
 
 
 def families() -> tuple[str, ...]:
