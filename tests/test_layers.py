@@ -55,8 +55,9 @@ ALLOWED = {
     "cli": {"io", "steps"},
     "__init__": set(),
 }
-#: What reads or writes files, streams, processes or the network: a name matches itself and
-#: everything under it (``os`` matches ``os.path.join``).
+#: What reads or writes files, streams, processes or the network (and ``eval``/``exec``, which
+#: could do any of it): a name matches itself and everything under it (``os`` matches
+#: ``os.path.join``).
 IO_IN_STATS = (
     *("open", "print", "input", "eval", "exec", "builtins"),
     *("io", "os", "pathlib", "shutil", "tempfile", "glob", "pickle", "shelve", "sqlite3"),
