@@ -1,8 +1,13 @@
-"""Versions of Python and of the packages the analysis uses."""
+"""Versions of Python and of the packages the analysis uses.
+
+Which of them the workflow actually imports is found in the steps layer, the one that knows
+which modules the workflow's rules run; this module only reads versions.
+"""
 
 from __future__ import annotations
 
 import platform
+from collections.abc import Collection
 from importlib import metadata
 
 from raremeta import __version__
@@ -39,48 +44,19 @@ CITABLE = {
     "pandas": "pandas",
     "matplotlib": "matplotlib",
 }
-#: The modules each rule of the workflow runs (their imports are what the analysis really used).
-RULE_MODULES = (
-    "raremeta.steps.study",
-    "raremeta.steps.pool",
-    "raremeta.steps.figures",
-    "raremeta.report.forest",
-    "raremeta.report.incidence_plot",
-    "raremeta.steps.summary",
-)
 
 
-def imported_software() -> dict[str, str]:
-    """Versions of the citable packages that the workflow's modules actually import.
+def citable_versions(loaded: Collection[str]) -> dict[str, str]:
+    """Versions of the citable packages among ``loaded``, in the order of :data:`CITABLE`.
 
-    Imports every rule's modules in a fresh interpreter (so that whatever the calling process
-    happens to have loaded does not count) and reads which citable packages are loaded: a
-    package the analysis never imports (statsmodels, today) is not cited.
+    Parameters
+    ----------
+    loaded : collection of str
+        Import names of the packages the analysis imported.
+
+    Returns
+    -------
+    dict
+        Import name -> installed version, for each citable package in ``loaded``.
     """
-    import json
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    package_root = str(Path(__file__).resolve().parents[2])  # where `import raremeta` works
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([package_root, os.environ.get("PYTHONPATH", "")]),
-    }
-
-    probe = (
-        "import importlib, json, sys\n"
-        f"for m in {list(RULE_MODULES)!r}: importlib.import_module(m)\n"
-        f"print(json.dumps([n for n in {list(CITABLE)!r} if n in sys.modules]))\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", probe],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-        env=env,
-    )
-    loaded = json.loads(done.stdout)
     return {name: metadata.version(CITABLE[name]) for name in CITABLE if name in loaded}

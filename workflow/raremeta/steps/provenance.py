@@ -1,11 +1,15 @@
-"""Rule `provenance`: hashes of every input and output, software, commit and time."""
+"""Rule `provenance`: hashes of every input and output, software, commit and time; and the
+software the workflow's rules import, which the methods paragraph cites.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import platform
 import subprocess
+import sys
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,8 +18,53 @@ from typing import Any
 from raremeta.io.analysis_config import plain_config
 from raremeta.io.checksums import sha256
 from raremeta.io.intermediate import verify_checksums
-from raremeta.io.software import versions
+from raremeta.io.software import CITABLE, citable_versions, versions
 from raremeta.io.writing import atomic_write_text
+
+#: The modules each rule of the workflow runs (their imports are what the analysis really used).
+RULE_MODULES = (
+    "raremeta.steps.study",
+    "raremeta.steps.pool",
+    "raremeta.steps.figures",
+    "raremeta.report.forest",
+    "raremeta.report.incidence_plot",
+    "raremeta.steps.summary",
+)
+
+
+def imported_software() -> dict[str, str]:
+    """Versions of the citable packages that the workflow's modules actually import.
+
+    Imports every rule's modules (:data:`RULE_MODULES`) in a fresh interpreter, so that whatever
+    the calling process happens to have loaded does not count, and reads which citable packages
+    are loaded: a package the analysis never imports (statsmodels, today) is not cited. This is
+    the steps layer's job because only it knows which modules the rules run.
+
+    Returns
+    -------
+    dict
+        Import name -> installed version of each citable package loaded, in the order of
+        :data:`raremeta.io.software.CITABLE`.
+    """
+    package_root = str(Path(__file__).resolve().parents[2])  # where `import raremeta` works
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([package_root, os.environ.get("PYTHONPATH", "")]),
+    }
+    probe = (
+        "import importlib, json, sys\n"
+        f"for m in {list(RULE_MODULES)!r}: importlib.import_module(m)\n"
+        f"print(json.dumps([n for n in {list(CITABLE)!r} if n in sys.modules]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+        env=env,
+    )
+    return citable_versions(json.loads(done.stdout))
 
 
 def _git(cwd: Path, *args: str) -> str:

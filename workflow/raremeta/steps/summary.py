@@ -11,7 +11,7 @@ import pandas as pd
 from raremeta.analysis.codebook import codebook_markdown
 from raremeta.analysis.configuration import analysis_from
 from raremeta.harmonise.study_table import data_as_of
-from raremeta.io.software import imported_software, versions
+from raremeta.io.software import versions
 from raremeta.io.writing import atomic_write_text
 from raremeta.report.methods_text import methods_paragraph
 from raremeta.report.summary import (
@@ -21,6 +21,7 @@ from raremeta.report.summary import (
     to_latex,
     to_markdown,
 )
+from raremeta.steps.provenance import imported_software
 
 
 def run_summary(
