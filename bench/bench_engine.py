@@ -280,6 +280,9 @@ def main() -> None:
                 f"{1000 * scalar:.3f} ms per meta-analysis"
             )
         r_n = args.r_n_one if one_at_a_time else args.r_n
+        if r_n == 0:
+            print(f"engine, R, {family}: skipped (none asked for)")
+            continue
         measured = r_run(tables[:r_n], specs)
         if measured is None:
             print(f"engine, R, {family}: skipped (Rscript with metafor and brglm2 not found)")
@@ -287,7 +290,10 @@ def main() -> None:
         r_seconds, values = measured
         r_ms[family] = 1000 * r_seconds / r_n
         if any(r_call(s, tight=True) != r_call(s) for s in specs):  # rerun with tight controls
-            values = r_run(tables[:r_n], specs, tight=True)[1]
+            tight = r_run(tables[:r_n], specs, tight=True)
+            if tight is None:
+                raise SystemExit("the R loop with tight controls failed (printed above)")
+            values = tight[1]
         _, fits = python_run(tables[:r_n], specs)
         compared, outside, boundary, single, worst = compare(specs, fits, values)
         print(

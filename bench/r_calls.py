@@ -75,6 +75,7 @@ R_CALLS: dict[str, RCall | NoRCounterpart] = {
 
 #: Helper functions the expressions above call.
 R_HELPERS = r"""
+if (!requireNamespace("brglm2", quietly = TRUE)) stop("the R package brglm2 is needed")
 mf <- function(r, measure) {
   f <- if (measure == "RD") identity else exp
   c(f(r$beta[1]), f(r$ci.lb), f(r$ci.ub))

@@ -44,12 +44,19 @@ def test_the_r_script_has_every_registry_entry():
     specs = list(registry.primary_set())
     script = r_script(specs)
     assert f"nfit <- {len(specs)}" in script
+    lines = script.splitlines()
     for j, spec in enumerate(specs, start=1):
         call = R_CALLS[spec.method]
         if isinstance(call, NoRCounterpart):
-            assert f"# {spec.method}: no R counterpart ({call.reason})" in script
-        else:
-            assert f"keep(i, {j}, tryCatch(suppressWarnings(" in script
+            assert f"  # {spec.method}: no R counterpart ({call.reason})" in lines
+            continue
+        [line] = [x for x in lines if x.startswith(f"  keep(i, {j}, ")]
+        # the fit's own measure and estimator are in its call
+        if spec.method == "IV":
+            r_method = spec.tau2_estimator or "EE"
+            assert f'es[["{spec.measure}"]], method = "{r_method}"' in line, line
+        elif spec.method == "MH":
+            assert f'measure = "{spec.measure}"), "{spec.measure}")' in line, line
     # the calls R has: metafor for the closed forms and the conditional ML, mantelhaen.test for
     # the exact conditional interval, brglm2 for Firth
     for expected in (

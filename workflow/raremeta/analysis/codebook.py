@@ -32,11 +32,6 @@ _COMMON = {
     "ci_high": "Upper bound of the 95% confidence interval (natural scale); `inf` for an "
     "open-ended interval (a ratio's lower bound is then often `0`).",
     "p_value": "Two-sided p-value of the test of no effect that matches `ci_method`.",
-    "ci_method": "How the interval was computed: Wald, normal; HKSJ with its t df; exact "
-    "conditional (Cornfield); mid-p; profile penalised likelihood; Miettinen-Nurminen score "
-    "(MH weights). Empty when not applicable.",
-    "estimator": "What the estimate is: MH, Peto, inverse variance, conditional ML, "
-    "median-unbiased or penalised ML; empty when not applicable.",
     "p_method": "How the p-value was computed (Wald, normal; t; exact conditional; mid-p; "
     "penalised likelihood ratio; score test); empty when there is no p-value.",
     "correction": "Continuity correction applied, and to how many studies (rendered text).",
@@ -98,11 +93,32 @@ SENSITIVITY = {
 
 def _method_description() -> str:
     """The ``method`` column: every code of the method registry, with what it is."""
-    parts = []
+    groups: dict[str, list[str]] = {}  # description -> the methods it describes
     for name in registry.METHODS:
-        words = wording.method_words(name).code_description
-        parts.append(name if words == name else f"{name} ({words})")
+        groups.setdefault(wording.method_words(name).code_description, []).append(name)
+    parts = [
+        " and ".join(names) + ("" if words in names else f" ({words})")
+        for words, names in groups.items()
+    ]
     return "Pooling method: " + ", ".join(parts[:-1]) + " or " + parts[-1] + "."
+
+
+def _listed(words: list[str]) -> str:
+    words = list(dict.fromkeys(words))
+    return ", ".join(words[:-1]) + " or " + words[-1] if len(words) > 1 else words[0]
+
+
+def _estimator_description() -> str:
+    """The ``estimator`` column: what each registered method's estimate is."""
+    words = [wording.method_words(name).estimator for name in registry.METHODS]
+    return f"What the estimate is: {_listed(words)}; empty when not applicable."
+
+
+def _ci_method_description() -> str:
+    """The ``ci_method`` column: how each registered method's interval is computed."""
+    words = list(dict.fromkeys(wording.method_words(n).interval for n in registry.METHODS))
+    words.insert(1, "HKSJ with its t df")
+    return f"How the interval was computed: {'; '.join(words)}. Empty when not applicable."
 
 
 def _analysis_code_description() -> str:
@@ -232,7 +248,11 @@ def tables() -> tuple[tuple[str, str, list[str], dict[str, str]], ...]:
     """(file, what it holds, columns, column -> meaning) of every results table, with the
     columns the method registry adds (weights, methods' own result columns).
     """
-    method = {"method": _method_description()}
+    method = {
+        "method": _method_description(),
+        "estimator": _estimator_description(),
+        "ci_method": _ci_method_description(),
+    }
     return (
         (
             "pooled_effects.csv",

@@ -19,8 +19,8 @@ from raremeta.stats import registry
 _MEASURE_WORDS = {"OR": "odds ratios", "RR": "risk ratios", "RD": "risk differences"}
 
 
-def _only(names: list[str]) -> str:
-    return ", ".join(names)
+def _or(names: list[str]) -> str:
+    return ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else names[0]
 
 
 def _primary_problems(spec: Any, where: str, file: str) -> list[Problem]:
@@ -35,13 +35,13 @@ def _primary_problems(spec: Any, where: str, file: str) -> list[Problem]:
         problems.append(
             Problem(
                 file,
-                f"{model}-effects models exist for method(s) {_only(with_model)} only",
+                f"{model}-effects models exist for method {_or(with_model)} only",
                 column=where,
                 value=method,
             )
         )
     if model == registry.RANDOM and not spec.get("tau2_estimator"):
-        estimators = ", ".join(registry.TAU2_ESTIMATORS)
+        estimators = _or(list(registry.TAU2_ESTIMATORS))
         problems.append(
             Problem(
                 file, f"a random-effects primary needs tau2_estimator ({estimators})", column=where

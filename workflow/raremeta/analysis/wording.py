@@ -333,7 +333,8 @@ class MethodWords:
     summary_phrase : str
         The summary's sentence for a companion row (``{value}``: its estimate and interval).
     code_description : str
-        Its ``method`` code in the codebook.
+        Its ``method`` code in the codebook (methods with the same description are listed
+        together).
     columns : tuple of (column, meaning)
         The codebook entries of the method's own result columns
         (:attr:`raremeta.stats.registry.Method.extra_columns`).
@@ -399,7 +400,7 @@ METHOD_WORDS: dict[str, MethodWords] = {
         "the median-unbiased odds ratio (Hirji, Tsiatis and Mehta 1989) with exact conditional "
         "(Cornfield 1956) and mid-p intervals and p-values, computed from the exact "
         "distribution of the total CNI events given every margin",
-        "median-unbiased OR with the exact conditional interval and p",
+        "median-unbiased OR with the exact conditional or the mid-p interval and p",
         summary_phrase="The exact conditional analysis gives a median-unbiased odds ratio of "
         "{value}.",
     ),
@@ -409,7 +410,7 @@ METHOD_WORDS: dict[str, MethodWords] = {
         "mid-p",
         "mid-p, two-sided (twice the smaller one-sided mid-p)",
         "",
-        "median-unbiased OR with the mid-p interval and p",
+        "median-unbiased OR with the exact conditional or the mid-p interval and p",
         sentence_with=EXACT_CONDITIONAL,
     ),
     FIRTH: MethodWords(
@@ -482,7 +483,7 @@ def p_method_text(result: PooledEffect) -> str:
 
 def pi_method_text(result: PooledEffect) -> str:
     """How the prediction interval was computed, for random-effects results."""
-    if result.spec.model != "random" or result.status != Status.ESTIMATED:
+    if result.spec.model != RANDOM or result.status != Status.ESTIMATED:
         return ""
     if result.k >= 3:
         return f"t, df = k - 2 = {result.k - 2} (Higgins 2009)"

@@ -4,6 +4,7 @@ rows in the results tables, and the software the workflow imported, with version
 
 from __future__ import annotations
 
+from raremeta.analysis.table_keys import AnalysisCode
 from raremeta.analysis.wording import ANALYSIS_SENTENCES, METHOD_WORDS
 from raremeta.io.analysis_config import AnalysisConfig
 
@@ -93,6 +94,9 @@ def methods_paragraph(
     unknown = ran - set(METHOD_WORDS)
     if unknown:
         raise KeyError(f"no words for method(s) {sorted(unknown)}: add them to METHOD_WORDS")
+    silent = set(sensitivity) - set(ANALYSIS_SENTENCES) - {AnalysisCode.NO_COMPARABLE_STUDY}
+    if silent:
+        raise KeyError(f"no methods sentence for analyses {sorted(silent)}: add them to wording")
     sens = _unique(ANALYSIS_SENTENCES[c] for c in ANALYSIS_SENTENCES if c in sensitivity)
     packages = ", ".join(f"{name} {version}" for name, version in software.items())
     return (

@@ -98,7 +98,8 @@ def forest_for_outcome(outcome: str, label: str, pooled: pd.DataFrame, studies: 
     het = "Heterogeneity: not assessable with a single study"
     if r is not None and _f(r["k"]) >= 2:
         het = (
-            f"Heterogeneity ({measure}, IV): tau² (REML) = {_f(r['tau2']):.3g} "
+            f"Heterogeneity ({measure}, {HETEROGENEITY[0]}): tau² ({HETEROGENEITY[2]}) = "
+            f"{_f(r['tau2']):.3g} "
             f"[{_f(r['tau2_ci_low']):.3g}, {_f(r['tau2_ci_high']):.3g}]; "
             f"I² = {_f(r['i2']):.0f}%; Q = {_f(r['q']):.2f}, df = {_f(r['q_df']):.0f}, "
             f"p = {_f(r['q_p']):.3f}"

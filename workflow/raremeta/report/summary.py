@@ -322,7 +322,7 @@ def summarise(
     if x is not None and _f(x["k"]) >= 2 and math.isfinite(_f(x["q"])):
         rows.append(
             (
-                "Heterogeneity (IV, REML)",
+                f"Heterogeneity ({HETEROGENEITY[0]}, {HETEROGENEITY[2]})",
                 f"tau² = {_f(x['tau2']):.3g}; I² = {_f(x['i2']):.0f}%; Q = {_f(x['q']):.2f} "
                 f"(df {int(_f(x['q_df']))}), p = {_f(x['q_p']):.3f}",
             )

@@ -185,8 +185,6 @@ def _fits(measures, models=((COMMON, ""),)) -> tuple[Fit, ...]:
     return tuple((m, model, est) for model, est in models for m in measures)
 
 
-_RANDOM = tuple((RANDOM, e) for e in TAU2_ESTIMATORS)
-
 #: The registry, in the order of the rows of ``pooled_effects.csv``.
 METHODS: dict[str, Method] = {
     m.name: m
