@@ -63,21 +63,23 @@ def test_fetch_saves_the_bytes_as_received_and_the_api_version(tmp_path, api):
     assert version["apiVersion"] == "2.0.5" and version["dataTimestamp"] == VERSION["dataTimestamp"]
 
 
-def test_offline_is_exit_2_with_nothing_written(tmp_path, capsys):
+def test_offline_is_exit_3_with_nothing_written(tmp_path, capsys):
+    # issue 19, item 6: registry unreachable is 3 (was 2, which argparse uses for usage errors)
     out = tmp_path / "record.json"
     code = main(["fetch-ctgov", "NCT00716976", "--out", str(out), "--api-url", _closed_port()])
-    assert code == 2
+    assert code == 3
     assert "cannot reach the registry" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize(
-    ("nct", "expected"),
-    [("NCT0071697", "not an NCT id"), ("NCT99999999", "the registry has no such record")],
+    ("nct", "code", "expected"),
+    # issue 19, item 6: a malformed id is a usage error, 2 (was 1); an unknown one stays 1
+    [("NCT0071697", 2, "not an NCT id"), ("NCT99999999", 1, "the registry has no such record")],
 )
-def test_bad_id_is_exit_1_with_nothing_written(tmp_path, api, capsys, nct, expected):
+def test_bad_id_is_exit_1_or_2_with_nothing_written(tmp_path, api, capsys, nct, code, expected):
     out = tmp_path / "record.json"
-    assert main(["fetch-ctgov", nct, "--out", str(out), "--api-url", api]) == 1
+    assert main(["fetch-ctgov", nct, "--out", str(out), "--api-url", api]) == code
     assert expected in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
 
@@ -132,10 +134,11 @@ def test_a_new_data_release_alone_is_not_a_change(tmp_path, api):
     assert "data_as_of: '2025-01-01'" in (folder / "study.yaml").read_text()
 
 
-def test_refresh_offline_is_exit_2(tmp_path):
+def test_refresh_offline_is_exit_3(tmp_path):
     raw = tmp_path / "raw"
     command = ["import-ctgov", str(RECORD), "--study-id", "accl0431", "--raw-dir", str(raw)]
     command += ["--role", "EG000=cni", "--role", "EG001=comparator"]
     command += ["--drug", "EG000=thiosulfate", "--drug", "EG001=observation"]
     assert main(command) == 0
-    assert main(["refresh-ctgov", "--raw-dir", str(raw), "--api-url", _closed_port()]) == 2
+    # issue 19, item 6: 3 (was 2)
+    assert main(["refresh-ctgov", "--raw-dir", str(raw), "--api-url", _closed_port()]) == 3
