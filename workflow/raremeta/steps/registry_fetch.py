@@ -4,7 +4,9 @@
 API's ``apiVersion`` and ``dataTimestamp`` (``GET /version``). ``refresh`` re-fetches the record
 of every study folder that has a ``registry_import.yaml`` and, where its content changed (a new
 ``versionHolder`` alone is no change), re-imports it from the saved arguments (``--force``:
-hand-written files stay). Hand-entered studies are never touched.
+hand-written files stay). Hand-entered studies are never touched. Every imported folder is read
+and checked before anything is fetched; a refresh that stops at a study says exactly which
+studies it had re-imported before (:class:`RefreshStoppedError`).
 """
 
 from __future__ import annotations
