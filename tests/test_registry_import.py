@@ -230,6 +230,43 @@ def test_bad_record_is_rejected_naming_file_and_field_with_nothing_written(tmp_p
     assert not (tmp_path / "raw").exists() or not any((tmp_path / "raw").iterdir())
 
 
+#: the event groups as the records list them (eventGroups[].id, title, seriousNumAtRisk,
+#: otherNumAtRisk), copied by hand from tests/fixtures/ctgov/NCT00716976.json and NCT00567567.json
+GROUPS = {
+    "NCT00716976": "EG000 'STS Arm (Sodium Thiosulfate Treatment)' (at risk: serious 59, other "
+    "59); EG001 'Observation Arm' (at risk: serious 0, other 64)",
+    "NCT00567567": "EG000 'Single HST (CEM)' (at risk: serious 206, other 206); EG001 'Tandem "
+    "HST (CEM), Randomly Assigned' (at risk: serious 176, other 176); EG002 'Not Assigned' (at "
+    "risk: serious 269, other 269)",
+}
+
+
+@pytest.mark.parametrize(
+    ("nct", "options", "problem"),
+    [
+        # issue 19, item 6: "the record has 2 group(s)" did not say which group is which arm
+        ("NCT00716976", ["--role", "EG000=cni"], "no event group is given the role comparator"),
+        (
+            "NCT00567567",
+            ["--role", "EG000=cni", "--role", "EG009=comparator", "--drug", "EG009=x"],
+            "value 'EG009': --role names an event group the record does not have",
+        ),
+        ("NCT00567567", ["--role", "EG000=cni", "--role", "EG001=comparator"], "needs --drug"),
+    ],
+)
+def test_roles_that_do_not_match_list_the_records_groups(tmp_path, capsys, nct, options, problem):
+    record = RECORDS / f"{nct}.json"
+    command = ["import-ctgov", str(record), "--study-id", "x1", "--raw-dir", str(tmp_path / "raw")]
+    assert main([*command, "--drug", "EG000=d", *options]) == 1
+    err = capsys.readouterr().err
+    assert problem in err, err
+    listing = [line for line in err.splitlines() if "must name the record's event groups" in line]
+    assert len(listing) == 1, err  # once, however many problems
+    assert listing[0].endswith(f"number at risk in the serious and other tables): {GROUPS[nct]}")
+    assert listing[0].startswith(f"  - {record}, column 'resultsSection.adverseEventsModule.")
+    assert not (tmp_path / "raw").exists() or not any((tmp_path / "raw").iterdir())
+
+
 def test_existing_folder_needs_force(tmp_path, capsys):
     raw = imported(tmp_path, "NCT00716976")
     before = {p.name: p.read_bytes() for p in (raw / "accl0431").iterdir()}

@@ -20,7 +20,7 @@ written here (see :mod:`raremeta.steps.registry_import`).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -100,6 +100,28 @@ def follow_up_weeks(time_frame: str | None) -> float | None:
     return round(float(found.group(1)) * _WEEKS[found.group(2).lower()], 1)
 
 
+def group_listing(groups: Iterable[Any]) -> str:
+    """The event groups as a reviewer needs them to choose roles: id, title, number at risk.
+
+    Examples
+    --------
+    >>> group_listing([{"id": "EG001", "title": "Observation Arm", "seriousNumAtRisk": 0,
+    ...                 "otherNumAtRisk": 64}])
+    "EG001 'Observation Arm' (at risk: serious 0, other 64)"
+    """
+    shown = []
+    for group in groups:
+        if not isinstance(group, Mapping):
+            continue
+        counts = {table: _count(group.get(f"{table}NumAtRisk")) for table in TABLES}
+        at_risk = ", ".join(
+            f"{table} {'not stated' if n is None else n}" for table, n in counts.items()
+        )
+        title = str(group.get("title", "")).strip()
+        shown.append(f"{group.get('id')} {title!r} (at risk: {at_risk})")
+    return "; ".join(shown) or "none"
+
+
 def record_content(record: Any) -> Any:
     """The record without its ``derivedSection.miscInfoModule.versionHolder``: the date of the
     registry's data release changes with every release, the record's content does not. Two
@@ -166,8 +188,8 @@ def convert_record(
                 problems.append(
                     Problem(
                         file,
-                        f"{option} names an event group the record does not have (groups: "
-                        f"{', '.join(map(str, groups))})",
+                        f"{option} names an event group the record does not have (its groups "
+                        "are listed below)",
                         column="resultsSection.adverseEventsModule.eventGroups[].id",
                         value=group,
                     )
@@ -192,12 +214,20 @@ def convert_record(
                 Problem(
                     file,
                     f"no event group is given the role {role} (a comparison needs a cni and a "
-                    f"comparator group; the record has {len(groups)} group(s))",
+                    "comparator group; the record's groups are listed below)",
                     column="--role",
                     value=role,
                 )
             )
     if problems:
+        problems.append(
+            Problem(
+                file,
+                "--role and --drug must name the record's event groups (id 'title', number at "
+                f"risk in the serious and other tables): {group_listing(groups.values())}",
+                column="resultsSection.adverseEventsModule.eventGroups",
+            )
+        )
         raise InvalidInputError(problems)
 
     nct = _get(record, "protocolSection", "identificationModule", "nctId") or ""

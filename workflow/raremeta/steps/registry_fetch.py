@@ -4,7 +4,9 @@
 API's ``apiVersion`` and ``dataTimestamp`` (``GET /version``). ``refresh`` re-fetches the record
 of every study folder that has a ``registry_import.yaml`` and, where its content changed (a new
 ``versionHolder`` alone is no change), re-imports it from the saved arguments (``--force``:
-hand-written files stay). Hand-entered studies are never touched.
+hand-written files stay). Hand-entered studies are never touched. Every imported folder is read
+and checked before anything is fetched; a refresh that stops at a study says exactly which
+studies it had re-imported before (:class:`RefreshStoppedError`).
 """
 
 from __future__ import annotations
@@ -14,14 +16,21 @@ import re
 import tempfile
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
-
-import yaml
+from typing import Any
 
 from raremeta.io.ctgov import record_content
 from raremeta.io.errors import InvalidInputError, Problem
+from raremeta.io.raw_studies import STUDY_FILE
+from raremeta.io.safe_yaml import load_yaml
 from raremeta.io.writing import atomic_write_bytes
-from raremeta.steps.registry_import import ARGUMENTS_FILE, RECORD_FILE, import_ctgov
+from raremeta.steps.registry_import import (
+    ARGUMENTS_FILE,
+    RECORD_FILE,
+    import_ctgov,
+    recover_study_folders,
+)
 
 API_URL = "https://clinicaltrials.gov/api/v2"
 NCT_ID = re.compile(r"^NCT\d{8}$")
@@ -29,7 +38,9 @@ TIMEOUT = 60
 
 
 class RegistryUnreachableError(OSError):
-    """The registry could not be reached or answered with an error (exit code 2)."""
+    """The registry could not be reached, answered with an HTTP error other than 404, or
+    answered with no JSON (``raremeta`` exit code 3: trying again later may help).
+    """
 
 
 def _get(url: str) -> bytes:
@@ -67,9 +78,7 @@ def fetch_record(nct_id: str, api_url: str = API_URL) -> tuple[bytes, dict[str, 
         record = json.loads(data)
         version = json.loads(version_bytes)
     except ValueError as error:
-        raise InvalidInputError(
-            [Problem(base, f"the API answered with no JSON: {error}")]
-        ) from None
+        raise RegistryUnreachableError(f"{base}: the API answered with no JSON ({error})") from None
     found = record.get("protocolSection", {}).get("identificationModule", {}).get("nctId")
     if found != nct_id:
         where = f"{base}/studies/{nct_id}"
@@ -92,25 +101,214 @@ def fetch_ctgov(nct_id: str, out: Path, api_url: str = API_URL) -> dict[str, str
     return facts
 
 
-def refresh_ctgov(raw_dir: Path = Path("data/raw"), api_url: str = API_URL) -> list[str]:
+@dataclass(frozen=True)
+class SavedImport:
+    """What refreshing one imported study folder needs, read and checked before any fetch.
+
+    Attributes
+    ----------
+    study_id : str
+        The folder's name, which ``registry_import.yaml`` repeats.
+    registry : str
+        The NCT id (``study.yaml``'s ``registry``).
+    roles, drugs : dict
+        The import's ``--role`` and ``--drug`` (``registry_import.yaml``).
+    content : Any
+        The saved record without its ``versionHolder`` (:func:`record_content`).
+    """
+
+    study_id: str
+    registry: str
+    roles: dict[str, str]
+    drugs: dict[str, str]
+    content: Any
+
+
+@dataclass(frozen=True)
+class RefreshReport:
+    """What a refresh did, study by study (folder names, in the order checked).
+
+    Attributes
+    ----------
+    reimported : tuple of str
+        Re-imported from a changed record: the folder is the new import, whole.
+    unchanged : tuple of str
+        Fetched, content unchanged: not touched.
+    not_checked : tuple of str
+        Not reached because the refresh stopped (empty when it finished).
+    """
+
+    reimported: tuple[str, ...] = ()
+    unchanged: tuple[str, ...] = ()
+    not_checked: tuple[str, ...] = ()
+
+
+class RefreshStoppedError(Exception):
+    """A refresh stopped at one study; ``report`` says exactly what it had changed before.
+
+    Attributes
+    ----------
+    study : str
+        The study the refresh stopped at (its folder is as it was).
+    report : RefreshReport
+        The studies re-imported and left unchanged before it, and those not reached.
+    cause : InvalidInputError or OSError
+        Why it stopped (:class:`RegistryUnreachableError` when the registry could not be
+        reached).
+    """
+
+    def __init__(self, study: str, report: RefreshReport, cause: Exception):
+        self.study, self.report, self.cause = study, report, cause
+        super().__init__(f"{cause}\n{describe_stop(study, report)}")
+
+
+def describe_stop(study: str, report: RefreshReport) -> str:
+    r"""One line: where a refresh stopped and exactly what it had changed before.
+
+    Examples
+    --------
+    >>> print(describe_stop("b", RefreshReport(("a",), (), ("c",))).replace("; ", ";\n"))
+    refresh-ctgov stopped at b (its folder is unchanged);
+    re-imported before that: a;
+    not checked: c
+    >>> describe_stop("a", RefreshReport())
+    'refresh-ctgov stopped at a (its folder is unchanged); nothing was written'
+    """
+    parts = [f"refresh-ctgov stopped at {study} (its folder is unchanged)"]
+    if report.reimported:
+        parts.append(f"re-imported before that: {', '.join(report.reimported)}")
+    else:
+        parts.append("nothing was written")
+    if report.unchanged:
+        parts.append(f"unchanged: {', '.join(report.unchanged)}")
+    if report.not_checked:
+        parts.append(f"not checked: {', '.join(report.not_checked)}")
+    return "; ".join(parts)
+
+
+def _group_map(value: Any, file: str, key: str, problems: list[Problem]) -> dict[str, str]:
+    if (
+        isinstance(value, dict)
+        and value
+        and all(isinstance(k, str) and isinstance(v, str) and v for k, v in value.items())
+    ):
+        return dict(value)
+    problems.append(
+        Problem(file, "must map event-group ids to text (e.g. EG000: cni)", column=key,
+                value=None if value is None else str(value))
+    )  # fmt: skip
+    return {}
+
+
+def read_saved_import(folder: Path) -> SavedImport:
+    """Read and check what refreshing ``folder`` needs: ``registry_import.yaml`` (``study_id``
+    the folder's name, ``roles`` and ``drugs`` maps), ``study.yaml``'s ``registry`` (an NCT id)
+    and the saved record (JSON).
+
+    Raises
+    ------
+    InvalidInputError
+        One line per problem, naming the file, the field and the value.
+    """
+    folder = Path(folder)
+    problems: list[Problem] = []
+    documents: dict[str, Any] = {}
+    for name in (ARGUMENTS_FILE, STUDY_FILE):
+        path = folder / name
+        if not path.is_file():
+            problems.append(Problem(str(path), "file is missing; rerun import-ctgov --force"))
+            continue
+        try:
+            documents[name] = load_yaml(path)
+        except InvalidInputError as error:
+            problems += error.problems
+            continue
+        if not isinstance(documents[name], dict):
+            problems.append(Problem(str(path), "not a YAML mapping (key: value lines)"))
+            documents.pop(name)
+    saved = documents.get(ARGUMENTS_FILE)
+    roles: dict[str, str] = {}
+    drugs: dict[str, str] = {}
+    if saved is not None:
+        shown = str(folder / ARGUMENTS_FILE)
+        if saved.get("study_id") != folder.name:
+            problems.append(
+                Problem(shown, f"study_id must be the folder's name ({folder.name})",
+                        column="study_id", value=str(saved.get("study_id")))
+            )  # fmt: skip
+        roles = _group_map(saved.get("roles"), shown, "roles", problems)
+        drugs = _group_map(saved.get("drugs"), shown, "drugs", problems)
+    study = documents.get(STUDY_FILE)
+    registry = ""
+    if study is not None:
+        registry = str(study.get("registry", ""))
+        if not NCT_ID.match(registry):
+            problems.append(
+                Problem(str(folder / STUDY_FILE), "registry must be an NCT id (NCT + 8 digits)",
+                        column="registry", value=registry)
+            )  # fmt: skip
+    record_path = folder / RECORD_FILE
+    content = None
+    try:
+        content = record_content(json.loads(record_path.read_bytes()))
+    except OSError as error:
+        problems.append(Problem(str(record_path), f"cannot read the saved record: {error}"))
+    except ValueError as error:
+        problems.append(Problem(str(record_path), f"not valid JSON: {error}"))
+    if problems:
+        raise InvalidInputError(problems)
+    return SavedImport(folder.name, registry, roles, drugs, content)
+
+
+def refresh_ctgov(raw_dir: Path = Path("data/raw"), api_url: str = API_URL) -> RefreshReport:
     """Re-fetch every imported study's record; re-import those whose content changed (a new
     ``versionHolder``, the date of the registry's data release, alone is not a change: it
-    moves with every release). Return the ids of the studies re-imported.
+    moves with every release).
+
+    First what interrupted imports left is repaired (:func:`recover_study_folders`) and every
+    imported folder is read and checked: a malformed one stops the refresh before anything is
+    fetched or written. The studies are then refreshed one by one, each folder replaced whole or
+    not at all.
+
+    Returns
+    -------
+    RefreshReport
+        The studies re-imported and those unchanged.
+
+    Raises
+    ------
+    InvalidInputError
+        A malformed imported folder (one line per problem); nothing was written.
+    RefreshStoppedError
+        The registry could not be reached, has no such record, or a changed record does not
+        import: with what was re-imported before.
     """
-    changed = []
-    for arguments in sorted(Path(raw_dir).glob(f"*/{ARGUMENTS_FILE}")):
-        folder = arguments.parent
-        saved = yaml.safe_load(arguments.read_text(encoding="utf-8"))
-        study = yaml.safe_load((folder / "study.yaml").read_text(encoding="utf-8"))
-        data, _ = fetch_record(str(study["registry"]), api_url)
-        saved_record = json.loads((folder / RECORD_FILE).read_bytes())
-        if record_content(json.loads(data)) == record_content(saved_record):
-            continue
-        with tempfile.TemporaryDirectory() as tmp:
-            record = Path(tmp) / RECORD_FILE
-            record.write_bytes(data)
-            import_ctgov(
-                record, saved["study_id"], saved["roles"], saved["drugs"], Path(raw_dir), True
-            )
-        changed.append(saved["study_id"])
-    return changed
+    raw_dir = Path(raw_dir)
+    recover_study_folders(raw_dir)
+    folders = sorted(path.parent for path in raw_dir.glob(f"*/{ARGUMENTS_FILE}"))
+    saved, problems = [], []
+    for folder in folders:
+        try:
+            saved.append(read_saved_import(folder))
+        except InvalidInputError as error:
+            problems += error.problems
+    if problems:
+        raise InvalidInputError(problems)
+    reimported: list[str] = []
+    unchanged: list[str] = []
+    for index, study in enumerate(saved):
+        try:
+            data, _ = fetch_record(study.registry, api_url)
+            if record_content(json.loads(data)) == study.content:
+                unchanged.append(study.study_id)
+                continue
+            with tempfile.TemporaryDirectory() as tmp:
+                record = Path(tmp) / RECORD_FILE
+                record.write_bytes(data)
+                import_ctgov(record, study.study_id, study.roles, study.drugs, raw_dir, True)
+        except (InvalidInputError, OSError) as error:
+            rest = tuple(s.study_id for s in saved[index + 1 :])
+            report = RefreshReport(tuple(reimported), tuple(unchanged), rest)
+            raise RefreshStoppedError(study.study_id, report, error) from error
+        reimported.append(study.study_id)
+    return RefreshReport(tuple(reimported), tuple(unchanged))

@@ -1,15 +1,28 @@
 """`raremeta import-ctgov`: a ClinicalTrials.gov record becomes a study folder in data/raw/.
 
 Every file is written into a temporary sibling folder, the folder is validated against the raw
-contract, and only then renamed into place: a bad record leaves no partial folder. ``--force``
+contract, and only then moved into place: a bad record leaves no partial folder. ``--force``
 replaces the generated files of an existing folder and keeps every other file (a hand-written
 ``EXTRACTION.md`` above all).
+
+Replacing a folder (write beside, then swap): the new folder is written whole into
+``.<id>.import-XXXX/<id>``; on Linux one ``renameat2(RENAME_EXCHANGE)`` swaps it with the old
+folder, so ``<id>`` is at every moment the old folder or the new one, and the old one is then
+deleted with the temporary folder. Where the system or the file system cannot exchange, two
+renames do it: the old folder to ``.<id>.replaced``, the new one to ``<id>``, then the old one is
+deleted. A crash between those two renames leaves the old folder whole as ``.<id>.replaced``:
+:func:`recover_study_folders`, run by every import and refresh before anything else, renames it
+back (or deletes it once ``<id>`` exists) and deletes leftover temporary folders.
 """
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import hashlib
 import json
+import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -28,6 +41,98 @@ ARGUMENTS_FILE = "registry_import.yaml"
 EXTRACTION_FILE = "EXTRACTION.md"
 #: The files an import writes; ``--force`` replaces these and nothing else.
 GENERATED = (STUDY_FILE, EVENTS_FILE, RECORD_FILE, PROVENANCE_FILE, ARGUMENTS_FILE)
+#: What an interrupted import or replacement can leave beside the study folders (hidden: the
+#: workflow lists no folder starting with "."): ``.<id>.import-XXXX`` (a folder being written)
+#: and ``.<id>.replaced`` (the old folder, set aside by the two-rename fallback).
+LEFTOVER = re.compile(
+    r"^\.(?P<study>[a-z0-9][a-z0-9_-]*)\.(?P<kind>replaced|import-[A-Za-z0-9_]+)$"
+)
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+#: errno values meaning "this system or file system cannot exchange": use the fallback.
+_NO_EXCHANGE = {errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP}
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Swap two existing paths in one atomic step (Linux ``renameat2`` with
+    ``RENAME_EXCHANGE``); False, with nothing changed, where the C library, the kernel or the
+    file system cannot.
+
+    Raises
+    ------
+    OSError
+        If the exchange is possible but failed (e.g. permission denied).
+    """
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (AttributeError, OSError):  # not glibc >= 2.28 (e.g. macOS, musl)
+        return False
+    renameat2.argtypes = [
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_uint,
+    ]
+    renameat2.restype = ctypes.c_int
+    done = renameat2(
+        _AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), _RENAME_EXCHANGE
+    )
+    if done == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in _NO_EXCHANGE:
+        return False
+    raise OSError(code, f"cannot exchange {first} and {second}: {os.strerror(code)}")
+
+
+def _aside(target: Path) -> Path:
+    return target.parent / f".{target.name}.replaced"
+
+
+def _swap_into_place(staging: Path, target: Path) -> None:
+    """Put the complete folder ``staging`` at ``target``; ``target`` is never half-written and,
+    where :func:`_exchange` works, never missing (see the module's docstring).
+    """
+    if not target.exists():
+        os.rename(staging, target)
+        return
+    if _exchange(staging, target):
+        return  # staging now holds the old folder; the caller deletes it
+    aside = _aside(target)
+    os.rename(target, aside)
+    try:
+        os.rename(staging, target)
+    except BaseException:
+        os.rename(aside, target)
+        raise
+    shutil.rmtree(aside, ignore_errors=True)  # the new folder is in place; a rest is recovered
+
+
+def recover_study_folders(raw_dir: Path, study_id: str | None = None) -> list[str]:
+    """Repair what an interrupted import left in ``raw_dir`` (of ``study_id`` only, if given):
+    an old folder set aside is renamed back where its study folder is missing and deleted where
+    it is not; temporary folders are deleted. Return one sentence per repair.
+
+    Do not run two imports or refreshes of the same study at once: each one's recovery would
+    delete the other's temporary folder.
+    """
+    raw_dir = Path(raw_dir)
+    if not raw_dir.is_dir():
+        return []
+    done = []
+    for path in sorted(raw_dir.iterdir()):
+        found = LEFTOVER.match(path.name)
+        if not found or not path.is_dir() or study_id not in (None, found["study"]):
+            continue
+        target = raw_dir / found["study"]
+        if found["kind"] == "replaced" and not target.exists():
+            os.rename(path, target)
+            done.append(f"{target}: restored the folder an interrupted replacement had set aside")
+        else:
+            shutil.rmtree(path)
+            done.append(f"{path}: deleted (left by an interrupted import)")
+    return done
 
 
 def _yaml(document: Any) -> str:
@@ -85,6 +190,9 @@ def import_ctgov(
 ) -> tuple[Path, ImportedStudy]:
     """Import ``record_path`` as ``raw_dir/study_id``; return the folder and what was imported.
 
+    What an interrupted earlier import of the study left is repaired first
+    (:func:`recover_study_folders`); the folder is then replaced whole or not at all.
+
     Raises
     ------
     InvalidInputError
@@ -100,6 +208,7 @@ def import_ctgov(
             [Problem(shown, "--study-id is not a study id ([a-z0-9][a-z0-9_-]*)", value=study_id)]
         )
     target = raw_dir / study_id
+    recover_study_folders(raw_dir, study_id)
     if target.exists() and not force:
         raise InvalidInputError(
             [Problem(str(target), "study folder exists; add --force to replace its generated "
@@ -151,14 +260,7 @@ def import_ctgov(
                 encoding="utf-8",
             )
         load_study(staging, str(target))  # the raw contract, before anything is in place
-        if target.exists():
-            old = raw_dir / f".{study_id}.replaced"
-            shutil.rmtree(old, ignore_errors=True)
-            target.rename(old)
-            staging.rename(target)
-            shutil.rmtree(old)
-        else:
-            staging.rename(target)
+        _swap_into_place(staging, target)
     finally:
         shutil.rmtree(parent, ignore_errors=True)
     return target, imported
