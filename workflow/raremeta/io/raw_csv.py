@@ -80,6 +80,11 @@ class CsvRecords:
     problem: Problem | None
 
 
+def _stopped(problem: Problem) -> CsvRecords:
+    """What :func:`tokenize` returns for a file it cannot read up to its header."""
+    return CsvRecords(None, (), problem)
+
+
 def tokenize(raw: bytes, file: str) -> CsvRecords:
     """Cut raw CSV bytes into a header and records: the one tokenizer of the raw tables, used by
     :func:`read_table` and, when the workflow's job graph is built, by :func:`column_values`.
@@ -88,42 +93,21 @@ def tokenize(raw: bytes, file: str) -> CsvRecords:
     empty file, bytes that are not UTF-8, NUL bytes, a header separated by ``;``, tab or ``|``
     and malformed quoting are each a :class:`Problem` naming the line; never raises.
     """
-    if not raw.strip():
-        return CsvRecords(
-            None, (), Problem(file, "file is empty; expected a header line and data rows")
-        )
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         line = raw[: err.start].count(b"\n") + 1
-        return CsvRecords(
-            None,
-            (),
-            Problem(
-                file,
-                f"not valid UTF-8 (byte 0x{raw[err.start]:02x}); save the file as UTF-8",
-                row=line,
-            ),
-        )
-    if not text.strip():  # a byte-order mark alone
-        return CsvRecords(
-            None, (), Problem(file, "file is empty; expected a header line and data rows")
-        )
+        message = f"not valid UTF-8 (byte 0x{raw[err.start]:02x}); save the file as UTF-8"
+        return _stopped(Problem(file, message, row=line))
+    if not text.strip():  # nothing, white space or a byte-order mark alone
+        return _stopped(Problem(file, "file is empty; expected a header line and data rows"))
     if "\x00" in text:
-        return CsvRecords(None, (), Problem(file, "contains NUL bytes; not a text CSV file"))
+        return _stopped(Problem(file, "contains NUL bytes; not a text CSV file"))
     header_line = text.splitlines()[0]
     if "," not in header_line and any(d in header_line for d in ";\t|"):
         used = next(d for d in ";\t|" if d in header_line)
-        return CsvRecords(
-            None,
-            (),
-            Problem(
-                file,
-                f"columns are separated by {used!r}; expected commas",
-                row=1,
-                value=header_line,
-            ),
-        )
+        message = f"columns are separated by {used!r}; expected commas"
+        return _stopped(Problem(file, message, row=1, value=header_line))
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     header: tuple[str, ...] | None = None
     records: list[tuple[int, tuple[str, ...]]] = []
