@@ -3,6 +3,8 @@ hostile text in labels. Each compares against an uninterrupted run of the same p
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
 import signal
@@ -63,19 +65,39 @@ def test_killed_run_restarts_to_identical_results(tmp_path, reference, sig):
     assert digest(project) == reference
 
 
-@pytest.mark.parametrize("damage", ["corrupt-study", "corrupt-gathered", "delete-study"])
+def _old_layout(text: str) -> str:
+    """A per-study file rewritten in the layout before issue 19 (no ``format``, a top-level
+    ``reported``), with a valid sha256 of its content (the canonical JSON of
+    ``raremeta.io.intermediate``: sorted keys, indent 1, UTF-8), so that only the layout is
+    wrong."""
+    content = json.loads(text)["content"]
+    del content["format"]
+    content["reported"] = {"pres": {"cni": True, "comparator": True, "status": "both_arms"}}
+    body = json.dumps(content, sort_keys=True, ensure_ascii=False, indent=1, allow_nan=False)
+    document = {"content": content, "sha256": hashlib.sha256(body.encode()).hexdigest()}
+    return json.dumps(document, sort_keys=True, ensure_ascii=False, indent=1) + "\n"
+
+
+@pytest.mark.parametrize(
+    "damage", ["corrupt-study", "old-layout", "corrupt-gathered", "delete-study"]
+)
 def test_damaged_intermediate_is_detected_or_regenerated(tmp_path, reference, damage):
     # issue 12, item 2: nothing is deleted when the Snakefile is read; a changed intermediate
-    # is detected by the job that reads it (checksum), which names the file and the command
+    # is detected by the job that reads it (checksum), which names the file and the command.
+    # Issue 19, item 5: so is a per-study file of another layout (its sha256 valid)
     project = copy_seed_project(tmp_path)
     assert run_snakemake(project).returncode == 0
     if damage == "delete-study":
         (project / "data/processed/studies/aura-lv.json").unlink()
         result = run_snakemake(project)
     else:
-        if damage == "corrupt-study":
+        if damage in ("corrupt-study", "old-layout"):
             target = project / "data/processed/studies/aura-lv.json"
-            text = target.read_text(encoding="utf-8").replace('"events": 4', '"events": 9')
+            text = target.read_text(encoding="utf-8")
+            if damage == "corrupt-study":
+                text = text.replace('"events": 4', '"events": 9')
+            else:
+                text = _old_layout(text)
             name, rule = "data/processed/studies/aura-lv.json", "study"
         else:
             target = project / "data/processed/harmonised.csv"

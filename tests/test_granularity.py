@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import shutil
 import sys
 from pathlib import Path
 
@@ -114,6 +115,42 @@ def test_adding_a_study_reruns_only_the_outcomes_it_reports(review):
     assert not untouched & changed
     assert outcome_files("ae001") | outcome_files("ae004") <= changed
     assert "data/processed/studies/trial-new.json" in changed
+    assert planned_jobs(review) == set()
+
+
+def test_a_study_the_strict_reader_rejects_blocks_every_outcome(review):
+    # issue 19, item 4: the job graph reads each study's terms with the strict reader's own
+    # tokenizer; a file it rejects (here a row with a stray comma, the ragged-row rule) counts
+    # as reporting all 6 outcomes (written out by hand), and the run stops at the study's job
+    # with the problem, before anything is pooled. The lenient reader this replaced took the
+    # first 2 fields of the ragged row and planned ae001 only.
+    before = state(review)
+    folder = review / "data/raw/trial-bad"
+    folder.mkdir()
+    study = (review / "data/raw/trial-0000/study.yaml").read_text(encoding="utf-8")
+    (folder / "study.yaml").write_text(
+        study.replace("trial-0000", "trial-bad").replace("Synthetic trial 0", "Bad trial"),
+        encoding="utf-8",
+    )
+    (folder / "adverse_events.csv").write_text(
+        "arm,term,events,source\ncni,Event term 1,1,t\nctl,Event term 1,0,t,extra\n",
+        encoding="utf-8",
+    )
+    every = {f"outcome=ae00{i}" for i in range(6)}
+    assert planned_jobs(review) == REVIEW_WIDE | {
+        ("study", "study=trial-bad"),
+        ("check_studies", ""),
+        ("gather_studies", ""),
+        *(("pool", outcome) for outcome in every),
+        *(("figures", outcome) for outcome in every),
+        ("reporting_figure", ""),
+    }
+    result = run_snakemake(review)
+    assert result.returncode != 0
+    log = (review / "logs/study/trial-bad.log").read_text(encoding="utf-8")
+    assert "adverse_events.csv" in log and "has 5 fields, the header has 4" in log, log
+    assert state(review) == before
+    shutil.rmtree(folder)
     assert planned_jobs(review) == set()
 
 

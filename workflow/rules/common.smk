@@ -1,7 +1,10 @@
-# Shared helpers. Reading this file reads the configuration and lists the study folders,
-# nothing else: the raw data are validated by rule `study`, one job per study folder. When
-# the job graph is built, each study's raw bytes are hashed and its terms peeked at (never
-# validated, never failing) to tell which outcomes it reports: see outcome_study_files().
+# Shared helpers. Reading this file (any command, --lint and --unlock included) reads the
+# configuration and lists the study folders, nothing else. Building the job graph (a run,
+# `-n`, --summary, --report) also reads each study's raw files, without validating them and
+# without ever failing: it hashes them (raw_digest) and reads the `term` column of
+# adverse_events.csv with the strict reader's own tokenizer (outcomes_reported_by), to tell
+# which outcomes the study reports. The raw data are validated by rule `study`, one job per
+# study folder.
 import fcntl
 import functools
 import hashlib
@@ -18,7 +21,8 @@ sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))  # the raremeta pac
 from raremeta.analysis.configuration import analysis_from
 from raremeta.io.analysis_config import harmonisation_slice, outcome_slice
 from raremeta.io.errors import InvalidInputError
-from raremeta.io.raw_csv import peek_column
+from raremeta.io.intermediate import STUDY_RECORD_FORMAT
+from raremeta.io.raw_csv import column_values
 from raremeta.io.raw_studies import CHARACTERISTICS_FILE, EVENTS_FILE, STUDY_FILE
 from raremeta.io.schemas import SCHEMA_DIR, schema_problems
 from raremeta.io.terms import normalise_term
@@ -104,8 +108,9 @@ def study_raw_files(wildcards):
     return raw_files_of(wildcards.study)
 
 
-def raw_files():
-    """Every raw file the analysis reads (provenance records their checksums)."""
+def raw_files(wildcards=None):
+    """Every raw file the analysis reads (provenance records their checksums); an input
+    function, so that reading this file does not look into the study folders."""
     return sorted(f for study in STUDIES for f in raw_files_of(study))
 
 
@@ -128,7 +133,7 @@ def study_digest(wildcards):
     return raw_digest(wildcards.study)
 
 
-#: normalised term -> outcome id (terms are matched as harmonisation matches them)
+#: normalised term -> outcome id (the keys harmonisation matches terms by)
 TERM_OUTCOMES = {
     key: outcome.id for outcome in ANALYSIS.outcomes for key in outcome.keys
 }
@@ -136,36 +141,33 @@ TERM_OUTCOMES = {
 
 @functools.cache
 def outcomes_reported_by(study):
-    """The outcomes with at least one row in the study's adverse_events.csv (any arm), peeked
-    at leniently; every outcome if the file cannot be read, so that an unreadable study blocks
-    every outcome until its job has said what is wrong. Rule `gather_studies` checks these
-    sets against the validated studies and stops the run if they differ."""
+    """The outcomes with at least one row in the study's adverse_events.csv (any arm): its
+    `term` column read by the strict reader's tokenizer (raw_csv.column_values) and matched as
+    harmonisation matches terms, so for a folder that passes validation these are the outcomes
+    it reports in at least one arm. Every outcome when the file is missing, unreadable or
+    malformed: such a study's job fails, and it blocks every outcome until it is fixed. Never
+    raises, so that -n, --summary and --report work on bad data."""
     try:
-        terms = peek_column((Path(RAW_DIR) / study / EVENTS_FILE).read_bytes(), "term")
+        raw = (Path(RAW_DIR) / study / EVENTS_FILE).read_bytes()
     except OSError:  # missing or unreadable: the job reports it
-        terms = None
+        return frozenset(OUTCOMES)
+    terms = column_values(raw, "term")
     if terms is None:
         return frozenset(OUTCOMES)
     keys = (normalise_term(term) for term in terms)
     return frozenset(TERM_OUTCOMES[key] for key in keys if key in TERM_OUTCOMES)
 
 
-def studies_reporting():
-    """Outcome id -> the studies that report it in at least one arm (as peeked at)."""
-    return {
-        outcome: [study for study in STUDIES if outcome in outcomes_reported_by(study)]
-        for outcome in OUTCOMES
-    }
-
-
 def outcome_study_files(wildcards):
     """{outcome}'s inputs: the per-study files of the studies that report it in at least one
-    arm, and the reporting matrix as an ancient() input: the job waits for every study to be
-    validated, but adding a study that does not report {outcome} does not rerun it."""
+    arm, and the manifest of the checks across studies as an ancient() input: no outcome is
+    pooled before every study folder is validated and rule `check_studies` has passed (two
+    reports of the same participants would otherwise be pooled twice), but adding a study that
+    does not report {outcome} does not rerun it."""
     studies = [s for s in STUDIES if wildcards.outcome in outcomes_reported_by(s)]
     return {
         "studies": [STUDY_FILE_PATTERN.format(study=study) for study in studies],
-        "manifest": ancient("results/tables/reporting.csv"),
+        "manifest": ancient("data/processed/manifest.json"),
     }
 
 

@@ -1,6 +1,6 @@
-# One job per study folder validates and harmonises it; `gather_studies` then writes the
-# review-wide data files and the outcome-reporting matrix, after checking that matrix against
-# the outcomes the job graph was built with (see outcome_study_files in common.smk).
+# One job per study folder validates and harmonises it into its per-study file (a StudyRecord,
+# raremeta.io.intermediate); `check_studies` checks what no single study's job can;
+# `gather_studies` then writes the review-wide data files and the outcome-reporting matrix.
 
 
 rule study:
@@ -20,6 +20,8 @@ rule study:
         folder=lambda wildcards: f"{RAW_DIR}/{wildcards.study}",
         analysis=harmonisation_slice(config),
         raw_sha256=study_digest,
+        # a new layout of the per-study file reruns every study
+        record_format=STUDY_RECORD_FORMAT,
     script:
         "../scripts/study.py"
 
@@ -86,6 +88,5 @@ rule gather_studies:
         runtime=10,
     params:
         outcomes=OUTCOMES,
-        expected=studies_reporting(),
     script:
         "../scripts/gather_studies.py"

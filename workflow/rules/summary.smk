@@ -56,7 +56,7 @@ rule summary_tables:
 
 rule provenance:
     input:
-        raw=raw_files(),
+        raw=raw_files,
         outputs=final_outputs(),
         checksums="data/processed/checksums.sha256",
     output:

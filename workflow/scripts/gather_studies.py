@@ -20,5 +20,4 @@ run_gather_studies(
     reporting=Path(snakemake.output.reporting),
     checksums=Path(snakemake.output.checksums),
     study_table=Path(snakemake.output.study_table),
-    expected=dict(snakemake.params.expected),
 )

@@ -16,8 +16,15 @@ from raremeta.analysis.result_tables import (
 from raremeta.analysis.table_keys import AnalysisCode
 from raremeta.harmonise.reporting import REPORTING_COLUMNS
 from raremeta.harmonise.study_table import STUDY_TABLE_COLUMNS
+from raremeta.io.raw_studies import ReportingState
 from raremeta.stats import registry
 from raremeta.stats.results import Reason, status_of
+
+
+def _listed(words: list[str]) -> str:
+    words = list(dict.fromkeys(words))
+    return ", ".join(words[:-1]) + " or " + words[-1] if len(words) > 1 else words[0]
+
 
 _COMMON = {
     "outcome": "Outcome id (a key of `outcomes` in config.yaml).",
@@ -101,11 +108,6 @@ def _method_description() -> str:
         for words, names in groups.items()
     ]
     return "Pooling method: " + ", ".join(parts[:-1]) + " or " + parts[-1] + "."
-
-
-def _listed(words: list[str]) -> str:
-    words = list(dict.fromkeys(words))
-    return ", ".join(words[:-1]) + " or " + words[-1] if len(words) > 1 else words[0]
 
 
 def _estimator_description() -> str:
@@ -225,8 +227,8 @@ REPORTING = {
     "outcome": _COMMON["outcome"],
     "cni": "true if any CNI arm of the study reported a term of the outcome.",
     "comparator": "true if any comparator arm of the study reported a term of the outcome.",
-    "reported": "both_arms, one_arm or neither. A study that reported the outcome in neither "
-    "arm appears in no other table's rows for that outcome.",
+    "reported": f"{_listed(list(ReportingState))}. A study that reported the outcome in "
+    "neither arm appears in no other table's rows for that outcome.",
 }
 STUDY_TABLE = {
     "study": "Study id (its folder under data/raw/).",

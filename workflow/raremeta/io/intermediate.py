@@ -1,10 +1,11 @@
 """Files one rule writes and another reads, each checked by its reader.
 
-A per-study file (``data/processed/studies/<study>.json``) carries the sha256 of its own
-content; the review-wide tables gathered from them are listed with their sha256 in
-``data/processed/checksums.sha256``. A file edited by hand after the rule that wrote it ran is
-noticed by the job that reads it, which fails naming the file and the command that regenerates
-it. Nothing is deleted.
+A per-study file (``data/processed/studies/<study>.json``) holds one :class:`StudyRecord`,
+written by :func:`write_study_record` and read by :func:`read_study_record` only, and carries
+the sha256 of its own content; the review-wide tables gathered from them are listed with their
+sha256 in ``data/processed/checksums.sha256``. A file edited by hand after the rule that wrote
+it ran is noticed by the job that reads it, which fails naming the file and the command that
+regenerates it. Nothing is deleted.
 
 This module imports neither pandas nor matplotlib (per-study jobs stay light).
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +60,119 @@ def read_checked_json(path: Path, rule: str) -> dict[str, Any]:
     if hashlib.sha256(_canonical(content).encode("utf-8")).hexdigest() != digest:
         raise CorruptedIntermediateError(path, "its sha256 differs", rule)
     return content
+
+
+#: The layout of :class:`StudyRecord` files, stored in each (``"format"``) and a param of rule
+#: `study`: a new layout reruns every study's job instead of failing on the old files.
+STUDY_RECORD_FORMAT = 2
+
+#: The rule that writes the per-study files (named in the message of a damaged one).
+STUDY_RULE = "study"
+
+
+@dataclass(frozen=True)
+class StudyRecord:
+    """What rule `study` writes for one validated study folder: the facts of its row of
+    ``results/tables/studies.csv`` and its rows of the review-wide data files.
+
+    Each fact is stored once: ``pooled`` is derived from ``same_participants_as``, and which
+    outcomes each role reported from the harmonised rows' ``reported``
+    (:func:`raremeta.harmonise.reporting.reporting_rows`).
+    """
+
+    study: str
+    label: str
+    registry: str
+    #: The study whose participants this report describes ("" if none): then never pooled.
+    same_participants_as: str
+    follow_up_weeks: float | None
+    #: The kinds of source of every count the folder gives (``primary;registry``).
+    source_kinds: str
+    data_as_of: str
+    #: Rows of ``data/processed/harmonised.csv`` (one per outcome, comparison and role).
+    harmonised: tuple[dict[str, Any], ...]
+    #: The same with the other multi-arm handling.
+    alternative: tuple[dict[str, Any], ...]
+    #: Rows of ``data/processed/harmonisation_log.csv``.
+    log: tuple[dict[str, Any], ...]
+
+    @property
+    def pooled(self) -> bool:
+        """False for a report of the same participants as another study."""
+        return not self.same_participants_as
+
+    def facts(self) -> dict[str, Any]:
+        """The study's facts (every field but the rows) and ``pooled``, by name."""
+        rows = {"harmonised", "alternative", "log"}
+        facts = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in rows}
+        return {**facts, "pooled": self.pooled}
+
+    def to_json(self) -> dict[str, Any]:
+        """The record as JSON content: its fields and ``"format"``."""
+        content: dict[str, Any] = {"format": STUDY_RECORD_FORMAT}
+        for field in fields(self):
+            value = getattr(self, field.name)
+            content[field.name] = list(value) if isinstance(value, tuple) else value
+        return content
+
+    @classmethod
+    def from_json(cls, content: Mapping[str, Any], path: Path) -> StudyRecord:
+        """The record :meth:`to_json` wrote to ``path``.
+
+        Raises
+        ------
+        CorruptedIntermediateError
+            If ``content`` is not such a record of :data:`STUDY_RECORD_FORMAT` (a missing or
+            unknown key, a value of the wrong type).
+        """
+        names = [f.name for f in fields(cls)]
+
+        def wrong(detail: str) -> CorruptedIntermediateError:
+            return CorruptedIntermediateError(path, detail, STUDY_RULE)
+
+        if not isinstance(content, Mapping):
+            raise wrong("not a per-study record")
+        if content.get("format") != STUDY_RECORD_FORMAT:
+            raise wrong(
+                f"format {content.get('format')!r}, this version reads {STUDY_RECORD_FORMAT}"
+            )
+        keys = set(content) - {"format"}
+        if keys != set(names):
+            missing, unknown = sorted(set(names) - keys), sorted(keys - set(names))
+            raise wrong(f"keys missing: {missing or 'none'}, unknown: {unknown or 'none'}")
+        values = {}
+        for name in names:
+            value = content[name]
+            if name in ("harmonised", "alternative", "log"):
+                if not isinstance(value, list) or not all(isinstance(r, dict) for r in value):
+                    raise wrong(f"'{name}' is not a list of rows")
+                value = tuple(value)
+            elif name == "follow_up_weeks":
+                if value is not None and not (
+                    isinstance(value, int | float) and not isinstance(value, bool)
+                ):
+                    raise wrong(f"'{name}' is not a number")
+            elif not isinstance(value, str):
+                raise wrong(f"'{name}' is not text")
+            values[name] = value
+        return cls(**values)
+
+
+def write_study_record(path: Path, record: StudyRecord) -> None:
+    """Write ``record`` to ``path``, atomically, with its sha256 (:func:`write_checked_json`)."""
+    write_checked_json(path, record.to_json())
+
+
+def read_study_record(path: Path) -> StudyRecord:
+    """The record :func:`write_study_record` wrote to ``path``: the one reader of the per-study
+    files.
+
+    Raises
+    ------
+    CorruptedIntermediateError
+        If the file changed since rule `study` wrote it, or is not a record of this version.
+    """
+    return StudyRecord.from_json(read_checked_json(Path(path), STUDY_RULE), Path(path))
 
 
 def rows_to_csv(columns: list[str], rows: Iterable[Mapping[str, Any]]) -> str:

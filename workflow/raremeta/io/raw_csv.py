@@ -68,6 +68,68 @@ def _cell(raw: str, column: str, spec: dict[str, Any], file: str, line: int):
     return text, None
 
 
+@dataclass(frozen=True)
+class CsvRecords:
+    """A CSV file cut into records by :func:`tokenize`, before any schema is applied."""
+
+    #: The header's names (stripped), or None when the file stopped before its header.
+    header: tuple[str, ...] | None
+    #: (line on which the record starts, its cells as written), blank records left out.
+    records: tuple[tuple[int, tuple[str, ...]], ...]
+    #: The problem that stopped tokenizing (the records before it are kept), or None.
+    problem: Problem | None
+
+
+def _stopped(problem: Problem) -> CsvRecords:
+    """What :func:`tokenize` returns for a file it cannot read up to its header."""
+    return CsvRecords(None, (), problem)
+
+
+def tokenize(raw: bytes, file: str) -> CsvRecords:
+    """Cut raw CSV bytes into a header and records: the one tokenizer of the raw tables, used by
+    :func:`read_table` and, when the workflow's job graph is built, by :func:`column_values`.
+
+    UTF-8 (a byte-order mark is dropped), comma-separated, Python's ``csv`` in strict mode. An
+    empty file, bytes that are not UTF-8, NUL bytes, a header separated by ``;``, tab or ``|``
+    and malformed quoting are each a :class:`Problem` naming the line; never raises.
+    """
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        message = f"not valid UTF-8 (byte 0x{raw[err.start]:02x}); save the file as UTF-8"
+        return _stopped(Problem(file, message, row=line))
+    if not text.strip():  # nothing, white space or a byte-order mark alone
+        return _stopped(Problem(file, "file is empty; expected a header line and data rows"))
+    if "\x00" in text:
+        return _stopped(Problem(file, "contains NUL bytes; not a text CSV file"))
+    header_line = text.splitlines()[0]
+    if "," not in header_line and any(d in header_line for d in ";\t|"):
+        used = next(d for d in ";\t|" if d in header_line)
+        message = f"columns are separated by {used!r}; expected commas"
+        return _stopped(Problem(file, message, row=1, value=header_line))
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    header: tuple[str, ...] | None = None
+    records: list[tuple[int, tuple[str, ...]]] = []
+    line = 0
+    try:
+        header = tuple(h.strip() for h in next(reader))
+        line = reader.line_num
+        for record in reader:
+            start = line + 1
+            line = reader.line_num
+            if record and any(cell.strip() for cell in record):
+                records.append((start, tuple(record)))
+    except csv.Error as err:
+        problem = Problem(
+            file,
+            f"malformed CSV ({err}) in the record starting on this line; check its quotes",
+            row=line + 1,
+        )
+        return CsvRecords(header, tuple(records), problem)
+    return CsvRecords(header, tuple(records), None)
+
+
 def read_table(path: Path, schema_name: str, file: str) -> tuple[list[TableRow], list[Problem]]:
     """Read a raw CSV table and check it against ``workflow/schemas/<schema_name>.schema.yaml``.
 
@@ -90,113 +152,77 @@ def read_table(path: Path, schema_name: str, file: str) -> tuple[list[TableRow],
     schema = load_schema(schema_name)
     columns: dict[str, dict[str, Any]] = schema["properties"]
     required: list[str] = schema["required"]
-    raw = path.read_bytes()
-    if not raw.strip():
-        return [], [Problem(file, "file is empty; expected a header line and data rows")]
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        line = raw[: err.start].count(b"\n") + 1
-        return [], [
-            Problem(
-                file,
-                f"not valid UTF-8 (byte 0x{raw[err.start]:02x}); save the file as UTF-8",
-                row=line,
-            )
-        ]
-    if "\x00" in text:
-        return [], [Problem(file, "contains NUL bytes; not a text CSV file")]
-    header_line = text.splitlines()[0]
-    if "," not in header_line and any(d in header_line for d in ";\t|"):
-        used = next(d for d in ";\t|" if d in header_line)
-        return [], [
-            Problem(
-                file,
-                f"columns are separated by {used!r}; expected commas",
-                row=1,
-                value=header_line,
-            )
-        ]
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    tokens = tokenize(path.read_bytes(), file)
+    if tokens.header is None:
+        return [], [tokens.problem] if tokens.problem else []
+    header = list(tokens.header)
     problems: list[Problem] = []
-    rows: list[TableRow] = []
-    line = 0
-    try:
-        header = [h.strip() for h in next(reader)]
-        for name in header:
-            if name not in columns:
-                problems.append(
-                    Problem(
-                        file,
-                        f"unknown column; expected columns are {', '.join(columns)}",
-                        row=1,
-                        column=name,
-                    )
+    for name in header:
+        if name not in columns:
+            problems.append(
+                Problem(
+                    file,
+                    f"unknown column; expected columns are {', '.join(columns)}",
+                    row=1,
+                    column=name,
                 )
-        for name in {h for h in header if header.count(h) > 1}:
-            problems.append(Problem(file, "column appears more than once", row=1, column=name))
-        for name in required:
-            if name not in header:
-                problems.append(Problem(file, "required column is missing", row=1, column=name))
-        if problems:
-            return [], problems
-        line = reader.line_num
-        for record in reader:
-            start = line + 1
-            line = reader.line_num
-            if not record or all(not cell.strip() for cell in record):
-                continue
-            if len(record) != len(header):
-                problems.append(
-                    Problem(
-                        file,
-                        f"has {len(record)} fields, the header has {len(header)} "
-                        "(a stray comma or an unquoted comma inside a value?)",
-                        row=start,
-                        value=",".join(record),
-                    )
-                )
-                continue
-            values: dict[str, Any] = {}
-            bad = False
-            for name, raw_cell in zip(header, record, strict=True):
-                value, problem = _cell(raw_cell, name, columns[name], file, start)
-                if problem:
-                    problems.append(problem)
-                    bad = True
-                values[name] = value
-            for name in required:
-                if values.get(name) is None and not bad:
-                    problems.append(Problem(file, "required value is empty", start, name, ""))
-                    bad = True
-            if not bad:
-                rows.append(TableRow(start, values))
-    except csv.Error as err:
-        problems.append(
-            Problem(
-                file,
-                f"malformed CSV ({err}) in the record starting on this line; check its quotes",
-                row=line + 1,
             )
-        )
+    for name in {h for h in header if header.count(h) > 1}:
+        problems.append(Problem(file, "column appears more than once", row=1, column=name))
+    for name in required:
+        if name not in header:
+            problems.append(Problem(file, "required column is missing", row=1, column=name))
+    if problems:
         return [], problems
+    rows: list[TableRow] = []
+    for start, record in tokens.records:
+        if len(record) != len(header):
+            problems.append(
+                Problem(
+                    file,
+                    f"has {len(record)} fields, the header has {len(header)} "
+                    "(a stray comma or an unquoted comma inside a value?)",
+                    row=start,
+                    value=",".join(record),
+                )
+            )
+            continue
+        values: dict[str, Any] = {}
+        bad = False
+        for name, raw_cell in zip(header, record, strict=True):
+            value, problem = _cell(raw_cell, name, columns[name], file, start)
+            if problem:
+                problems.append(problem)
+                bad = True
+            values[name] = value
+        for name in required:
+            if values.get(name) is None and not bad:
+                problems.append(Problem(file, "required value is empty", start, name, ""))
+                bad = True
+        if not bad:
+            rows.append(TableRow(start, values))
+    if tokens.problem:
+        return [], [*problems, tokens.problem]
     if not rows and not problems:
         problems.append(Problem(file, "has a header but no data rows", row=1))
     return rows, problems
 
 
-def peek_column(raw: bytes, column: str) -> list[str] | None:
-    """The cells of ``column`` in raw CSV bytes, read leniently (no schema, no problem
-    reported), or None if the bytes are not a CSV table with that column.
+def column_values(raw: bytes, column: str) -> list[str] | None:
+    """The values of ``column`` in raw CSV bytes (stripped, as :func:`read_table` reads them;
+    empty cells included), or None when :func:`read_table` would reject the file's layout
+    whatever its schema: a problem of :func:`tokenize`, ``column`` missing or twice in the
+    header, a record with another number of fields than the header. Never raises.
 
-    Used when the workflow's job graph is built, to tell which outcomes a study reports
-    before its job validates it (see ``workflow/rules/common.smk``); never raises.
+    The workflow calls it when it builds the job graph, to tell which outcomes a study reports
+    before the study's job validates it (``workflow/rules/common.smk``): the same tokenizer and
+    the same rules, so for a folder that passes validation the terms are the validated ones.
     """
-    try:
-        text = raw.decode("utf-8-sig")
-        reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-        header = [h.strip() for h in next(reader)]
-        index = header.index(column)
-        return [record[index] for record in reader if len(record) > index]
-    except (UnicodeDecodeError, csv.Error, StopIteration, ValueError):
+    tokens = tokenize(raw, "")
+    header = tokens.header
+    if tokens.problem or header is None or header.count(column) != 1:
         return None
+    if any(len(record) != len(header) for _, record in tokens.records):
+        return None
+    index = header.index(column)
+    return [record[index].strip() for _, record in tokens.records]

@@ -35,6 +35,25 @@ class Role(StrEnum):
 ROLES = (Role.CNI, Role.COMPARATOR)
 
 
+class ReportingState(StrEnum):
+    """The ``reported`` codes of ``reporting.csv``: whether any arm of each role reported an
+    outcome (both roles, one role only, neither).
+    """
+
+    BOTH_ARMS = "both_arms"
+    ONE_ARM = "one_arm"
+    NEITHER = "neither"
+
+    @classmethod
+    def of(cls, cni: bool, comparator: bool) -> ReportingState:
+        """The state of an outcome that the CNI role did (``cni``) or did not report, and the
+        comparator role likewise (a role counts when any of its arms reported).
+        """
+        if cni and comparator:
+            return cls.BOTH_ARMS
+        return cls.ONE_ARM if cni or comparator else cls.NEITHER
+
+
 class SourceKind(StrEnum):
     """The kind of document a count comes from (``source_kind`` in ``adverse_events.csv``)."""
 

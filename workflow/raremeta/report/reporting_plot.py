@@ -9,13 +9,14 @@ import matplotlib.pyplot as plt
 from matplotlib.colors import ListedColormap
 from matplotlib.patches import Patch
 
+from raremeta.io.raw_studies import ReportingState
 from raremeta.report.figure_files import STYLE
 
-#: Reporting status (``results/tables/reporting.csv``) -> (colour index, legend text).
+#: Reporting state (``results/tables/reporting.csv``) -> (colour index, legend text).
 STATUSES = {
-    "both_arms": (2, "reported in both arms"),
-    "one_arm": (1, "reported in one arm only"),
-    "neither": (0, "not reported (in neither arm)"),
+    ReportingState.BOTH_ARMS: (2, "reported in both arms"),
+    ReportingState.ONE_ARM: (1, "reported in one arm only"),
+    ReportingState.NEITHER: (0, "not reported (in neither arm)"),
 }
 COLOURS = ["#ffffff", "#9ecae1", "#08519c"]
 

@@ -21,6 +21,7 @@ from raremeta.analysis.wording import (
     short_reason,
     status_text,
 )
+from raremeta.io.raw_studies import ReportingState
 from raremeta.io.results_reading import cell_float as _f
 from raremeta.io.results_reading import cell_text as _text
 from raremeta.io.results_reading import is_true
@@ -286,7 +287,8 @@ def summarise(
             )
         )
     if reporting is not None:
-        silent = reporting[(reporting["outcome"] == outcome) & (reporting["reported"] == "neither")]
+        neither = reporting["reported"] == ReportingState.NEITHER
+        silent = reporting[(reporting["outcome"] == outcome) & neither]
         if len(silent):
             rows.append(
                 (

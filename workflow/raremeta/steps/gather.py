@@ -8,13 +8,13 @@ import json
 from pathlib import Path
 
 from raremeta.harmonise.outcome_rows import HARMONISED_COLUMNS, LOG_COLUMNS, sort_rows
-from raremeta.harmonise.reporting import NEITHER, REPORTING_COLUMNS
+from raremeta.harmonise.reporting import REPORTING_COLUMNS, reporting_rows
 from raremeta.harmonise.study_table import STUDY_TABLE_COLUMNS
 from raremeta.io.checksums import sha256
 from raremeta.io.errors import InvalidInputError
 from raremeta.io.intermediate import (
     concatenate_csv,
-    read_checked_json,
+    read_study_record,
     rows_to_csv,
     write_checksums,
 )
@@ -33,10 +33,8 @@ def run_check_studies(study_files: list[Path], manifest: Path) -> None:
     InvalidInputError
         One problem per fault (:func:`raremeta.io.raw_studies.linked_study_problems`).
     """
-    studies = sorted(
-        (read_checked_json(Path(f), "study") for f in study_files), key=lambda s: s["study"]
-    )
-    problems = linked_study_problems(studies)
+    records = sorted((read_study_record(Path(f)) for f in study_files), key=lambda r: r.study)
+    problems = linked_study_problems([r.facts() for r in records])
     if problems:
         raise InvalidInputError(problems)
     entries = {Path(f).stem: sha256(Path(f)) for f in study_files}
@@ -52,55 +50,24 @@ def run_gather_studies(
     reporting: Path,
     checksums: Path,
     study_table: Path,
-    expected: dict[str, list[str]] | None = None,
 ) -> None:
     """Write ``harmonised.csv``, its multi-arm alternative, the harmonisation log, the
     outcome-reporting matrix (study x outcome), the checksums of the first three and the
     study table (one row per study: pooled or not, follow-up, kinds of source, data as of).
 
-    ``outcomes`` are the configured outcome ids, in order. ``expected`` (outcome id -> study
-    ids) is which studies the workflow's job graph took to report each outcome in at least one
-    arm, before validation; a difference from the validated studies stops the run before any
-    outcome is pooled.
-
-    Raises
-    ------
-    ValueError
-        If ``expected`` differs from what the validated studies report.
+    ``outcomes`` are the configured outcome ids, in order.
     """
-    studies = sorted(
-        (read_checked_json(Path(f), "study") for f in study_files), key=lambda s: s["study"]
-    )
-    if expected is not None:
-        found = {
-            outcome: [s["study"] for s in studies if s["reported"][outcome]["status"] != NEITHER]
-            for outcome in outcomes
-        }
-        wrong = [o for o in outcomes if sorted(expected.get(o, [])) != found[o]]
-        if wrong:
-            raise ValueError(
-                "the job graph was built with other studies than those that report "
-                + "; ".join(f"{o} (graph: {expected.get(o)}, validated: {found[o]})" for o in wrong)
-                + ": please report this as a bug"
-            )
+    records = sorted((read_study_record(Path(f)) for f in study_files), key=lambda r: r.study)
     for name, out in (("harmonised", harmonised), ("alternative", alternative)):
-        rows = sort_rows((r for s in studies for r in s[name]), outcomes)
+        rows = sort_rows((r for s in records for r in getattr(s, name)), outcomes)
         atomic_write_text(out, rows_to_csv(HARMONISED_COLUMNS, rows))
-    log_rows = (r for s in studies for r in s["log"])
+    log_rows = (r for s in records for r in s.log)
     atomic_write_text(log_table, rows_to_csv(LOG_COLUMNS, log_rows))
-    matrix = [
-        {
-            "study": s["study"],
-            "label": s["label"],
-            "outcome": outcome,
-            **s["reported"][outcome],
-            "reported": s["reported"][outcome]["status"],
-        }
-        for s in studies
-        for outcome in outcomes
-    ]
+    matrix = (
+        row for s in records for row in reporting_rows(s.study, s.label, s.harmonised, outcomes)
+    )
     atomic_write_text(reporting, rows_to_csv(REPORTING_COLUMNS, matrix))
-    facts = (s["facts"] for s in studies)
+    facts = (s.facts() for s in records)
     atomic_write_text(study_table, rows_to_csv(STUDY_TABLE_COLUMNS, facts))
     write_checksums([harmonised, alternative, log_table], checksums)
 

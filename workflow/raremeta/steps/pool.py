@@ -22,7 +22,7 @@ from raremeta.analysis.result_tables import (
 )
 from raremeta.harmonise.outcome_rows import HARMONISED_COLUMNS
 from raremeta.io.analysis_config import AnalysisConfig
-from raremeta.io.intermediate import read_checked_json
+from raremeta.io.intermediate import read_study_record
 from raremeta.io.results_reading import read_harmonised
 from raremeta.io.writing import write_csv
 
@@ -75,11 +75,11 @@ def run_pool_outcome(
     sha256 first.
     """
     config = analysis_from(config)
-    studies = [read_checked_json(Path(f), "study") for f in study_files]
+    records = [read_study_record(Path(f)) for f in study_files]
     # a report of the same participants as another study is never pooled (that study counts)
-    studies = [s for s in studies if not s.get("same_participants_as")]
+    pooled = [record for record in records if record.pooled]
     frames = {
-        name: _frame([r for s in studies for r in s[name] if r["outcome"] == outcome])
+        name: _frame([r for s in pooled for r in getattr(s, name) if r["outcome"] == outcome])
         for name in ("harmonised", "alternative")
     }
     tables = outcome_tables(frames["harmonised"], frames["alternative"], config, outcome)

@@ -8,19 +8,18 @@ from pathlib import Path
 from typing import Any
 
 from raremeta.harmonise.outcome_rows import harmonise_study
-from raremeta.harmonise.reporting import study_reporting
 from raremeta.harmonise.study_table import study_facts
 from raremeta.io.analysis_config import analysis_from
-from raremeta.io.intermediate import write_checked_json
+from raremeta.io.intermediate import StudyRecord, write_study_record
 from raremeta.io.raw_studies import load_study_folders
 
 
 def run_study(folder: Path, config: Path | Mapping[str, Any], out: Path) -> None:
     """Validate ``folder`` (every problem at once) and write its harmonised rows to ``out``.
 
-    ``out`` holds the rows of ``data/processed/harmonised.csv`` for this study, the same with
-    the other multi-arm handling, its harmonisation-log rows, per outcome whether each role
-    reported it, and its row of ``results/tables/studies.csv``.
+    ``out`` holds a :class:`~raremeta.io.intermediate.StudyRecord`: the facts of the study's
+    row of ``results/tables/studies.csv``, its rows of ``data/processed/harmonised.csv``, the
+    same with the other multi-arm handling, and its harmonisation-log rows.
 
     Raises
     ------
@@ -31,18 +30,11 @@ def run_study(folder: Path, config: Path | Mapping[str, Any], out: Path) -> None
     (study,) = load_study_folders([Path(folder)])
     rows, log = harmonise_study(study, config)
     alternative, _ = harmonise_study(study, replace(config, multi_arm=config.other_multi_arm))
-    reported = study_reporting(rows, [o.id for o in config.outcomes])
-    content = {
-        "study": study.id,
-        "label": study.label,
-        "registry": study.registry,
-        "same_participants_as": study.same_participants_as,
-        "facts": study_facts(study),
-        "reported": reported,
-        "harmonised": rows,
-        "alternative": alternative,
-        "log": log,
-    }
-    write_checked_json(out, content)
+    facts = study_facts(study)
+    del facts["pooled"]  # derived from same_participants_as (StudyRecord.pooled)
+    record = StudyRecord(
+        **facts, harmonised=tuple(rows), alternative=tuple(alternative), log=tuple(log)
+    )
+    write_study_record(out, record)
     for record in log:
         print(f"[{record['kind']}] {record['study']}: {record['message']}")
