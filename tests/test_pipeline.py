@@ -87,6 +87,8 @@ SENSITIVITY_CONTRACT = [
     "reason",
     "estimator",
     "p_method",
+    # issue 19: appended (README: "analysis_code, appended in issue 19")
+    "analysis_code",
 ]
 #: reporting.csv (issue 12, item 4): one row per study and configured outcome
 REPORTING_CONTRACT = ["study", "label", "outcome", "cni", "comparator", "reported"]
