@@ -76,23 +76,30 @@ def outcome_files(outcome: str) -> set[str]:
     return {f"results/outcomes/{outcome}/{t}.csv" for t in tables} | figures
 
 
-def test_adding_a_study_reruns_only_the_outcomes_it_reports(review):
-    before = state(review)
-    folder = review / "data/raw/trial-new"
+def add_study(review: Path, study_id: str, label: str, events_csv: str) -> None:
+    """A new study folder: trial-0000's study.yaml renamed, with these adverse events."""
+    folder = review / "data/raw" / study_id
     folder.mkdir()
     study = (review / "data/raw/trial-0000/study.yaml").read_text(encoding="utf-8")
     (folder / "study.yaml").write_text(
-        study.replace("trial-0000", "trial-new").replace("Synthetic trial 0", "New trial"),
+        study.replace("trial-0000", study_id).replace("Synthetic trial 0", label),
         encoding="utf-8",
     )
+    (folder / "adverse_events.csv").write_text(events_csv, encoding="utf-8")
+
+
+def test_adding_a_study_reruns_only_the_outcomes_it_reports(review):
+    before = state(review)
     # ae001 in both arms; ae004 in the CNI arm under its synonym (and the comparator arm under
     # its term); a term of no configured outcome
-    (folder / "adverse_events.csv").write_text(
+    add_study(
+        review,
+        "trial-new",
+        "New trial",
         "arm,term,events,source\n"
         "cni,Event term 1,1,t\nctl,Event term 1,0,t\n"
         "cni,Event synonym 4,2,t\nctl,Event term 4,1,t\n"
         "cni,Headache,3,t\n",
-        encoding="utf-8",
     )
     assert planned_jobs(review) == REVIEW_WIDE | {
         ("study", "study=trial-new"),
@@ -125,16 +132,11 @@ def test_a_study_the_strict_reader_rejects_blocks_every_outcome(review):
     # with the problem, before anything is pooled. The lenient reader this replaced took the
     # first 2 fields of the ragged row and planned ae001 only.
     before = state(review)
-    folder = review / "data/raw/trial-bad"
-    folder.mkdir()
-    study = (review / "data/raw/trial-0000/study.yaml").read_text(encoding="utf-8")
-    (folder / "study.yaml").write_text(
-        study.replace("trial-0000", "trial-bad").replace("Synthetic trial 0", "Bad trial"),
-        encoding="utf-8",
-    )
-    (folder / "adverse_events.csv").write_text(
+    add_study(
+        review,
+        "trial-bad",
+        "Bad trial",
         "arm,term,events,source\ncni,Event term 1,1,t\nctl,Event term 1,0,t,extra\n",
-        encoding="utf-8",
     )
     every = {f"outcome=ae00{i}" for i in range(6)}
     assert planned_jobs(review) == REVIEW_WIDE | {
@@ -150,7 +152,7 @@ def test_a_study_the_strict_reader_rejects_blocks_every_outcome(review):
     log = (review / "logs/study/trial-bad.log").read_text(encoding="utf-8")
     assert "adverse_events.csv" in log and "has 5 fields, the header has 4" in log, log
     assert state(review) == before
-    shutil.rmtree(folder)
+    shutil.rmtree(review / "data/raw/trial-bad")
     assert planned_jobs(review) == set()
 
 
