@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import HARMONISED_CONTRACT, copy_project, run_snakemake, without_study_files
+from conftest import HARMONISED_CONTRACT, copy_project, run_snakemake
 
 pytestmark = pytest.mark.pipeline
 TABLES = ["pooled_effects", "pooled_rates", "study_effects", "sensitivity", "absolute_effects"]
@@ -87,6 +87,8 @@ SENSITIVITY_CONTRACT = [
     "reason",
     "estimator",
     "p_method",
+    # issue 19: appended (README: "analysis_code, appended in issue 19")
+    "analysis_code",
 ]
 #: reporting.csv (issue 12, item 4): one row per study and configured outcome
 REPORTING_CONTRACT = ["study", "label", "outcome", "cni", "comparator", "reported"]
@@ -186,12 +188,12 @@ def digest(project: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def seed_run(tmp_path_factory):
-    from conftest import copy_seed_project
+def seed_run(tmp_path_factory, seed_results):
+    """A copy of the session's seed run (conftest.seed_results): this module's tests rerun it."""
+    import shutil
 
-    project = copy_seed_project(tmp_path_factory.mktemp("seed"))
-    result = run_snakemake(project)
-    assert result.returncode == 0, result.stderr
+    project = tmp_path_factory.mktemp("seed") / "seed"
+    shutil.copytree(seed_results, project)
     return project
 
 
@@ -367,40 +369,6 @@ def test_new_trials_as_a_user_would_add_them(tmp_path):
     sens = pd.read_csv(project / "results/tables/sensitivity.csv", keep_default_na=False)
     split = sens[(sens.analysis == "multi-arm handling") & (sens.outcome == "pres")].iloc[0]
     assert split.variant == "multi_arm: split instead of combine" and split.estimate != ""
-
-
-@pytest.mark.parametrize(
-    ("target", "content", "expected"),
-    [
-        (
-            "data/raw/aura-lv/adverse_events.csv",
-            "arm,term,events,source\nvoclosporin,PRES,-4,x\n",
-            "data/raw/aura-lv/adverse_events.csv, line 2, column 'events', value '-4'",
-        ),
-        (
-            "config.yaml",
-            "outcomes:\n  pres:\n    label: P\n    terms: [PRES]\nthreads: 4\n",
-            "config.yaml, column '(top level)': Additional properties are not allowed ('threads'",
-        ),
-    ],
-    ids=["negative count", "unknown config key"],
-)
-def test_bad_input_stops_with_message_and_leaves_results(
-    seed_run, tmp_path, target, content, expected
-):
-    import shutil
-
-    project = tmp_path / "p"
-    shutil.copytree(seed_run, project, ignore=shutil.ignore_patterns(".snakemake"))
-    first = run_snakemake(project)
-    assert first.returncode == 0, first.stderr
-    before = digest(project)
-    (project / target).write_text(content)
-    result = run_snakemake(project, quiet=False)
-    assert result.returncode != 0
-    assert expected in result.stderr
-    broken = Path(target).parts[2:3] if target.startswith("data/raw/") else []
-    assert without_study_files(digest(project), broken) == without_study_files(before, broken)
 
 
 def test_report_contains_every_figure_and_table(seed_run):
