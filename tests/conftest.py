@@ -109,14 +109,15 @@ def seed_project(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def seed_results(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+def seed_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The seed project after one successful run, shared by every test and every xdist worker
     of the session (one Snakemake run instead of one per module and worker). Read only: copy it
     (``shutil.copytree``, ``.snakemake`` included or not) before running anything in it."""
     import fcntl
+    import os
 
     root = tmp_path_factory.getbasetemp()
-    if worker_id != "master":  # pytest-xdist: the workers' base folders share a parent
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # the xdist workers' base folders share a parent
         root = root.parent
     done = root / "seed-results.done"
     with open(root / "seed-results.lock", "w") as lock:

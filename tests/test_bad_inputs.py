@@ -105,6 +105,7 @@ pytestmark = pytest.mark.pipeline
 
 @pytest.fixture(scope="module")
 def good_run(seed_results) -> Path:
+    """The seed project after a successful run (shared by the session: copy before use)."""
     return seed_results
 
 
