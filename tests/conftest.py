@@ -106,3 +106,26 @@ def copy_seed_project(dest: Path) -> Path:
 @pytest.fixture
 def seed_project(tmp_path: Path) -> Path:
     return copy_seed_project(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def seed_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The seed project after one successful run, shared by every test and every xdist worker
+    of the session (one Snakemake run instead of one per module and worker). Read only: copy it
+    (``shutil.copytree``, ``.snakemake`` included or not) before running anything in it."""
+    import fcntl
+    import os
+
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # the xdist workers' base folders share a parent
+        root = root.parent
+    done = root / "seed-results.done"
+    with open(root / "seed-results.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # the first worker runs it, the others wait
+        if not done.exists():
+            shutil.rmtree(root / "seed-results", ignore_errors=True)
+            project = copy_seed_project(root / "seed-results")
+            result = run_snakemake(project)
+            assert result.returncode == 0, result.stderr
+            done.write_text(str(project))
+    return Path(done.read_text())

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import HARMONISED_CONTRACT, copy_project, run_snakemake, without_study_files
+from conftest import HARMONISED_CONTRACT, copy_project, run_snakemake
 
 pytestmark = pytest.mark.pipeline
 TABLES = ["pooled_effects", "pooled_rates", "study_effects", "sensitivity", "absolute_effects"]
@@ -188,12 +188,12 @@ def digest(project: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def seed_run(tmp_path_factory):
-    from conftest import copy_seed_project
+def seed_run(tmp_path_factory, seed_results):
+    """A copy of the session's seed run (conftest.seed_results): this module's tests rerun it."""
+    import shutil
 
-    project = copy_seed_project(tmp_path_factory.mktemp("seed"))
-    result = run_snakemake(project)
-    assert result.returncode == 0, result.stderr
+    project = tmp_path_factory.mktemp("seed") / "seed"
+    shutil.copytree(seed_results, project)
     return project
 
 
@@ -344,10 +344,20 @@ def test_seed_pres_numbers(seed_run):
 
 
 def test_rerun_is_a_no_op_and_byte_identical(seed_run):
+    # the figures too (one rerun of every job, figures included, serves both checks: issue 19,
+    # item 8; was test_figures_are_byte_identical_across_runs, with --forcerun figures)
+    figures = sorted((seed_run / "results" / "figures").iterdir())
+    # forest and incidence, 2 outcomes, and the reporting matrix; png/pdf/svg
+    assert len(figures) == 15
+    before_figures = {p.name: p.read_bytes() for p in figures}
+    written = {p.name: p.stat().st_mtime_ns for p in figures}
+    assert b"CreationDate" not in before_figures["forest_pres.pdf"]
     before = digest(seed_run)
     result = run_snakemake(seed_run, "--forceall")
     assert result.returncode == 0, result.stderr
     assert digest(seed_run) == before
+    assert {p.name: p.read_bytes() for p in figures} == before_figures
+    assert all(p.stat().st_mtime_ns > written[p.name] for p in figures)  # drawn again
 
 
 def test_new_trials_as_a_user_would_add_them(tmp_path):
@@ -369,40 +379,6 @@ def test_new_trials_as_a_user_would_add_them(tmp_path):
     sens = pd.read_csv(project / "results/tables/sensitivity.csv", keep_default_na=False)
     split = sens[(sens.analysis == "multi-arm handling") & (sens.outcome == "pres")].iloc[0]
     assert split.variant == "multi_arm: split instead of combine" and split.estimate != ""
-
-
-@pytest.mark.parametrize(
-    ("target", "content", "expected"),
-    [
-        (
-            "data/raw/aura-lv/adverse_events.csv",
-            "arm,term,events,source\nvoclosporin,PRES,-4,x\n",
-            "data/raw/aura-lv/adverse_events.csv, line 2, column 'events', value '-4'",
-        ),
-        (
-            "config.yaml",
-            "outcomes:\n  pres:\n    label: P\n    terms: [PRES]\nthreads: 4\n",
-            "config.yaml, column '(top level)': Additional properties are not allowed ('threads'",
-        ),
-    ],
-    ids=["negative count", "unknown config key"],
-)
-def test_bad_input_stops_with_message_and_leaves_results(
-    seed_run, tmp_path, target, content, expected
-):
-    import shutil
-
-    project = tmp_path / "p"
-    shutil.copytree(seed_run, project, ignore=shutil.ignore_patterns(".snakemake"))
-    first = run_snakemake(project)
-    assert first.returncode == 0, first.stderr
-    before = digest(project)
-    (project / target).write_text(content)
-    result = run_snakemake(project, quiet=False)
-    assert result.returncode != 0
-    assert expected in result.stderr
-    broken = Path(target).parts[2:3] if target.startswith("data/raw/") else []
-    assert without_study_files(digest(project), broken) == without_study_files(before, broken)
 
 
 def test_report_contains_every_figure_and_table(seed_run):
@@ -433,17 +409,6 @@ def test_report_contains_every_figure_and_table(seed_run):
         assert name in page, name
 
 
-def test_figures_are_byte_identical_across_runs(seed_run):
-    figures = sorted((seed_run / "results" / "figures").iterdir())
-    # forest and incidence, 2 outcomes, and the reporting matrix; png/pdf/svg
-    assert len(figures) == 15
-    before = {p.name: p.read_bytes() for p in figures}
-    result = run_snakemake(seed_run, "--forcerun", "figures", "reporting_figure")
-    assert result.returncode == 0, result.stderr
-    assert {p.name: p.read_bytes() for p in figures} == before
-    assert b"CreationDate" not in before["forest_pres.pdf"]
-
-
 def test_seed_summary_leads_with_the_rule_then_exact_then_absolute(seed_run):
     # issue 11, "Done when": the rule's estimate, named, then the exact line, then absolute effects
     text = (seed_run / "results/tables/summary.md").read_text(encoding="utf-8")
@@ -463,39 +428,33 @@ def test_seed_summary_leads_with_the_rule_then_exact_then_absolute(seed_run):
     assert "3.02 \\[0.16, 441\\]" in seizure  # the issue: Firth 3.02 [0.16, 441]
 
 
-def test_configfile_with_replace_workflow_config_runs_another_review(seed_run, tmp_path):
-    # issue 12, item 1: --configfile merges into config.yaml unless --replace-workflow-config
+def test_configfile_config_and_the_old_option_run_another_review(seed_run, tmp_path):
+    # issue 12, item 1: --configfile merges into config.yaml unless --replace-workflow-config;
+    # --config on the command line is applied on top. One run checks both (issue 19, item 8:
+    # were test_configfile_with_replace_workflow_config_runs_another_review, with multi_arm in
+    # the file, and test_config_on_the_command_line_and_the_old_option, each a whole rerun).
     import shutil
 
     project = tmp_path / "p"
     shutil.copytree(seed_run, project, ignore=shutil.ignore_patterns(".snakemake"))
     (project / "other.yaml").write_text(
         "outcomes:\n  seizure:\n    label: Seizure (other review)\n"
-        "    terms: [Seizure, Epilepsy]\n"
-        "multi_arm: split\n",
+        "    terms: [Seizure, Epilepsy]\n",
         encoding="utf-8",
     )
-    args = ("--configfile", str(project / "other.yaml"), "--replace-workflow-config", "--forceall")
-    result = run_snakemake(project, *args)
+    args = ("--configfile", str(project / "other.yaml"), "--replace-workflow-config")
+    result = run_snakemake(project, *args, "--config", "multi_arm=split", "--forceall")
     assert result.returncode == 0, result.stderr
     pooled = pd.read_csv(project / "results/tables/pooled_effects.csv")
     assert set(pooled.outcome) == {"seizure"}  # config.yaml's pres is gone: replaced, not merged
     summary = (project / "results/tables/summary.md").read_text(encoding="utf-8")
     assert "Seizure (other review)" in summary
-    assert "each CNI arm was compared with the comparator" in summary  # multi_arm: split
+    # multi_arm: split from the command line (other.yaml leaves the default, combine)
+    assert "each CNI arm was compared with the comparator" in summary
+    methods = (project / "results/methods.md").read_text(encoding="utf-8")
+    assert "each CNI arm was compared with the comparator" in methods
     rates = pd.read_csv(project / "results/tables/pooled_rates.csv")
     assert rates[rates.method == "crude"].k.tolist() == [1, 1]  # Liu 2015 reports seizures
-
-
-def test_config_on_the_command_line_and_the_old_option(seed_run, tmp_path):
-    import shutil
-
-    project = tmp_path / "p"
-    shutil.copytree(seed_run, project, ignore=shutil.ignore_patterns(".snakemake"))
-    result = run_snakemake(project, "--config", "multi_arm=split", "--forceall")
-    assert result.returncode == 0, result.stderr
-    methods = (project / "results/methods.md").read_text(encoding="utf-8")
-    assert "each CNI arm was compared with the comparator" in methods  # multi_arm: split
     old = run_snakemake(project, "--config", "analysis_config=other.yaml")
     assert old.returncode != 0
     assert "use --configfile PATH" in old.stderr and "Traceback" not in old.stderr
