@@ -108,6 +108,13 @@ def seed_project(tmp_path: Path) -> Path:
     return copy_seed_project(tmp_path)
 
 
+def copy_seed_results(seed_results: Path, dest: Path) -> Path:
+    """A copy of the session's finished seed run (:func:`seed_results`) at ``dest``, with its
+    ``.snakemake`` metadata and file times: Snakemake sees it as up to date."""
+    shutil.copytree(seed_results, dest, symlinks=True)
+    return dest
+
+
 @pytest.fixture(scope="session")
 def seed_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The seed project after one successful run, shared by every test and every xdist worker

@@ -14,17 +14,22 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import copy_project, copy_seed_project, digest, run_snakemake, snakemake_command
+from conftest import (
+    copy_project,
+    copy_seed_project,
+    copy_seed_results,
+    digest,
+    run_snakemake,
+    snakemake_command,
+)
 
 pytestmark = pytest.mark.pipeline
 
 
 @pytest.fixture(scope="module")
-def reference(tmp_path_factory) -> dict[str, str]:
-    project = copy_seed_project(tmp_path_factory.mktemp("reference"))
-    result = run_snakemake(project)
-    assert result.returncode == 0, result.stderr
-    return digest(project)
+def reference(seed_results) -> dict[str, str]:
+    """The digest of a successful seed run (the session's, conftest.seed_results)."""
+    return digest(seed_results)
 
 
 def _start(project: Path) -> subprocess.Popen:
@@ -81,12 +86,13 @@ def _old_layout(text: str) -> str:
 @pytest.mark.parametrize(
     "damage", ["corrupt-study", "old-layout", "corrupt-gathered", "delete-study"]
 )
-def test_damaged_intermediate_is_detected_or_regenerated(tmp_path, reference, damage):
+def test_damaged_intermediate_is_detected_or_regenerated(tmp_path, reference, seed_results, damage):
     # issue 12, item 2: nothing is deleted when the Snakefile is read; a changed intermediate
     # is detected by the job that reads it (checksum), which names the file and the command.
     # Issue 19, item 5: so is a per-study file of another layout (its sha256 valid)
-    project = copy_seed_project(tmp_path)
-    assert run_snakemake(project).returncode == 0
+    project = copy_seed_results(seed_results, tmp_path / "seed")
+    dry = run_snakemake(project, "-n")  # the copy is up to date
+    assert "Nothing to be done" in dry.stdout + dry.stderr
     if damage == "delete-study":
         (project / "data/processed/studies/aura-lv.json").unlink()
         result = run_snakemake(project)
@@ -169,14 +175,12 @@ def test_rerun_after_success_is_a_no_op(tmp_path):
     shutil.rmtree(project)
 
 
-def test_a_failing_job_writes_its_full_traceback_to_its_log(tmp_path):
+def test_a_failing_job_writes_its_full_traceback_to_its_log(tmp_path, seed_results):
     # issue 12, item 3: a job's log must hold the traceback (it used to be empty, with "lost
     # sys.stderr" on the console). The failure is injected by a malformed input of the summary
     # job: a pooled_effects.csv without its columns, newer than the summary, so only that job
     # reruns and fails inside Python.
-    project = copy_seed_project(tmp_path)
-    first = run_snakemake(project)
-    assert first.returncode == 0, first.stderr
+    project = copy_seed_results(seed_results, tmp_path / "seed")
     pooled = project / "results/tables/pooled_effects.csv"
     pooled.write_text("not_a_contract_column\n1\n", encoding="utf-8")
     result = run_snakemake(project)
@@ -198,15 +202,16 @@ def tree_digest(project: Path) -> dict[str, str]:
     }
 
 
-def test_read_only_commands_work_on_invalid_data_while_a_run_holds_the_lock(tmp_path, reference):
+def test_read_only_commands_work_on_invalid_data_while_a_run_holds_the_lock(
+    tmp_path, reference, seed_results
+):
     # issue 12, item 2: reading the Snakefile reads the config and lists the study folders,
     # nothing more, and the guard against two runs is taken in onstart:. So -n, --lint,
     # --unlock, --report and --summary work with an invalid study.yaml while another run holds
     # the lock, and change no file outside .snakemake/; a second real run stops with a message
     import fcntl
 
-    project = copy_seed_project(tmp_path)
-    assert run_snakemake(project).returncode == 0
+    project = copy_seed_results(seed_results, tmp_path / "seed")
     (project / "data/raw/aura-lv/study.yaml").write_text("id: [unclosed\n", encoding="utf-8")
     report = tmp_path / "elsewhere" / "report.html"
     report.parent.mkdir()
