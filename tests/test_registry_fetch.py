@@ -23,6 +23,8 @@ VERSION = {"apiVersion": "2.0.5", "dataTimestamp": "2026-11-20T09:00:05"}
 #: NCT ids the local server answers with an HTTP 503 (a registry down) and with a page that is
 #: not JSON (a proxy's error page)
 DOWN, NOT_JSON = "NCT00000503", "NCT00000200"
+#: ... and with JSON that is no study record (a list; a record whose protocolSection is a list)
+NOT_RECORD = {"NCT00000300": b"[]", "NCT00000301": b'{"protocolSection": []}'}
 
 
 class _Registry(BaseHTTPRequestHandler):
@@ -34,6 +36,8 @@ class _Registry(BaseHTTPRequestHandler):
             body = RECORD.read_bytes()
         elif self.path == f"/api/v2/studies/{NOT_JSON}":
             body = b"<html>maintenance</html>"
+        elif self.path.removeprefix("/api/v2/studies/") in NOT_RECORD:
+            body = NOT_RECORD[self.path.removeprefix("/api/v2/studies/")]
         elif self.path == "/api/v2/version":
             body = json.dumps(VERSION).encode()
         else:
@@ -158,6 +162,18 @@ def test_an_answer_that_is_not_json_is_exit_3(tmp_path, api, capsys):
     out = tmp_path / "record.json"
     assert main(["fetch-ctgov", NOT_JSON, "--out", str(out), "--api-url", api]) == 3
     assert "the API answered with no JSON" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("nct_id", "code"), [("NCT00000300", 3), ("NCT00000301", 1)])
+def test_json_that_is_no_record_is_a_one_line_error(tmp_path, api, capsys, nct_id, code):
+    # review of issue 19: a list where an object belongs used to crash with a traceback; a
+    # list for the whole answer is no record at all (3, as an answer that is not JSON), a list
+    # inside it is a record that is not this study's (1, as a record of another study)
+    out = tmp_path / "record.json"
+    assert main(["fetch-ctgov", nct_id, "--out", str(out), "--api-url", api]) == code
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.strip()
     assert list(tmp_path.iterdir()) == []
 
 

@@ -204,3 +204,28 @@ def test_the_next_import_recovers_first_and_says_so(tmp_path, versions, capsys):
     assert main([*command, "--force"]) == 0
     assert _snapshot(raw / STUDY) == new
     assert sorted(p.name for p in raw.iterdir()) == [STUDY]
+
+
+def test_a_study_set_aside_by_a_crash_stops_the_run_before_pooling(tmp_path):
+    # review of issue 19: the workflow lists no hidden folder, so a crash between the two
+    # renames (the study's folder set aside as .<id>.replaced, nothing in its place) would let
+    # a run pool the review without it; rule check_studies stops it, naming the folder and the
+    # command that restores it, and writes no manifest (nothing downstream runs)
+    from raremeta.io.errors import InvalidInputError
+    from raremeta.steps.gather import run_check_studies
+
+    raw = tmp_path / "raw"
+    (raw / ".aura-lv.replaced").mkdir(parents=True)
+    (raw / "liu-2015").mkdir()
+    studies = sorted((Path(__file__).parents[1] / "data/processed/studies").glob("*.json"))
+    kept = [f for f in studies if f.stem != "aura-lv"]
+    manifest = tmp_path / "manifest.json"
+    with pytest.raises(InvalidInputError) as error:
+        run_check_studies(kept, manifest, raw)
+    [problem] = error.value.problems
+    assert str(problem).startswith(f"{raw}/.aura-lv.replaced: study folder 'aura-lv' was set")
+    assert "raremeta refresh-ctgov" in str(problem)
+    assert not manifest.exists()
+    (raw / "aura-lv").mkdir()  # the swap completed: the old folder is only left over
+    run_check_studies(studies, manifest, raw)
+    assert manifest.exists()

@@ -14,7 +14,11 @@ if not Path(snakemake.params.raw_dir).is_dir():
     print(InvalidInputError([Problem(snakemake.params.raw_dir, "raw-data folder does not exist")]))
     sys.exit(1)
 try:
-    run_check_studies([Path(p) for p in snakemake.input], Path(snakemake.output[0]))
+    run_check_studies(
+        [Path(p) for p in snakemake.input],
+        Path(snakemake.output[0]),
+        Path(snakemake.params.raw_dir),
+    )
 except InvalidInputError as error:
     # problems across study folders are the user's to fix: one per line, no traceback
     print(error)

@@ -11,7 +11,7 @@ from raremeta.harmonise.outcome_rows import HARMONISED_COLUMNS, LOG_COLUMNS, sor
 from raremeta.harmonise.reporting import REPORTING_COLUMNS, reporting_rows
 from raremeta.harmonise.study_table import STUDY_TABLE_COLUMNS
 from raremeta.io.checksums import sha256
-from raremeta.io.errors import InvalidInputError
+from raremeta.io.errors import InvalidInputError, Problem
 from raremeta.io.intermediate import (
     concatenate_csv,
     read_study_record,
@@ -20,13 +20,16 @@ from raremeta.io.intermediate import (
 )
 from raremeta.io.raw_studies import linked_study_problems
 from raremeta.io.writing import atomic_write_text
+from raremeta.steps.registry_import import set_aside_studies
 
 
-def run_check_studies(study_files: list[Path], manifest: Path) -> None:
+def run_check_studies(study_files: list[Path], manifest: Path, raw_dir: Path | None = None) -> None:
     """Check what no single study's job can: a ``same_participants_as`` naming no study, two
-    studies naming one registry id without being linked. Write ``manifest`` (the studies and
-    their sha256) only if every check passed: the review-wide files depend on it, so a failure
-    here leaves them as they were.
+    studies naming one registry id without being linked, and (``raw_dir``) a study folder that
+    an interrupted registry import set aside with nothing in its place (the run would
+    otherwise go on without that study). Write ``manifest`` (the studies and their sha256) only
+    if every check passed: the review-wide files depend on it, so a failure here leaves them as
+    they were.
 
     Raises
     ------
@@ -35,6 +38,14 @@ def run_check_studies(study_files: list[Path], manifest: Path) -> None:
     """
     records = sorted((read_study_record(Path(f)) for f in study_files), key=lambda r: r.study)
     problems = linked_study_problems([r.facts() for r in records])
+    for study in set_aside_studies(raw_dir) if raw_dir is not None else []:
+        problems.append(
+            Problem(
+                f"{raw_dir}/.{study}.replaced",
+                f"study folder '{study}' was set aside by an interrupted registry import; run "
+                "`raremeta refresh-ctgov` (or the import again) to restore it",
+            )
+        )
     if problems:
         raise InvalidInputError(problems)
     entries = {Path(f).stem: sha256(Path(f)) for f in study_files}

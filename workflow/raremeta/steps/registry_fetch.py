@@ -79,7 +79,11 @@ def fetch_record(nct_id: str, api_url: str = API_URL) -> tuple[bytes, dict[str, 
         version = json.loads(version_bytes)
     except ValueError as error:
         raise RegistryUnreachableError(f"{base}: the API answered with no JSON ({error})") from None
-    found = record.get("protocolSection", {}).get("identificationModule", {}).get("nctId")
+    if not isinstance(record, dict) or not isinstance(version, dict):
+        raise RegistryUnreachableError(f"{base}: the API answered with JSON that is no record")
+    protocol = record.get("protocolSection")
+    identification = protocol.get("identificationModule") if isinstance(protocol, dict) else None
+    found = identification.get("nctId") if isinstance(identification, dict) else None
     if found != nct_id:
         where = f"{base}/studies/{nct_id}"
         problem = Problem(where, "the answer is not this study's record", value=str(found))

@@ -109,6 +109,19 @@ def _swap_into_place(staging: Path, target: Path) -> None:
     shutil.rmtree(aside, ignore_errors=True)  # the new folder is in place; a rest is recovered
 
 
+def set_aside_studies(raw_dir: Path) -> list[str]:
+    """The studies whose folder an interrupted replacement set aside (``.<id>.replaced``) with
+    nothing in its place; the next import or refresh restores them
+    (:func:`recover_study_folders`).
+    """
+    found = (LEFTOVER.match(p.name) for p in Path(raw_dir).iterdir())
+    return sorted(
+        m["study"]
+        for m in found
+        if m and m["kind"] == "replaced" and not (Path(raw_dir) / m["study"]).exists()
+    )
+
+
 def recover_study_folders(raw_dir: Path, study_id: str | None = None) -> list[str]:
     """Repair what an interrupted import left in ``raw_dir`` (of ``study_id`` only, if given):
     an old folder set aside is renamed back where its study folder is missing and deleted where
