@@ -45,3 +45,26 @@ def test_the_seed_terms_are_the_validated_ones(study):
     rows, problems = read_table(path, "adverse_events", str(path))
     assert problems == []
     assert column_values(path.read_bytes(), "term") == [row.values["term"] for row in rows]
+
+
+def test_the_job_graph_and_harmonisation_find_the_same_outcomes():
+    # review of issue 19: common.smk plans a study's outcomes from its raw terms
+    # (AnalysisConfig.outcomes_of_terms); harmonisation must report rows for exactly those
+    # (data/processed/harmonised.csv, rows with reported = true, written by the pipeline)
+    import pandas as pd
+
+    from raremeta.analysis.configuration import load_config
+
+    config = load_config(ROOT / "config.yaml")
+    harmonised = pd.read_csv(ROOT / "data/processed/harmonised.csv", dtype=str)
+    reported = harmonised[harmonised["reported"] == "true"]
+    for study in ("aura-lv", "liu-2015", "mok-2016"):
+        raw = (ROOT / "data/raw" / study / "adverse_events.csv").read_bytes()
+        planned = config.outcomes_of_terms(column_values(raw, "term"))
+        assert planned == set(reported[reported["study"] == study]["outcome"]), study
+    # the seed (data/raw): AURA-LV and Mok 2016/2020 report PRES, Liu 2015 seizures
+    assert [config.outcomes_of_terms([t]) for t in ("PRES", "Convulsions", "Headache")] == [
+        {"pres"},
+        {"seizure"},
+        set(),
+    ]

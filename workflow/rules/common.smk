@@ -25,7 +25,6 @@ from raremeta.io.intermediate import STUDY_RECORD_FORMAT
 from raremeta.io.raw_csv import column_values
 from raremeta.io.raw_studies import CHARACTERISTICS_FILE, EVENTS_FILE, STUDY_FILE
 from raremeta.io.schemas import SCHEMA_DIR, schema_problems
-from raremeta.io.terms import normalise_term
 
 RAW_DIR = "data/raw"
 # The configuration is Snakemake's: `configfile:` in the Snakefile, merged with --configfile
@@ -133,12 +132,6 @@ def study_digest(wildcards):
     return raw_digest(wildcards.study)
 
 
-#: normalised term -> outcome id (the keys harmonisation matches terms by)
-TERM_OUTCOMES = {
-    key: outcome.id for outcome in ANALYSIS.outcomes for key in outcome.keys
-}
-
-
 @functools.cache
 def outcomes_reported_by(study):
     """The outcomes with at least one row in the study's adverse_events.csv (any arm): its
@@ -154,8 +147,7 @@ def outcomes_reported_by(study):
     terms = column_values(raw, "term")
     if terms is None:
         return frozenset(OUTCOMES)
-    keys = (normalise_term(term) for term in terms)
-    return frozenset(TERM_OUTCOMES[key] for key in keys if key in TERM_OUTCOMES)
+    return ANALYSIS.outcomes_of_terms(terms)
 
 
 def outcome_study_files(wildcards):

@@ -177,7 +177,7 @@ def harmonise_study(study: Study, config: AnalysisConfig) -> tuple[list[dict], l
     """
     rows: list[dict] = []
     log: list[dict] = []
-    all_keys = {k: o.id for o in config.outcomes for k in o.keys}
+    all_keys = config.term_outcomes
     events_file = f"{study.folder}/adverse_events.csv"
     for record in study.events:
         if normalise_term(record.term) not in all_keys:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +61,18 @@ class AnalysisConfig:
     multi_arm: str
     percent_tolerance: float
     methods: tuple[str, ...]
+
+    @cached_property
+    def term_outcomes(self) -> dict[str, str]:
+        """Normalised term -> the id of the outcome it counts for (a term counts for one)."""
+        return {key: outcome.id for outcome in self.outcomes for key in outcome.keys}
+
+    def outcomes_of_terms(self, terms: Iterable[str]) -> frozenset[str]:
+        """The ids of the outcomes that raw ``terms`` count for, matched as harmonisation
+        matches them (:func:`raremeta.io.terms.normalise_term`).
+        """
+        owner = self.term_outcomes
+        return frozenset(owner[key] for key in map(normalise_term, terms) if key in owner)
 
     @property
     def other_multi_arm(self) -> str:
