@@ -24,10 +24,10 @@ from snakemake.common.configfile import load_configfile
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from raremeta.analysis.configuration import analysis_from
+from raremeta.analysis.configuration import workflow_config
 from raremeta.io.analysis_config import harmonisation_slice
 from raremeta.io.errors import InvalidInputError
-from raremeta.io.schemas import SCHEMA_DIR, schema_problems
+from raremeta.io.schemas import SCHEMA_DIR
 from raremeta.steps.study import run_study
 
 CASES = sorted(p for p in (Path(__file__).parent / "bad_inputs").iterdir() if p.is_dir())
@@ -150,20 +150,16 @@ def test_bad_input_is_rejected_and_results_untouched(good_run, tmp_path, case):
 
 def check_config(path: str) -> None:
     """What ``workflow/rules/common.smk`` does with the config when the Snakefile is read:
-    Snakemake's loader (``configfile:``), Snakemake's ``validate`` against the schema (its
-    failure reported by ``schema_problems``) and the semantic checks (``analysis_from``).
+    Snakemake's loader (``configfile:``), then the function the Snakefile calls
+    (``raremeta.analysis.configuration.workflow_config``) with Snakemake's ``validate``.
 
     Raises
     ------
     WorkflowError, InvalidInputError
         As the Snakefile does (it reraises the second as a WorkflowError with the same text).
     """
-    config = load_configfile(path)
-    try:
-        validate(config, str(SCHEMA_DIR / "config.schema.yaml"))
-    except WorkflowError:
-        raise InvalidInputError(schema_problems(config, "config", path)) from None
-    analysis_from(config, path)
+    schema = str(SCHEMA_DIR / "config.schema.yaml")
+    workflow_config(load_configfile(path), path, lambda document: validate(document, schema))
 
 
 @pytest.fixture(scope="module")

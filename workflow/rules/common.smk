@@ -18,13 +18,13 @@ from snakemake.utils import validate
 
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))  # the raremeta package
 
-from raremeta.analysis.configuration import analysis_from
+from raremeta.analysis.configuration import workflow_config
 from raremeta.io.analysis_config import harmonisation_slice, outcome_slice
 from raremeta.io.errors import InvalidInputError
 from raremeta.io.intermediate import STUDY_RECORD_FORMAT
 from raremeta.io.raw_csv import column_values
 from raremeta.io.raw_studies import CHARACTERISTICS_FILE, EVENTS_FILE, STUDY_FILE
-from raremeta.io.schemas import SCHEMA_DIR, schema_problems
+from raremeta.io.schemas import SCHEMA_DIR
 
 RAW_DIR = "data/raw"
 # The configuration is Snakemake's: `configfile:` in the Snakefile, merged with --configfile
@@ -37,16 +37,13 @@ if "analysis_config" in config:
         "(add --replace-workflow-config to use PATH instead of config.yaml, not merged into it)"
     )
 try:
-    # fills in the defaults declared in the schema
-    validate(config, str(SCHEMA_DIR / "config.schema.yaml"))
-except WorkflowError:
-    # Snakemake's message prints the whole schema; ours names each problem on one line
-    raise WorkflowError(
-        str(InvalidInputError(schema_problems(config, "config", CONFIG_NAME)))
+    # Snakemake's validate() (filling in the schema's defaults), then the semantic checks: a
+    # term claimed by two outcomes, an impossible primary; one problem per line
+    ANALYSIS = workflow_config(
+        config,
+        CONFIG_NAME,
+        lambda document: validate(document, str(SCHEMA_DIR / "config.schema.yaml")),
     )
-try:
-    # the semantic checks: a term claimed by two outcomes, an impossible primary
-    ANALYSIS = analysis_from(config, CONFIG_NAME)
 except InvalidInputError as error:
     raise WorkflowError(str(error))
 

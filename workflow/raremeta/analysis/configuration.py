@@ -7,13 +7,14 @@ adds the checks that need the registry and is what the workflow and the steps ca
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from raremeta.io import analysis_config
 from raremeta.io.analysis_config import AUTO, AnalysisConfig
-from raremeta.io.errors import Problem
+from raremeta.io.errors import InvalidInputError, Problem
+from raremeta.io.schemas import schema_problems
 from raremeta.stats import registry
 
 _MEASURE_WORDS = {"OR": "odds ratios", "RR": "risk ratios", "RD": "risk differences"}
@@ -117,3 +118,24 @@ def analysis_from(source: Path | Mapping[str, Any], display: str = "config") -> 
     :func:`raremeta.io.analysis_config.analysis_from`.
     """
     return analysis_config.analysis_from(source, display, method_problems)
+
+
+def workflow_config(
+    config: dict[str, Any], display: str, validate: Callable[[dict[str, Any]], None]
+) -> AnalysisConfig:
+    """What the workflow does with Snakemake's ``config`` when the Snakefile is read
+    (``workflow/rules/common.smk``; the tests call it too): ``validate`` (Snakemake's own
+    ``validate()`` against the config schema, which fills in the schema's defaults), its failure
+    reported one problem per line (Snakemake's message prints the whole schema), then the
+    semantic checks of :func:`analysis_from`.
+
+    Raises
+    ------
+    InvalidInputError
+        With one problem per schema violation, or per term or method problem.
+    """
+    try:
+        validate(config)
+    except Exception:  # Snakemake raises WorkflowError; any failure is the schema's
+        raise InvalidInputError(schema_problems(config, "config", display)) from None
+    return analysis_from(config, display)
