@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT, digest, run_snakemake, without_study_files
+from conftest import ROOT, copy_seed_results, digest, run_snakemake, without_study_files
 from snakemake.common.configfile import load_configfile
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
@@ -124,8 +124,7 @@ def _apply(case: Path, good_run: Path, tmp_path: Path) -> tuple[dict, Path, dict
     """Copy the finished seed project, then remove and overlay the case's files; return the
     case's spec, the project, the digest of its results before and the study folders touched."""
     spec = yaml.safe_load((case / "case.yaml").read_text())
-    project = tmp_path / "project"
-    shutil.copytree(good_run, project)
+    project = copy_seed_results(good_run, tmp_path / "project")
     before = digest(project)
     for rel in spec["remove"]:
         (project / rel).unlink()

@@ -190,11 +190,9 @@ def digest(project: Path) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def seed_run(tmp_path_factory, seed_results):
     """A copy of the session's seed run (conftest.seed_results): this module's tests rerun it."""
-    import shutil
+    from conftest import copy_seed_results
 
-    project = tmp_path_factory.mktemp("seed") / "seed"
-    shutil.copytree(seed_results, project)
-    return project
+    return copy_seed_results(seed_results, tmp_path_factory.mktemp("seed") / "seed")
 
 
 def test_seed_run_writes_every_table(seed_run):

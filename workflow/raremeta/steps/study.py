@@ -7,9 +7,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from raremeta.analysis.configuration import analysis_from
 from raremeta.harmonise.outcome_rows import harmonise_study
 from raremeta.harmonise.study_table import study_facts
-from raremeta.io.analysis_config import analysis_from
 from raremeta.io.intermediate import StudyRecord, write_study_record
 from raremeta.io.raw_studies import load_study_folders
 
