@@ -7,9 +7,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from raremeta.analysis.configuration import analysis_from
 from raremeta.harmonise.outcome_rows import harmonise_study
 from raremeta.harmonise.study_table import study_facts
+
+# the config slice of harmonisation needs the structural checks only (io), not the method
+# registry: a study job imports no numpy
+from raremeta.io.analysis_config import analysis_from
 from raremeta.io.intermediate import StudyRecord, write_study_record
 from raremeta.io.raw_studies import load_study_folders
 
