@@ -303,3 +303,22 @@ def test_a_malformed_folder_is_one_line_per_problem_before_anything_is_fetched(
     assert lines[1].startswith(f"  - {raw / 'accl0431'}/") and len(lines) == 2, err
     assert where in lines[1] and message in lines[1], err
     assert {f: _snapshot(raw / f) for f in ("accl0431", "b-fine")} == before
+
+
+def test_a_record_is_never_left_without_its_version_file(tmp_path, api, monkeypatch, capsys):
+    # review of issue 19: the version file is written after the record; when that write fails
+    # (here: the disk fills up), the record is removed again and the error is one line, exit 1
+    from raremeta.steps import registry_fetch
+
+    real = registry_fetch.atomic_write_bytes
+
+    def fail_on_version(path, data):
+        if str(path).endswith(".version.json"):
+            raise OSError(28, "No space left on device")
+        real(path, data)
+
+    monkeypatch.setattr(registry_fetch, "atomic_write_bytes", fail_on_version)
+    out = tmp_path / "record.json"
+    assert main(["fetch-ctgov", "NCT00716976", "--out", str(out), "--api-url", api]) == 1
+    assert "No space left on device" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []

@@ -94,14 +94,20 @@ def fetch_record(nct_id: str, api_url: str = API_URL) -> tuple[bytes, dict[str, 
 
 def fetch_ctgov(nct_id: str, out: Path, api_url: str = API_URL) -> dict[str, str]:
     """Save the record to ``out`` and its version facts to ``out.version.json``; nothing is
-    written unless both answers arrived and the record is this study's.
+    written unless both answers arrived and the record is this study's, and a record whose
+    version file cannot be written is removed again (never one without the other).
     """
     data, facts = fetch_record(nct_id, api_url)
-    atomic_write_bytes(Path(out), data)
     version = {"nctId": nct_id, "url": f"{api_url.rstrip('/')}/studies/{nct_id}", **facts}
-    atomic_write_bytes(
-        Path(f"{out}.version.json"), (json.dumps(version, indent=2, sort_keys=True) + "\n").encode()
-    )
+    atomic_write_bytes(Path(out), data)
+    try:
+        atomic_write_bytes(
+            Path(f"{out}.version.json"),
+            (json.dumps(version, indent=2, sort_keys=True) + "\n").encode(),
+        )
+    except BaseException:
+        Path(out).unlink(missing_ok=True)
+        raise
     return facts
 
 
