@@ -229,3 +229,19 @@ def test_a_study_set_aside_by_a_crash_stops_the_run_before_pooling(tmp_path):
     (raw / "aura-lv").mkdir()  # the swap completed: the old folder is only left over
     run_check_studies(studies, manifest, raw)
     assert manifest.exists()
+
+
+def test_refresh_tells_each_repair_once(tmp_path, capsys):
+    # review of issue 19: recovery runs in the step (refresh_ctgov), which tells the command
+    # line each repair; it no longer runs a second time, silently, after the command's own
+    raw = tmp_path / "raw"
+    (raw / ".trial-a.replaced").mkdir(parents=True)
+    (raw / ".trial-b.import-x1y2").mkdir()
+    closed = "http://127.0.0.1:9/api/v2"  # nothing imported: nothing is fetched
+    assert main(["refresh-ctgov", "--raw-dir", str(raw), "--api-url", closed]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err == [
+        f"note: {raw}/trial-a: restored the folder an interrupted replacement had set aside",
+        f"note: {raw}/.trial-b.import-x1y2: deleted (left by an interrupted import)",
+    ]
+    assert sorted(p.name for p in raw.iterdir()) == ["trial-a"]

@@ -217,13 +217,16 @@ def main(argv: list[str] | None = None) -> int:
     return int(ExitCode.BAD_INPUT)
 
 
-def _import(args: argparse.Namespace, roles: dict[str, str], drugs: dict[str, str]) -> int:
-    from raremeta.steps.registry_import import import_ctgov, recover_study_folders
+def _repaired(note: str) -> None:
+    """Tell what recovery repaired before an import or refresh (what a crash left)."""
+    print(f"note: {note}", file=sys.stderr)
 
-    for repair in recover_study_folders(args.raw_dir, args.study_id):
-        print(f"note: {repair}", file=sys.stderr)
+
+def _import(args: argparse.Namespace, roles: dict[str, str], drugs: dict[str, str]) -> int:
+    from raremeta.steps.registry_import import import_ctgov
+
     folder, imported = import_ctgov(
-        args.record, args.study_id, roles, drugs, args.raw_dir, args.force
+        args.record, args.study_id, roles, drugs, args.raw_dir, args.force, _repaired
     )
     print(f"imported {imported.facts['registry']} into {folder}: {len(imported.rows)} rows")
     for note in imported.notes:
@@ -239,7 +242,6 @@ def _registry(args: argparse.Namespace) -> int:
         fetch_ctgov,
         refresh_ctgov,
     )
-    from raremeta.steps.registry_import import recover_study_folders
 
     api_url = args.api_url or API_URL
     if args.command == "fetch-ctgov":
@@ -251,10 +253,8 @@ def _registry(args: argparse.Namespace) -> int:
         print(f"saved {args.nct_id} to {args.out} (API {facts['apiVersion']}, data of "
               f"{facts['dataTimestamp']})")  # fmt: skip
         return ExitCode.OK
-    for repair in recover_study_folders(args.raw_dir):
-        print(f"note: {repair}", file=sys.stderr)
     try:
-        report = refresh_ctgov(args.raw_dir, api_url)
+        report = refresh_ctgov(args.raw_dir, api_url, _repaired)
     except RefreshStoppedError as stop:
         if stop.report.reimported:
             print(f"re-imported: {', '.join(stop.report.reimported)}")

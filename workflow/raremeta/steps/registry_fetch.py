@@ -16,6 +16,7 @@ import re
 import tempfile
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -270,12 +271,17 @@ def read_saved_import(folder: Path) -> SavedImport:
     return SavedImport(folder.name, registry, roles, drugs, content)
 
 
-def refresh_ctgov(raw_dir: Path = Path("data/raw"), api_url: str = API_URL) -> RefreshReport:
+def refresh_ctgov(
+    raw_dir: Path = Path("data/raw"),
+    api_url: str = API_URL,
+    on_repair: Callable[[str], None] = lambda note: None,
+) -> RefreshReport:
     """Re-fetch every imported study's record; re-import those whose content changed (a new
     ``versionHolder``, the date of the registry's data release, alone is not a change: it
     moves with every release).
 
-    First what interrupted imports left is repaired (:func:`recover_study_folders`) and every
+    First what interrupted imports left is repaired (:func:`recover_study_folders`, each repair
+    told to ``on_repair``) and every
     imported folder is read and checked: a malformed one stops the refresh before anything is
     fetched or written. The studies are then refreshed one by one, each folder replaced whole or
     not at all.
@@ -294,7 +300,8 @@ def refresh_ctgov(raw_dir: Path = Path("data/raw"), api_url: str = API_URL) -> R
         import: with what was re-imported before.
     """
     raw_dir = Path(raw_dir)
-    recover_study_folders(raw_dir)
+    for repair in recover_study_folders(raw_dir):
+        on_repair(repair)
     folders = sorted(path.parent for path in raw_dir.glob(f"*/{ARGUMENTS_FILE}"))
     saved, problems = [], []
     for folder in folders:
@@ -315,7 +322,9 @@ def refresh_ctgov(raw_dir: Path = Path("data/raw"), api_url: str = API_URL) -> R
             with tempfile.TemporaryDirectory() as tmp:
                 record = Path(tmp) / RECORD_FILE
                 record.write_bytes(data)
-                import_ctgov(record, study.study_id, study.roles, study.drugs, raw_dir, True)
+                import_ctgov(
+                    record, study.study_id, study.roles, study.drugs, raw_dir, True, on_repair
+                )
         except (InvalidInputError, OSError) as error:
             rest = tuple(s.study_id for s in saved[index + 1 :])
             report = RefreshReport(tuple(reimported), tuple(unchanged), rest)

@@ -25,6 +25,7 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -200,11 +201,13 @@ def import_ctgov(
     drugs: dict[str, str],
     raw_dir: Path = Path("data/raw"),
     force: bool = False,
+    on_repair: Callable[[str], None] = lambda note: None,
 ) -> tuple[Path, ImportedStudy]:
     """Import ``record_path`` as ``raw_dir/study_id``; return the folder and what was imported.
 
     What an interrupted earlier import of the study left is repaired first
-    (:func:`recover_study_folders`); the folder is then replaced whole or not at all.
+    (:func:`recover_study_folders`, each repair told to ``on_repair``); the folder is then
+    replaced whole or not at all.
 
     Raises
     ------
@@ -221,7 +224,8 @@ def import_ctgov(
             [Problem(shown, "--study-id is not a study id ([a-z0-9][a-z0-9_-]*)", value=study_id)]
         )
     target = raw_dir / study_id
-    recover_study_folders(raw_dir, study_id)
+    for repair in recover_study_folders(raw_dir, study_id):
+        on_repair(repair)
     if target.exists() and not force:
         raise InvalidInputError(
             [Problem(str(target), "study folder exists; add --force to replace its generated "
