@@ -36,8 +36,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from raremeta.stats import registry
 from raremeta.stats.engine import fit
-from raremeta.stats.results import MethodSpec, Reason
+from raremeta.stats.results import Reason
 from raremeta.stats.two_by_two import Tables
 
 REF = Path(__file__).parent / "reference"
@@ -50,11 +51,11 @@ PUBLISHED = REFERENCE[REFERENCE.method == "MN_published"]
 
 #: reference method -> the spec that computes it (Firth_no_double_zero subsets the data first)
 SPECS = {
-    "exact-conditional": MethodSpec.of("OR", "exact-conditional"),
-    "mid-p": MethodSpec.of("OR", "mid-p"),
-    "Firth": MethodSpec.of("OR", "Firth"),
-    "Firth_no_double_zero": MethodSpec.of("OR", "Firth"),
-    "MN": MethodSpec.of("RD", "MN"),
+    "exact-conditional": registry.spec("OR", "exact-conditional"),
+    "mid-p": registry.spec("OR", "mid-p"),
+    "Firth": registry.spec("OR", "Firth"),
+    "Firth_no_double_zero": registry.spec("OR", "Firth"),
+    "MN": registry.spec("RD", "MN"),
 }
 #: the quantity of the reference -> the field of the result (the CMH p is the score p)
 FIELD = {"p_value_cmh": "p_value"}
@@ -187,7 +188,7 @@ def test_exact_conditional_k100_is_fast():
     assert t.k == 100 and (t.ai + t.ci).sum() >= 300
     _inference.cache_clear()  # the reference tests may have computed these counts already
     start = time.perf_counter()
-    res = fit(t, MethodSpec.of("OR", "exact-conditional"))
+    res = fit(t, registry.spec("OR", "exact-conditional"))
     elapsed = time.perf_counter() - start
     assert math.isfinite(res.estimate) and math.isfinite(res.ci_high)
     assert elapsed < 2.0, f"{elapsed:.2f} s"

@@ -25,6 +25,7 @@ from dataclasses import replace
 import numpy as np
 from scipy import optimize
 
+from raremeta.stats import registry
 from raremeta.stats.exact_conditional import log_choose
 from raremeta.stats.results import (
     MethodSpec,
@@ -62,7 +63,7 @@ class _Study:
         return loglik, mean, var
 
 
-SPEC = MethodSpec.of("OR", "exact")
+SPEC = registry.spec("OR", "exact")
 
 
 def conditional_mle(tables: Tables) -> PooledEffect:

@@ -51,6 +51,7 @@ from numpy.typing import NDArray
 from scipy import optimize
 from scipy.special import gammaln, logsumexp
 
+from raremeta.stats import registry
 from raremeta.stats.results import (
     MethodSpec,
     PooledEffect,
@@ -62,8 +63,8 @@ from raremeta.stats.results import (
 from raremeta.stats.two_by_two import Tables, TableStack
 
 #: The exact (Cornfield) and mid-p rows.
-EXACT_SPEC = MethodSpec.of("OR", "exact-conditional")
-MID_P_SPEC = MethodSpec.of("OR", "mid-p")
+EXACT_SPEC = registry.spec("OR", "exact-conditional")
+MID_P_SPEC = registry.spec("OR", "mid-p")
 #: Relative tolerance of R's two-sided exact p-value (``mantelhaen.test``, ``fisher.test``).
 R_REL_ERR = 1 + 1e-7
 _LOG_HALF = math.log(0.5)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from raremeta.stats import registry
 from raremeta.stats.effect_sizes import corrected_cells, study_effects
 from raremeta.stats.heterogeneity import q_around
 from raremeta.stats.results import (
@@ -150,5 +151,5 @@ def mantel_haenszel(
     1986;42:311-23. Sato T, Greenland S, Robins JM. On the variance estimator for the
     Mantel-Haenszel risk difference. Biometrics 1989;45:1323-4.
     """
-    spec = MethodSpec.of(measure, "MH", add=add, correction=Correction(kind))
+    spec = registry.spec(measure, "MH", add=add, correction=Correction(kind))
     return mantel_haenszel_fits(as_stack(tables), spec).row(0)

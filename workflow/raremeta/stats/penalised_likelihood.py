@@ -57,10 +57,11 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import special
 
+from raremeta.stats import registry
 from raremeta.stats.results import MethodSpec, PooledEffect, PooledFits, Reason, reasons
 from raremeta.stats.two_by_two import Tables, TableStack, as_stack
 
-SPEC = MethodSpec.of("OR", "Firth")
+SPEC = registry.spec("OR", "Firth")
 
 #: scipy.stats.chi2.ppf(0.95, 1)
 CHI2_95 = 3.841458820694124

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from raremeta.stats import registry
 from raremeta.stats.heterogeneity import q_test
 from raremeta.stats.results import (
     MethodSpec,
@@ -16,7 +17,7 @@ from raremeta.stats.results import (
 )
 from raremeta.stats.two_by_two import Tables, TableStack, as_stack
 
-SPEC = MethodSpec.of("OR", "Peto")
+SPEC = registry.spec("OR", "Peto")
 
 
 def peto_terms(tables: Tables | TableStack) -> tuple[np.ndarray, np.ndarray]:

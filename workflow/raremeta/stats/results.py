@@ -141,24 +141,6 @@ class MethodSpec:
         """True for ratio measures, which are pooled on the log scale."""
         return self.measure != "RD"
 
-    @classmethod
-    def of(
-        cls,
-        measure: str,
-        method: str,
-        model: str = "common",
-        tau2_estimator: str = "",
-        add: float | None = None,
-        correction: Correction | str = Correction.CONSTANT,
-        hksj: bool = False,
-    ) -> MethodSpec:
-        """A spec with the method's default continuity correction
-        (:func:`raremeta.stats.registry.spec`).
-        """
-        from raremeta.stats.registry import spec  # the registry builds on these types
-
-        return spec(measure, method, model, tau2_estimator, add, correction, hksj)
-
 
 def _tuple(values) -> tuple:
     return tuple(np.asarray(values).tolist())

@@ -30,6 +30,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import special
 
+from raremeta.stats import registry
 from raremeta.stats.inverse_variance import half_line_root
 from raremeta.stats.results import (
     Z975,
@@ -43,7 +44,7 @@ from raremeta.stats.results import (
 from raremeta.stats.two_by_two import Tables, TableStack, as_stack
 
 Array = NDArray[np.float64]
-SPEC = MethodSpec.of("RD", "MN")
+SPEC = registry.spec("RD", "MN")
 
 
 def _small_root(delta: Array, a: Array, n1: Array, c: Array, n2: Array) -> Array:
