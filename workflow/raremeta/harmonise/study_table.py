@@ -23,15 +23,16 @@ STUDY_TABLE_COLUMNS = [
 
 
 def study_facts(study: Study) -> dict:
-    """The row of :data:`STUDY_TABLE_COLUMNS` for one validated study: ``pooled`` is false for
-    a report of the same participants as another study; ``source_kinds`` covers every count
-    the folder gives (see :func:`~raremeta.harmonise.outcome_rows.source_kinds_code`).
+    """The facts of one validated study, stored in its per-study record: its row of
+    :data:`STUDY_TABLE_COLUMNS` but ``pooled``, which the record derives from
+    ``same_participants_as`` (:attr:`raremeta.io.intermediate.StudyRecord.pooled`);
+    ``source_kinds`` covers every count the folder gives (see
+    :func:`~raremeta.harmonise.outcome_rows.source_kinds_code`).
     """
     return {
         "study": study.id,
         "label": study.label,
         "registry": study.registry,
-        "pooled": not study.same_participants_as,
         "same_participants_as": study.same_participants_as,
         "follow_up_weeks": study.follow_up_weeks,
         "source_kinds": source_kinds_code(r.source_kind for r in study.events),

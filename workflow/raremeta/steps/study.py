@@ -33,10 +33,8 @@ def run_study(folder: Path, config: Path | Mapping[str, Any], out: Path) -> None
     (study,) = load_study_folders([Path(folder)])
     rows, log = harmonise_study(study, config)
     alternative, _ = harmonise_study(study, replace(config, multi_arm=config.other_multi_arm))
-    facts = study_facts(study)
-    del facts["pooled"]  # derived from same_participants_as (StudyRecord.pooled)
     record = StudyRecord(
-        **facts, harmonised=tuple(rows), alternative=tuple(alternative), log=tuple(log)
+        **study_facts(study), harmonised=tuple(rows), alternative=tuple(alternative), log=tuple(log)
     )
     write_study_record(out, record)
     for record in log:
