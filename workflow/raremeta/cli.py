@@ -42,7 +42,7 @@ EXIT_MEANINGS = {
 #: Said after the table: what a failed run leaves.
 EXIT_NOTE = (
     "On 1 and 3 nothing was written, except the studies refresh-ctgov reports as re-imported "
-    "(each one whole)."
+    "(each one whole) and the repairs of an earlier interrupted import printed as 'note:'."
 )
 RAW_DIR = Path("data/raw")
 
