@@ -23,32 +23,49 @@ from matplotlib.patches import Polygon
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from raremeta.analysis.wording import short_reason, status_text
-from raremeta.report.figure_files import STYLE
+from raremeta.report.figure_files import STYLE, text_width_in, wrap_to_width
 from raremeta.report.numbers import fmt_ci, fmt_count, fmt_sources, fmt_weeks
 
 ROW_HEIGHT_IN = 0.24
 MIN_FONT_PT = 8
-FIG_WIDTH_IN = 11.8
-#: Left edge of each text column and of the plot (inches from the left; the plot is 2.4 in wide).
-COLUMNS_IN = {
-    "label": 0.1,
-    "source": 2.6,
-    "follow_up": 3.95,
-    "cni": 4.65,
-    "comp": 5.35,
-    "weight": 6.2,
-    "plot": 6.8,
-    "est": 9.35,
-}
+#: The plot's width; the text columns around it are as wide as their content.
 PLOT_WIDTH_IN = 2.4
-#: What the source and follow-up columns mean (the figure's last two lines).
-SOURCE_FOOTNOTE = (
-    "Source of the counts: report (the trial's own report), registry (registry results), "
-    "secondary (a letter or review), unstated, mixed (several in one arm);",
-    "CNI arm / comparator when they differ. Follow-up: weeks over which events were counted, "
-    "as the source states it.",
-)
+#: Space between two text columns, and the figure's left and right margins (inches).
+GAP_IN = 0.16
+MARGIN_IN = 0.1
+#: The narrowest figure: room for the title, the axis and the two "Favours" labels.
+MIN_WIDTH_IN = 6.0
+#: Rows from the axis line to the first line under the plot.
+FOOT_ROW = 3.4
+#: Longest study label drawn (longer ones are shortened with "...").
+MAX_LABEL_CHARS = 40
 MEASURE_NAMES = {"OR": "Odds ratio", "RR": "Risk ratio", "RD": "Risk difference"}
+#: The axis title of each measure (ratios on a log axis).
+AXIS_TITLES = {
+    "OR": "Odds ratio, log scale",
+    "RR": "Risk ratio, log scale",
+    "RD": "Risk difference",
+}
+#: Default display labels of the two roles (``config.yaml`` ``roles:`` overrides them).
+DEFAULT_ROLES = {"cni": "CNI", "comparator": "comparator"}
+#: The mark and footnote of each pooled-row caution (``pooled_effects.csv`` ``caution``).
+CAUTIONS = {
+    "wald_zero_arm": (
+        "†",
+        "† normal-approximation interval; every trial has an arm without events.",
+    ),
+}
+#: What the population codes (``population_*`` columns) are called.
+POPULATION_WORDS = {
+    "safety": "safety",
+    "randomised": "randomised",
+    "other": "other",
+    "": "not stated",
+}
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 @dataclass(frozen=True)
@@ -70,6 +87,11 @@ class StudyRow:
     source_kinds_cni: str = ""
     source_kinds_comparator: str = ""
     follow_up_weeks: float = math.nan
+    #: ``;``-joined drugs and population codes of each role's arms; None where not known.
+    drug_cni: str | None = None
+    drug_comparator: str | None = None
+    population_cni: str | None = None
+    population_comparator: str | None = None
 
 
 @dataclass(frozen=True)
@@ -84,6 +106,7 @@ class PooledRow:
     reason: str = ""
     primary: bool = False
     status: str = "estimated"
+    caution: str = ""
 
 
 def _limits(rows: list, measure: str) -> tuple[float, float]:
@@ -106,6 +129,49 @@ def _limits(rows: list, measure: str) -> tuple[float, float]:
     return lo, hi
 
 
+def _drugs(code: str) -> str:
+    """The ``;``-joined drugs of a role's arms, each named once."""
+    return ", ".join(dict.fromkeys(d.strip() for d in code.split(";") if d.strip())) or "-"
+
+
+def _population(cni: str, comparator: str) -> str:
+    a, b = POPULATION_WORDS.get(cni, cni), POPULATION_WORDS.get(comparator, comparator)
+    return a if a == b else f"{a} / {b}"
+
+
+def _descriptive_columns(
+    studies: list[StudyRow], roles: dict[str, str]
+) -> list[tuple[str, str, list[str], list[str]]]:
+    """(key, header, one value per study, the same as stated under the plot) of the columns
+    that describe the studies rather than their counts; a column no study has a value for
+    (``None``: the table has no such column) is left out.
+    """
+    cni, comp = roles["cni"], roles["comparator"]
+    out = []
+    for key, header, name, field in (
+        ("drug_cni", f"{_capital(cni)}\ndrug", f"{cni} drug", "drug_cni"),
+        ("drug_comp", f"{_capital(comp)}\ndrug", f"{comp} drug", "drug_comparator"),
+    ):
+        if all(getattr(s, field) is None for s in studies):
+            continue
+        values = [_drugs(getattr(s, field) or "") for s in studies]
+        out.append((key, header, values, [f"{name} {v}" for v in values]))
+    if not all(s.population_cni is None for s in studies):
+        values = [
+            _population(s.population_cni or "", s.population_comparator or "") for s in studies
+        ]
+        out.append(("population", "Denominator", values, [f"denominators {v}" for v in values]))
+    values = [fmt_sources(s.source_kinds_cni, s.source_kinds_comparator, True) for s in studies]
+    out.append(("source", "Source", values, [f"source of the counts {v}" for v in values]))
+    values = [fmt_weeks(s.follow_up_weeks) for s in studies]
+    stated = [
+        f"follow-up {v} weeks" if math.isfinite(s.follow_up_weeks) else f"follow-up {v}"
+        for v, s in zip(values, studies, strict=True)
+    ]
+    out.append(("follow_up", "Follow-up\n(weeks)", values, stated))
+    return out
+
+
 def forest_plot(
     title: str,
     measure: str,
@@ -113,6 +179,9 @@ def forest_plot(
     pooled: list[PooledRow],
     heterogeneity: str,
     weight_label: str = "Weight",
+    roles: dict[str, str] | None = None,
+    study_interval: str = "",
+    notes: tuple[str, ...] = (),
 ):
     """Draw a forest plot and return the matplotlib Figure.
 
@@ -126,104 +195,163 @@ def forest_plot(
         Included studies first, then those that contribute nothing (``included=False``).
     pooled : list of PooledRow
         The primary estimate first, then alternatives; rows of another measure are text only.
+        With one included study the block is headed "Single trial", otherwise "Pooled".
     heterogeneity : str
         One line on heterogeneity.
     weight_label : str
-        Header of the weight column (names the method).
+        Header of the weight column (names the method); the column is left out, and said so
+        under the plot, when no study has a weight.
+    roles : dict, optional
+        Display labels of the roles ``cni`` and ``comparator`` (:data:`DEFAULT_ROLES`).
+    study_interval : str
+        How the study intervals were computed (e.g. "Firth"), named in the estimate header.
+    notes : tuple of str
+        Further lines under the plot (e.g. what a study mark means).
+
+    Notes
+    -----
+    A descriptive column (drugs, denominators, source, follow-up) whose every value is the same
+    is not drawn: its one value is stated under the plot. Every column is as wide as its
+    content.
     """
-    rows_total = 3 + len(studies) + 1 + len(pooled) + 7
+    roles = {**DEFAULT_ROLES, **(roles or {})}
+    fs = MIN_FONT_PT
+    cni, comp = roles["cni"], roles["comparator"]
+    labels = [textwrap.shorten(s.label, MAX_LABEL_CHARS, placeholder="...") for s in studies]
+    # --- the text of every column, and which columns are drawn -----------------------------
+    columns: list[tuple[str, str, list[str]]] = [("label", "Study", labels)]
+    common: list[str] = []
+    for key, header, values, stated in _descriptive_columns(studies, roles):
+        if studies and len(set(values)) == 1:
+            common.append(stated[0])
+        else:
+            columns.append((key, header, values))
+    columns.append(
+        ("cni", f"{_capital(cni)}\nevents/N", [fmt_count(s.events_cni, s.n_cni) for s in studies])
+    )
+    columns.append(
+        (
+            "comp",
+            f"{_capital(comp)}\nevents/N",
+            [fmt_count(s.events_comparator, s.n_comparator) for s in studies],
+        )
+    )
+    weights_text = [
+        (f"{s.weight:.1f}%" if math.isfinite(s.weight) else "-") if s.included else ""
+        for s in studies
+    ]
+    if any(s.included and math.isfinite(s.weight) for s in studies):
+        columns.append(("weight", weight_label, weights_text))
+    else:
+        common.append("no trial weights drawn (none for the primary row)")
+    est_header = f"{MEASURE_NAMES[measure]} [95% CI]"
+    if study_interval:
+        est_header += f"\n(trials: {study_interval})"
+    est_texts = []
+    for s in studies:
+        if not s.included:
+            est_texts.append(short_reason(s.reason))
+        else:
+            est_texts.append(
+                fmt_ci(s.estimate, s.ci_low, s.ci_high, measure) + (f" {s.note}" if s.note else "")
+            )
+    caution_notes = []
+    pooled_texts = []
+    for p in pooled:
+        if not math.isfinite(p.estimate):
+            pooled_texts.append(status_text(p.status) + ":\n" + short_reason(p.reason))
+            continue
+        mark, note = CAUTIONS.get(p.caution, ("", ""))
+        if note and note not in caution_notes:
+            caution_notes.append(note)
+        prefix = "" if p.measure == measure else f"{p.measure} "
+        text = prefix + fmt_ci(p.estimate, p.ci_low, p.ci_high, p.measure)
+        pooled_texts.append(text + (f" {mark}" if mark else ""))
+    # --- geometry in inches: every column as wide as its widest text -----------------------
+    x_in: dict[str, float] = {}
+    x = MARGIN_IN
+    for key, header, values in columns:
+        x_in[key] = x
+        x += max([text_width_in(header, fs, bold=True), *(text_width_in(v, fs) for v in values)])
+        x += GAP_IN
+    pooled_label_w = max(
+        [text_width_in(p.label, fs, bold=p.primary) + GAP_IN + MARGIN_IN for p in pooled],
+        default=0.0,
+    )
+    x_in["plot"] = max(x, pooled_label_w)
+    x_in["est"] = x_in["plot"] + PLOT_WIDTH_IN + GAP_IN
+    est_w = max(
+        [
+            text_width_in(est_header, fs, bold=True),
+            *(text_width_in(t, fs) for t in est_texts),
+            *(text_width_in(t, fs, bold=True) for t in pooled_texts),
+        ]
+    )
+    width = max(
+        x_in["est"] + est_w + MARGIN_IN,
+        MIN_WIDTH_IN,
+        text_width_in(title, fs + 2, True) + 2 * MARGIN_IN,
+    )
+    included = [s for s in studies if s.included]
+    below = []
+    if common:
+        below.append(f"{'All trials' if len(studies) > 1 else 'The trial'}: {'; '.join(common)}.")
+    below.append(heterogeneity)
+    below.extend(caution_notes)
+    below.extend(notes)
+    if "source" in x_in:
+        below.append(
+            "Source of the counts: report (the trial's own report), registry (registry "
+            "results), secondary (a letter or review), unstated, mixed (several in one arm); "
+            f"{cni} arm / {comp} when they differ."
+        )
+    if "follow_up" in x_in:
+        below.append("Follow-up: weeks over which events were counted, as the source states it.")
+    lines = [line for text in below for line in wrap_to_width(text, width - 2 * MARGIN_IN, fs)]
+    # rows: title, header, studies, the pooled block's heading and rows, the axis with its
+    # title and the "Favours" labels, then the lines under the plot
+    rows_total = 4 + len(studies) + len(pooled) + 0.8 + FOOT_ROW + 0.8 * len(lines)
     height = max(2.6, ROW_HEIGHT_IN * rows_total)
     with plt.rc_context(STYLE):
-        fig = plt.figure(figsize=(FIG_WIDTH_IN, height))
-        # columns: label | source | follow-up | CNI | comparator | weight | plot | estimate
+        fig = plt.figure(figsize=(width, height))
         left = fig.add_axes((0.0, 0.0, 1.0, 1.0))
         left.set_axis_off()
         left.set_xlim(0, 1)
         left.set_ylim(rows_total, 0)
-        cols = {key: x / FIG_WIDTH_IN for key, x in COLUMNS_IN.items()}
-        ax = fig.add_axes((cols["plot"], 0.0, PLOT_WIDTH_IN / FIG_WIDTH_IN, 1.0))
+        cols = {key: v / width for key, v in x_in.items()}
+        ax = fig.add_axes((cols["plot"], 0.0, PLOT_WIDTH_IN / width, 1.0))
         ax.set_ylim(rows_total, 0)
         log = measure != "RD"
         if log:
             ax.set_xscale("log")
-        lo, hi = _limits(
-            [s for s in studies if s.included] + [p for p in pooled if p.measure == measure],
-            measure,
-        )
+        lo, hi = _limits(included + [p for p in pooled if p.measure == measure], measure)
         ax.set_xlim(lo, hi)
         for side in ("left", "right", "top"):
             ax.spines[side].set_visible(False)
         ax.set_yticks([])
         ax.patch.set_alpha(0)
-        fs = MIN_FONT_PT
-        y = 1
-        left.text(cols["label"], y - 0.5, title, fontsize=fs + 2, fontweight="bold", va="center")
-        y = 2
-        for key, text in (
-            ("label", "Study"),
-            ("source", "Source"),
-            ("follow_up", "Follow-up\n(weeks)"),
-            ("cni", "CNI\nevents/N"),
-            ("comp", "Comparator\nevents/N"),
-            ("weight", weight_label),
-            ("est", f"{MEASURE_NAMES[measure]} [95% CI]"),
-        ):
-            left.text(cols[key], y, text, fontsize=fs, fontweight="bold", va="center", ha="left")
+        left.text(cols["label"], 0.5, title, fontsize=fs + 2, fontweight="bold", va="center")
+        for key, header, _ in [*columns, ("est", est_header, [])]:
+            left.text(cols[key], 2, header, fontsize=fs, fontweight="bold", va="center")
         y = 3
-        max_label = 40
-        weights = [s.weight for s in studies if s.included and math.isfinite(s.weight)]
+        weights = [s.weight for s in included if math.isfinite(s.weight)]
         wmax = max(weights) if weights else 1.0
         # one collection for all whiskers and one for all squares: hundreds of studies draw fast
         whiskers: list[list[tuple[float, float]]] = []
         squares: list[tuple[float, float, float]] = []
-        for s in studies:
+        for i, s in enumerate(studies):
             y += 1
-            label = textwrap.shorten(s.label, max_label, placeholder="...")
-            left.text(
-                cols["label"],
-                y,
-                label,
-                fontsize=fs,
-                va="center",
-                color="black" if s.included else "0.35",
-            )
-            source = fmt_sources(s.source_kinds_cni, s.source_kinds_comparator, short=True)
-            left.text(cols["source"], y, source, fontsize=fs, va="center")
-            left.text(cols["follow_up"], y, fmt_weeks(s.follow_up_weeks), fontsize=fs, va="center")
-            left.text(cols["cni"], y, fmt_count(s.events_cni, s.n_cni), fontsize=fs, va="center")
-            left.text(
-                cols["comp"],
-                y,
-                fmt_count(s.events_comparator, s.n_comparator),
-                fontsize=fs,
-                va="center",
-            )
+            colour = "black" if s.included else "0.35"
+            for key, _, values in columns:
+                if values[i]:
+                    left.text(cols[key], y, values[i], fontsize=fs, va="center", color=colour)
             if not s.included:
                 left.text(
-                    cols["est"],
-                    y,
-                    short_reason(s.reason),
-                    fontsize=fs,
-                    va="center",
-                    color="0.35",
+                    cols["est"], y, est_texts[i], fontsize=fs, va="center", color="0.35",
                     style="italic",
-                )
+                )  # fmt: skip
                 continue
-            left.text(
-                cols["weight"],
-                y,
-                f"{s.weight:.1f}%" if math.isfinite(s.weight) else "-",
-                fontsize=fs,
-                va="center",
-            )
-            left.text(
-                cols["est"],
-                y,
-                fmt_ci(s.estimate, s.ci_low, s.ci_high, measure)
-                + ("" if not s.note else f" {s.note}"),
-                fontsize=fs,
-                va="center",
-            )
+            left.text(cols["est"], y, est_texts[i], fontsize=fs, va="center")
             segment = _whisker(ax, y, s.ci_low, s.ci_high, lo, hi)
             if segment is not None:
                 whiskers.append(segment)
@@ -245,32 +373,24 @@ def forest_plot(
                 zorder=2,
             )
         y += 1
-        for p in pooled:
+        block = (
+            f"Pooled ({len(included)} trials)"
+            if len(included) != 1
+            else "Single trial (nothing pooled)"
+        )
+        left.text(cols["label"], y, block, fontsize=fs, va="center", style="italic")
+        for p, text in zip(pooled, pooled_texts, strict=True):
             y += 1
             weight = "bold" if p.primary else "normal"
             left.text(cols["label"], y, p.label, fontsize=fs, va="center", fontweight=weight)
-            same_scale = p.measure == measure
             if not math.isfinite(p.estimate):
                 left.text(
-                    cols["est"],
-                    y,
-                    status_text(p.status) + ":\n" + short_reason(p.reason),
-                    fontsize=fs,
-                    va="center",
-                    style="italic",
+                    cols["est"], y, text, fontsize=fs, va="center", style="italic",
                     linespacing=0.95,
-                )
+                )  # fmt: skip
                 continue
-            prefix = "" if same_scale else f"{p.measure} "
-            left.text(
-                cols["est"],
-                y,
-                prefix + fmt_ci(p.estimate, p.ci_low, p.ci_high, p.measure),
-                fontsize=fs,
-                va="center",
-                fontweight=weight,
-            )
-            if same_scale:
+            left.text(cols["est"], y, text, fontsize=fs, va="center", fontweight=weight)
+            if p.measure == measure:
                 _diamond(ax, y, p, lo, hi)
         y_axis = y + 0.8
         null = 1.0 if log else 0.0
@@ -281,17 +401,20 @@ def forest_plot(
         if log:
             ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
             ax.xaxis.set_minor_formatter(NullFormatter())
-        _place_favours(ax, y_axis, fs)
-        left.text(cols["label"], y_axis + 3.0, heterogeneity, fontsize=fs, va="center")
-        for line, text in enumerate(SOURCE_FOOTNOTE):
-            left.text(cols["label"], y_axis + 4.0 + 0.8 * line, text, fontsize=fs, va="center")
+        centre = math.sqrt(lo * hi) if log else (lo + hi) / 2
+        ax.text(centre, y_axis + 1.5, AXIS_TITLES[measure], fontsize=fs, ha="center", va="center")
+        _place_favours(ax, y_axis + 0.8, fs, roles)
+        for n, line in enumerate(lines):
+            left.text(cols["label"], y_axis + FOOT_ROW + 0.8 * n, line, fontsize=fs, va="center")
     return fig
 
 
-def _place_favours(ax, y_axis: float, fs: int) -> None:
+def _place_favours(ax, y_axis: float, fs: int, roles: dict[str, str]) -> None:
     lo, hi = ax.get_xlim()
-    ax.text(lo, y_axis + 1.6, "← Favours CNI", fontsize=fs, ha="left", va="center")
-    ax.text(hi, y_axis + 1.6, "Favours comparator →", fontsize=fs, ha="right", va="center")
+    ax.text(lo, y_axis + 1.6, f"← Favours {roles['cni']}", fontsize=fs, ha="left", va="center")
+    ax.text(
+        hi, y_axis + 1.6, f"Favours {roles['comparator']} →", fontsize=fs, ha="right", va="center"
+    )
 
 
 def _whisker(

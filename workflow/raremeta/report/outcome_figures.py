@@ -10,16 +10,23 @@ from raremeta.io.raw_studies import ROLES
 from raremeta.io.results_reading import cell_float as _f
 from raremeta.io.results_reading import cell_text as _text
 from raremeta.io.results_reading import is_true
+from raremeta.report.figure_files import no_comparison_figure
 from raremeta.report.forest import PooledRow, StudyRow, forest_plot
 from raremeta.report.incidence_plot import ArmRate, incidence_plot
+from raremeta.report.numbers import fmt_number, fmt_p
 from raremeta.report.pooled_rows import (
+    NO_EVENTS_RULE,
     method_label,
     outcome_pooled,
     pooled_row,
     row_key,
-    shown_rows,
 )
-from raremeta.stats.registry import HETEROGENEITY, drawn_weight_column
+from raremeta.report.study_intervals import STUDY_INTERVAL_WORDS, study_interval_prefix
+from raremeta.stats.registry import HETEROGENEITY, companion_keys, drawn_weight_column, method
+
+
+#: What a figure of an outcome without any comparison says.
+NO_COMPARISON = "No trial reported this outcome in both arms: nothing to compare."
 
 
 def weight_column(measure: str, method: str, model: str, estimator: str) -> str | None:
@@ -32,17 +39,60 @@ def weight_column(measure: str, method: str, model: str, estimator: str) -> str 
     return drawn_weight_column((measure, method, model, estimator or ""))
 
 
-def forest_for_outcome(outcome: str, label: str, pooled: pd.DataFrame, studies: pd.DataFrame):
-    """Build one outcome's forest plot from ``pooled_effects.csv`` and ``study_effects.csv``."""
+def forest_keys(
+    primary: pd.Series, forest_rows: tuple[str, ...] = ()
+) -> list[tuple[str, str, str, str]]:
+    """The pooled rows a forest plot draws: the primary row, the exact conditional (companion)
+    row, then the registry's ``shown`` fits of each method named in ``forest_rows``
+    (``config.yaml`` ``forest_rows:``), in that order. With no events in any arm (rule (a)) the
+    added ratio rows are left out, as :func:`~raremeta.report.pooled_rows.shown_rows` does.
+    """
+    added = []
+    for name in forest_rows:
+        entry = method(name)
+        fits = [(m, entry.name, model, est) for m, model, est, _ in entry.shown]
+        added.extend(fits or [entry.specs()[0].key])
+    keys = list(dict.fromkeys([row_key(primary), *companion_keys(), *added]))
+    if str(primary.get("primary_rule", "")) == NO_EVENTS_RULE:
+        keep = {row_key(primary), *companion_keys()}
+        keys = [k for k in keys if k[0] == "RD" or k in keep]
+    return keys
+
+
+def _column(r: pd.Series, name: str) -> str | None:
+    """A text cell of an appended column; None when the table has no such column."""
+    return _text(r[name]) if name in r.index else None
+
+
+def forest_for_outcome(
+    outcome: str,
+    label: str,
+    pooled: pd.DataFrame,
+    studies: pd.DataFrame,
+    roles: dict[str, str] | None = None,
+    forest_rows: tuple[str, ...] = (),
+):
+    """Build one outcome's forest plot from ``pooled_effects.csv`` and ``study_effects.csv``.
+
+    The study intervals are those of :func:`~raremeta.stats.registry.study_interval_prefix`
+    for the primary row (e.g. the single-study Firth interval under a Firth primary, without
+    adding 0.5 to a zero cell), named in the column header. An outcome that no study reports
+    in both arms (no pooled rows) is drawn as a small panel saying so.
+    """
+    s = studies[studies["outcome"] == outcome]
+    inc = s[s["included"].map(is_true)]
+    if inc.empty or (pooled["outcome"] == outcome).sum() == 0:
+        return no_comparison_figure(label, NO_COMPARISON)
     p, primary = outcome_pooled(pooled, outcome)
     measure = primary["measure"]
     key = row_key(primary)
     wcol = weight_column(*key)
+    prefix = study_interval_prefix(measure, key[1])
+    if f"{prefix}_ci_high" not in s.columns:  # tables written before the column existed
+        prefix = measure.lower()
+    corrected_columns = prefix == measure.lower()
     rows = []
-    s = studies[studies["outcome"] == outcome]
-    inc = s[s["included"].map(is_true)]
     exc = s[~s["included"].map(is_true)]
-    m = measure.lower()
 
     def counts(r) -> tuple[str, float, float, float, float]:
         """Label and events/patients of both arms, as every study row starts."""
@@ -50,18 +100,26 @@ def forest_for_outcome(outcome: str, label: str, pooled: pd.DataFrame, studies: 
         return (str(r["label"]), *(_f(r[c]) for c in cells))
 
     def provenance(r) -> dict:
-        """The kinds of source of the two counts and the follow-up, as every study row ends."""
+        """Where the counts come from: the sources, follow-up, drugs and denominators."""
         return {
             "source_kinds_cni": _text(r["source_kinds_cni"]),
             "source_kinds_comparator": _text(r["source_kinds_comparator"]),
             "follow_up_weeks": _f(r["follow_up_weeks"]),
+            **{
+                f"{what}_{role}": _column(r, f"{what}_{role}")
+                for what in ("drug", "population")
+                for role in ROLES
+            },
         }
 
     pooled_estimable = math.isfinite(_f(primary["estimate"]))
+    any_corrected = False
     for _, r in inc.iterrows():
-        estimate = _f(r[m])
+        estimate = _f(r[prefix]) if prefix in r.index else math.nan
         if math.isfinite(estimate):
-            note = "*" if is_true(r["zero_cell_corrected"]) else ""
+            corrected = corrected_columns and is_true(r["zero_cell_corrected"])
+            any_corrected |= corrected
+            note = "*" if corrected else ""
         elif is_true(r["double_zero"]):  # counts for the RD only
             note = f"(no {measure}: double zero)"
         else:
@@ -71,8 +129,8 @@ def forest_for_outcome(outcome: str, label: str, pooled: pd.DataFrame, studies: 
             StudyRow(
                 *counts(r),
                 estimate,
-                _f(r[f"{m}_ci_low"]),
-                _f(r[f"{m}_ci_high"]),
+                _f(r.get(f"{prefix}_ci_low")),
+                _f(r.get(f"{prefix}_ci_high")),
                 weight,
                 note,
                 **provenance(r),
@@ -81,7 +139,10 @@ def forest_for_outcome(outcome: str, label: str, pooled: pd.DataFrame, studies: 
     for _, r in exc.iterrows():
         rows.append(StudyRow(*counts(r), included=False, reason=str(r["reason"]), **provenance(r)))
     pooled_rows = []
-    for k, r in shown_rows(p, primary):
+    for k in forest_keys(primary, forest_rows):
+        r = pooled_row(p, k)
+        if r is None:
+            continue
         pooled_rows.append(
             PooledRow(
                 ("Primary: " if k == key else "") + method_label(*k),
@@ -92,21 +153,34 @@ def forest_for_outcome(outcome: str, label: str, pooled: pd.DataFrame, studies: 
                 reason=str(r["reason"]),
                 primary=k == key,
                 status=str(r["status"]),
+                caution=_column(r, "caution") or "",
             )
         )
     r = pooled_row(p, (measure, *HETEROGENEITY))
-    het = "Heterogeneity: not assessable with a single study"
+    het = "Heterogeneity: not assessable with a single trial."
     if r is not None and _f(r["k"]) >= 2:
         het = (
             f"Heterogeneity ({measure}, {HETEROGENEITY[0]}): tau² ({HETEROGENEITY[2]}) = "
-            f"{_f(r['tau2']):.3g} "
-            f"[{_f(r['tau2_ci_low']):.3g}, {_f(r['tau2_ci_high']):.3g}]; "
-            f"I² = {_f(r['i2']):.0f}%; Q = {_f(r['q']):.2f}, df = {_f(r['q_df']):.0f}, "
-            f"p = {_f(r['q_p']):.3f}"
+            f"{fmt_number(_f(r['tau2']), 'OR')} "
+            f"[{fmt_number(_f(r['tau2_ci_low']), 'OR')}, {fmt_number(_f(r['tau2_ci_high']), 'OR')}]"
+            f"; I² = {_f(r['i2']):.0f}%; Q = {fmt_number(_f(r['q']), 'OR')}, "
+            f"df = {_f(r['q_df']):.0f}, p = {fmt_p(_f(r['q_p']))}."
         )
-    het += ".  * 0.5 added to every cell of a study with a zero cell (study estimate only)."
-    weight_label = "Weight\n(primary)" if wcol else "Weight\n(n/a)"
-    return forest_plot(label, measure, rows, pooled_rows, het, weight_label)
+    notes = ()
+    if any_corrected:
+        notes = ("* 0.5 added to every cell of a trial with a zero cell (trial estimate only).",)
+    weight_label = "Weight\n(primary)" if wcol else "Weight\n(primary method)"
+    return forest_plot(
+        label,
+        measure,
+        rows,
+        pooled_rows,
+        het,
+        weight_label,
+        roles=roles,
+        study_interval=STUDY_INTERVAL_WORDS[prefix],
+        notes=notes,
+    )
 
 
 def incidence_for_outcome(outcome: str, label: str, studies: pd.DataFrame, rates: pd.DataFrame):
