@@ -6,13 +6,14 @@ import math
 
 import pandas as pd
 
+from raremeta.analysis.wording import short_reason
 from raremeta.io.raw_studies import ROLES
 from raremeta.io.results_reading import cell_float as _f
 from raremeta.io.results_reading import cell_text as _text
 from raremeta.io.results_reading import is_true
 from raremeta.report.figure_files import no_comparison_figure
-from raremeta.report.forest import PooledRow, StudyRow, forest_plot
-from raremeta.report.incidence_plot import ArmRate, incidence_plot
+from raremeta.report.forest import DEFAULT_ROLES, PooledRow, StudyRow, forest_plot
+from raremeta.report.incidence_plot import ArmRate, RateRow, incidence_plot
 from raremeta.report.numbers import fmt_number, fmt_p
 from raremeta.report.pooled_rows import (
     NO_EVENTS_RULE,
@@ -21,9 +22,9 @@ from raremeta.report.pooled_rows import (
     pooled_row,
     row_key,
 )
+from raremeta.report.reporting_details import arm_details
 from raremeta.report.study_intervals import STUDY_INTERVAL_WORDS, study_interval_prefix
 from raremeta.stats.registry import HETEROGENEITY, companion_keys, drawn_weight_column, method
-
 
 #: What a figure of an outcome without any comparison says.
 NO_COMPARISON = "No trial reported this outcome in both arms: nothing to compare."
@@ -183,33 +184,71 @@ def forest_for_outcome(
     )
 
 
-def incidence_for_outcome(outcome: str, label: str, studies: pd.DataFrame, rates: pd.DataFrame):
+def incidence_for_outcome(
+    outcome: str,
+    label: str,
+    studies: pd.DataFrame,
+    rates: pd.DataFrame,
+    reporting: pd.DataFrame | None = None,
+    roles: dict[str, str] | None = None,
+):
     """Build the per-arm incidence plot of one outcome from ``study_effects.csv`` (each arm's
-    incidence and Clopper-Pearson interval) and ``pooled_rates.csv``.
+    incidence and Clopper-Pearson interval), ``pooled_rates.csv`` and ``reporting.csv`` (why an
+    arm has no count; the studies that report the outcome in neither arm, listed under the
+    plot).
+
+    The pooled rows are the ``comparison`` subset of ``pooled_rates.csv`` where the table has
+    one, else its rows over all arms, labelled as not a randomised comparison.
     """
+    roles = {**DEFAULT_ROLES, **(roles or {})}
+    details = arm_details(reporting, outcome) if reporting is not None else {}
     s = studies[studies["outcome"] == outcome].sort_values("study", kind="stable")
-    arms = [
-        ArmRate(
-            str(r["label"]),
-            role,
-            _f(r[f"events_{role}"]),
-            _f(r[f"n_{role}"]),
-            _f(r[f"risk_{role}"]),
-            _f(r[f"risk_{role}_ci_low"]),
-            _f(r[f"risk_{role}_ci_high"]),
-        )
-        for _, r in s.iterrows()
-        for role in ROLES
-        if math.isfinite(_f(r[f"events_{role}"]))
-    ]
+    arms = []
+    for _, r in s.iterrows():
+        for role in ROLES:
+            events = _f(r[f"events_{role}"])
+            detail = ""
+            if not math.isfinite(events):
+                detail = details.get((str(r["study"]), role), "") or "no count"
+            arms.append(
+                ArmRate(
+                    str(r["label"]),
+                    role,
+                    events,
+                    _f(r[f"n_{role}"]),
+                    _f(r[f"risk_{role}"]),
+                    _f(r[f"risk_{role}_ci_low"]),
+                    _f(r[f"risk_{role}_ci_high"]),
+                    detail,
+                )
+            )
     r = rates[rates["outcome"] == outcome]
-    pooled = {
-        (row["role"], row["method"]): (
+    if "subset" in r.columns and (r["subset"] == "comparison").any():
+        r = r[r["subset"] == "comparison"]
+    pooled = [
+        RateRow(
+            str(row["role"]),
+            str(row["method"]),
+            int(_f(row["k"])) if math.isfinite(_f(row["k"])) else 0,
             _f(row["estimate"]),
             _f(row["ci_low"]),
             _f(row["ci_high"]),
-            str(row["status"]),
+            short_reason(row["reason"]) if _text(row["reason"]) else "",
+            _text(row["subset"]) if "subset" in r.columns else "all_arms",
         )
         for _, row in r.iterrows()
-    }
-    return incidence_plot(label, arms, pooled)
+    ]
+    notes = []
+    if reporting is not None:
+        neither = reporting[
+            (reporting["outcome"] == outcome) & (reporting["reported"] == "neither")
+        ]
+        listed = [
+            f"{row['label']} ({details.get((str(row['study']), 'cni')) or 'not reported'})"
+            for _, row in neither.iterrows()
+        ]
+        if listed:
+            notes.append("No count in either arm: " + ", ".join(listed) + ".")
+    if s.empty and not notes:
+        return no_comparison_figure(label, "No trial reported this outcome in any arm.")
+    return incidence_plot(label, arms, pooled, roles=roles, notes=tuple(notes))
