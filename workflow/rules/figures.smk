@@ -1,10 +1,16 @@
 # One job per outcome draws its forest and incidence plots (one Python start-up for both);
-# one more draws the outcome-reporting matrix.
+# one more draws the outcome-reporting matrix. The figures name the roles by the config's
+# display labels (`roles:`); a forest plot adds the rows of the methods in `forest_rows:`.
+ROLE_LABELS = {
+    "cni": ANALYSIS.role_labels.cni,
+    "comparator": ANALYSIS.role_labels.comparator,
+}
 
 
 rule figures:
     input:
         **outcome_tables(),
+        reporting="results/tables/reporting.csv",
     output:
         forest=figure_files("forest"),
         incidence=figure_files("incidence"),
@@ -20,6 +26,8 @@ rule figures:
         runtime=10,
     params:
         label=outcome_label,
+        roles=ROLE_LABELS,
+        forest_rows=list(ANALYSIS.forest_rows),
     script:
         "../scripts/figures.py"
 
@@ -51,5 +59,7 @@ rule reporting_figure:
         runtime=10,
     params:
         outcomes=OUTCOMES,
+        labels={outcome.id: outcome.label for outcome in ANALYSIS.outcomes},
+        roles=ROLE_LABELS,
     script:
         "../scripts/reporting_figure.py"

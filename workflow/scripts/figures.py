@@ -16,4 +16,6 @@ for kind in ("forest", "incidence"):
         label=snakemake.params.label,
         inputs={name: Path(path) for name, path in snakemake.input.items()},
         outputs=[Path(p) for p in snakemake.output[kind]],
+        roles=dict(snakemake.params.roles),
+        forest_rows=tuple(snakemake.params.forest_rows),
     )

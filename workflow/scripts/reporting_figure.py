@@ -13,4 +13,6 @@ run_reporting_figure(
     reporting=Path(snakemake.input[0]),
     outcomes=list(snakemake.params.outcomes),
     outputs=[Path(p) for p in snakemake.output],
+    labels=dict(snakemake.params.labels),
+    roles=dict(snakemake.params.roles),
 )

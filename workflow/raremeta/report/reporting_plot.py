@@ -10,34 +10,92 @@ from matplotlib.colors import ListedColormap
 from matplotlib.patches import Patch
 
 from raremeta.io.raw_studies import ReportingState
-from raremeta.report.figure_files import STYLE
+from raremeta.report.figure_files import STYLE, text_width_in, wrap_to_width
 
 #: Reporting state (``results/tables/reporting.csv``) -> (colour index, legend text).
 STATUSES = {
     ReportingState.BOTH_ARMS: (2, "reported in both arms"),
-    ReportingState.ONE_ARM: (1, "reported in one arm only"),
+    ReportingState.ONE_ARM: (1, "reported in one arm only (the cell names it)"),
     ReportingState.NEITHER: (0, "not reported (in neither arm)"),
 }
 COLOURS = ["#ffffff", "#9ecae1", "#08519c"]
+#: Default display labels of the two roles (``config.yaml`` ``roles:`` overrides them).
+DEFAULT_ROLES = {"cni": "CNI", "comparator": "comparator"}
+#: Font sizes (points) of the labels and of the role named in a one-arm cell.
+LABEL_PT, CELL_PT = 7, 6.5
+#: Margins (inches): around the figure, between labels and the grid, of a cell's text.
+MARGIN_IN, PAD_IN, CELL_PAD_IN = 0.12, 0.08, 0.08
+#: Cell size (inches), at least; a cell is as wide as the widest role label it may show.
+CELL_W_IN, CELL_H_IN = 0.3, 0.16
+#: An outcome label's line pitch, and the length it is wrapped at when its column has room for
+#: more than one line (inches).
+LINE_IN, LABEL_WRAP_IN = 0.13, 1.2
+TITLE = "Outcome reporting by study"
 
 
-def reporting_plot(rows: list[tuple[str, list[str]]], outcomes: list[str]) -> plt.Figure:
-    """Draw the study x outcome matrix: ``rows`` are (study label, the study's status for each
-    of ``outcomes``, keys of :data:`STATUSES`), one per study, top to bottom.
+def reporting_plot(
+    rows: list[tuple[str, list[tuple[str, list[str]]]]],
+    outcomes: list[str],
+    roles: dict[str, str] | None = None,
+) -> plt.Figure:
+    """Draw the study x outcome matrix.
+
+    Parameters
+    ----------
+    rows : list of (str, list of (str, list of str))
+        One per study, top to bottom: its label and, for each of ``outcomes``, its state (a key
+        of :data:`STATUSES`) and the roles whose arms reported the outcome.
+    outcomes : list of str
+        The outcomes' labels, left to right.
+    roles : dict, optional
+        Display labels of the roles ``cni`` and ``comparator``, written in a one-arm cell.
+
+    Notes
+    -----
+    The figure is sized to its content: the grid's cells, the longest study label on the left,
+    the longest outcome label (written upwards) on top, the legend below.
     """
+    roles = {**DEFAULT_ROLES, **(roles or {})}
     studies = [label for label, _ in rows]
-    grid = [[STATUSES[s][0] for s in statuses] for _, statuses in rows]
-    # fixed geometry in inches: 0.16 per study, 0.3 per outcome, room for labels and legend.
+    grid = [[STATUSES[state][0] for state, _ in cells] for _, cells in rows]
+    one_arm = [
+        (col, row, roles[reporting[0]])
+        for row, (_, cells) in enumerate(rows)
+        for col, (state, reporting) in enumerate(cells)
+        if state == ReportingState.ONE_ARM and len(reporting) == 1
+    ]
     # Labels are plain texts and the grid two line collections: a tick per study (an artist
     # with two lines and two texts each) made a 300-study matrix take seconds per format.
-    left, top, bottom, right = 1.9, 1.2, 0.8, 0.2
     n_rows, n_cols = max(len(studies), 1), max(len(outcomes), 1)
-    cells_w, cells_h = 0.3 * n_cols, 0.16 * n_rows
-    width = max(left + cells_w + right, 4.8)
-    height = top + cells_h + bottom
+    cell_w = max(
+        [
+            CELL_W_IN,
+            *(text_width_in(roles[r], CELL_PT) + CELL_PAD_IN for r in ("cni", "comparator")),
+        ]
+        if one_arm
+        else [CELL_W_IN]
+    )
+    cells_w, cells_h = cell_w * n_cols, CELL_H_IN * n_rows
+    # outcome labels written upwards, wrapped into as many lines as a column holds
+    max_lines = max(1, int(cell_w / LINE_IN))
+    outcomes = [
+        "\n".join(
+            wrap_to_width(o, max(LABEL_WRAP_IN, text_width_in(o, LABEL_PT) / max_lines), LABEL_PT)
+        )
+        for o in outcomes
+    ]
+    left = MARGIN_IN + max((text_width_in(s, LABEL_PT) for s in studies), default=0) + PAD_IN
+    title_h = 0.35
+    top = title_h + max((text_width_in(o, LABEL_PT) for o in outcomes), default=0) + PAD_IN
+    legend = [text for _, text in STATUSES.values()]
+    legend_w = MARGIN_IN + 0.35 + max(text_width_in(t, 8) for t in legend) + MARGIN_IN
+    legend_h = 0.19 * len(legend) + 0.05
+    width = max(left + cells_w + MARGIN_IN, legend_w, text_width_in(TITLE, 10) + 2 * MARGIN_IN)
+    height = top + cells_h + PAD_IN + legend_h
     with plt.rc_context(STYLE):
         fig = plt.figure(figsize=(width, height))
-        ax = fig.add_axes((left / width, bottom / height, cells_w / width, cells_h / height))
+        bottom = (PAD_IN + legend_h) / height
+        ax = fig.add_axes((left / width, bottom, cells_w / width, cells_h / height))
         ax.imshow(
             grid or [[0]],
             cmap=ListedColormap(COLOURS),
@@ -53,11 +111,18 @@ def reporting_plot(rows: list[tuple[str, list[str]]], outcomes: list[str]) -> pl
         ax.set_yticks([])
         ax.hlines(range(1, n_rows), 0, n_cols, colors="#bbbbbb", linewidth=0.5)
         ax.vlines(range(1, n_cols), 0, n_rows, colors="#bbbbbb", linewidth=0.5)
+        dx = PAD_IN / cell_w  # the labels' distance from the grid, in cells
         for row, label in enumerate(studies):
-            ax.text(-0.15, row + 0.5, label, ha="right", va="center", fontsize=7)
+            ax.text(-dx, row + 0.5, label, ha="right", va="center", fontsize=LABEL_PT)
+        dy = PAD_IN / CELL_H_IN
         for col, outcome in enumerate(outcomes):
-            ax.text(col + 0.5, -0.15, outcome, ha="center", va="bottom", rotation=90, fontsize=7)
-        fig.suptitle("Outcome reporting by study", x=0.02, y=1 - 0.1 / height, ha="left")
+            ax.text(
+                col + 0.5, -dy, outcome, ha="center", va="bottom", rotation=90,
+                fontsize=LABEL_PT, multialignment="left", linespacing=1.1,
+            )  # fmt: skip
+        for col, row, text in one_arm:
+            ax.text(col + 0.5, row + 0.5, text, ha="center", va="center", fontsize=CELL_PT)
+        fig.text(MARGIN_IN / width, 1 - 0.2 / height, TITLE, ha="left", va="center", fontsize=10)
         handles = [
             Patch(facecolor=COLOURS[i], edgecolor="#888888", label=text)
             for i, text in STATUSES.values()
@@ -65,9 +130,12 @@ def reporting_plot(rows: list[tuple[str, list[str]]], outcomes: list[str]) -> pl
         fig.legend(
             handles=handles,
             loc="lower left",
-            bbox_to_anchor=(0.02, 0.02),
+            bbox_to_anchor=(0.02 / width * 6, 0.05 / height),
             ncol=1,
             frameon=False,
             handlelength=1.2,
+            fontsize=8,
+            borderaxespad=0,
+            borderpad=0,
         )
     return fig

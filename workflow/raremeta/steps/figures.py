@@ -7,15 +7,28 @@ from pathlib import Path
 import pandas as pd
 
 #: The figure kinds drawn per outcome, and the results tables each one reads.
-FIGURE_INPUTS = {"forest": ("pooled", "studies"), "incidence": ("studies", "rates")}
+FIGURE_INPUTS = {
+    "forest": ("pooled", "studies"),
+    "incidence": ("studies", "rates", "reporting"),
+}
 
 
 def run_outcome_figure(
-    kind: str, outcome: str, label: str, inputs: dict[str, Path], outputs: list[Path]
+    kind: str,
+    outcome: str,
+    label: str,
+    inputs: dict[str, Path],
+    outputs: list[Path],
+    roles: dict[str, str] | None = None,
+    forest_rows: tuple[str, ...] = (),
 ) -> None:
     """Draw the forest (``kind="forest"``) or incidence plot of one outcome from its results
-    tables (``inputs``, keys :data:`FIGURE_INPUTS`) into every file of ``outputs`` (one per
-    format, told by the suffix).
+    tables (``inputs``, keys :data:`FIGURE_INPUTS`; ``reporting`` is the review-wide
+    ``reporting.csv``) into every file of ``outputs`` (one per format, told by the suffix).
+
+    ``roles`` are the display labels of the roles ``cni`` and ``comparator`` (config ``roles:``)
+    and ``forest_rows`` the registry methods whose rows a forest plot adds to the primary and
+    exact conditional ones (config ``forest_rows:``).
     """
     import matplotlib.pyplot as plt
 
@@ -27,30 +40,53 @@ def run_outcome_figure(
     for path in outputs:
         if not Path(path).name.startswith(f"{kind}_{outcome}."):
             raise ValueError(f"{path} is not a {kind} plot of {outcome}")
-    tables = {name: pd.read_csv(inputs[name]) for name in FIGURE_INPUTS[kind]}
+    tables = {
+        name: (
+            pd.read_csv(inputs[name], dtype=str, keep_default_na=False)
+            if name == "reporting"
+            else pd.read_csv(inputs[name])
+        )
+        for name in FIGURE_INPUTS[kind]
+    }
     if kind == "forest":
-        fig = forest_for_outcome(outcome, label, tables["pooled"], tables["studies"])
+        fig = forest_for_outcome(
+            outcome, label, tables["pooled"], tables["studies"], roles, tuple(forest_rows)
+        )
     else:
-        fig = incidence_for_outcome(outcome, label, tables["studies"], tables["rates"])
+        fig = incidence_for_outcome(
+            outcome, label, tables["studies"], tables["rates"], tables["reporting"], roles
+        )
     save_figure(fig, [Path(p) for p in outputs])
     plt.close(fig)
     print(f"{kind} plot of {outcome}: {', '.join(str(p) for p in outputs)}")
 
 
-def run_reporting_figure(reporting: Path, outcomes: list[str], outputs: list[Path]) -> None:
+def run_reporting_figure(
+    reporting: Path,
+    outcomes: list[str],
+    outputs: list[Path],
+    labels: dict[str, str] | None = None,
+    roles: dict[str, str] | None = None,
+) -> None:
     """Draw ``results/tables/reporting.csv`` (study x configured outcome, in ``outcomes``
-    order) into every file of ``outputs`` (one per format).
+    order) into every file of ``outputs`` (one per format): each outcome by its label
+    (``labels``, outcome id -> label), a one-arm cell marked with the label of the role that
+    reported it (``roles``).
     """
     import matplotlib.pyplot as plt
 
+    from raremeta.io.raw_studies import ROLES
     from raremeta.report.figure_files import save_figure
     from raremeta.report.reporting_plot import reporting_plot
 
     table = pd.read_csv(reporting, dtype=str, keep_default_na=False)
-    status = {(r.study, r.outcome): r.reported for r in table.itertuples()}
+    status = {
+        (r.study, r.outcome): (r.reported, [role for role in ROLES if getattr(r, role) == "true"])
+        for r in table.itertuples()
+    }
     studies = dict(zip(table["study"], table["label"], strict=True))
     rows = [(label, [status[(s, o)] for o in outcomes]) for s, label in studies.items()]
-    fig = reporting_plot(rows, outcomes)
+    fig = reporting_plot(rows, [(labels or {}).get(o, o) for o in outcomes], roles)
     save_figure(fig, [Path(p) for p in outputs])
     plt.close(fig)
     print(f"reporting matrix: {', '.join(str(p) for p in outputs)}")
