@@ -9,8 +9,8 @@ from pathlib import Path
 import matplotlib
 import pytest
 
-from raremeta.report.forest import FIG_WIDTH_IN, PooledRow, StudyRow, forest_plot
-from raremeta.report.incidence_plot import ArmRate, incidence_plot
+from raremeta.report.forest import PooledRow, StudyRow, forest_plot
+from raremeta.report.incidence_plot import ArmRate, RateRow, incidence_plot
 from raremeta.report.numbers import fmt_ci
 from raremeta.report.summary import OutcomeSummary, escape_latex, plain_language, to_html, to_latex
 
@@ -78,7 +78,7 @@ def _text_boxes(fig):
 
 
 @pytest.mark.parametrize("n", [1, 2, 10, 60])
-def test_forest_text_never_overlaps_and_is_at_least_8pt(n):
+def test_forest_text_never_overlaps_is_at_least_8pt_and_inside_the_figure(n):
     fig = forest_plot("Seizure", "OR", studies(n), POOLED, "Heterogeneity: ...")
     boxes = _text_boxes(fig)
     assert min(size for _, _, size in boxes) >= 8
@@ -86,8 +86,14 @@ def test_forest_text_never_overlaps_and_is_at_least_8pt(n):
         overlap_w = min(a.x1, b.x1) - max(a.x0, b.x0)
         overlap_h = min(a.y1, b.y1) - max(a.y0, b.y0)
         assert overlap_w <= 1 or overlap_h <= 1, (ta, tb)
+    frame = fig.bbox
+    for text, box, _ in boxes:  # nothing clipped at an edge
+        assert box.x0 >= frame.x0 and box.x1 <= frame.x1 + 1, text
+        assert box.y0 >= frame.y0 - 1 and box.y1 <= frame.y1 + 1, text
     width, height = fig.get_size_inches()
-    assert width == FIG_WIDTH_IN and height >= 0.24 * (n + 10)
+    # no wider than the fixed 11.8-inch layout these rows had before columns were sized to
+    # their content; at least a row of 0.24 in per study and pooled line
+    assert width <= 11.8 and height >= 0.24 * (n + 10)
 
 
 def test_forest_marks_out_of_axis_intervals_and_non_estimable_results():
@@ -95,7 +101,8 @@ def test_forest_marks_out_of_axis_intervals_and_non_estimable_results():
     texts = [t.get_text() for ax in fig.axes for t in ax.texts]
     assert any(t.startswith("not estimable:") for t in texts)
     assert "outcome not reported" in texts  # listed, not dropped
-    assert "RD 0.020 [0.001, 0.040]" in texts  # other scale: text only
+    # other scale: text only, per 1,000 patients (0.02 [0.001, 0.04] x 1,000)
+    assert "RD per 1,000: 20.00 [1.00, 40.00]" in texts
     assert "not applicable:\none study" in texts  # a status, not "not estimable"
     arrows = [c for c in fig.axes[1].get_children() if type(c).__name__ == "Annotation"]
     assert arrows, "an interval running off the axis must end in an arrow"
@@ -121,11 +128,14 @@ def test_incidence_plot_has_a_row_per_arm_and_pooled_rate():
             ArmRate("A", "cni", 4, 177, 4 / 177, 0.006190969085, 0.05684867506),
             ArmRate("B", "comparator", 0, 88, 0.0, 0.0, 0.04105262906),
         ],
-        {("cni", "crude"): (0.02, 0.006, 0.06, "estimated")},
+        [RateRow("cni", "crude", 2, 0.02, 0.006, 0.06)],
     )
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert labels[:2] == ["CNI arms", "A  4/177"]
-    assert "Pooled (GLMM): no data" in labels
+    assert "Pooled, 2 trials (crude)" in labels and "Pooled (GLMM)" in labels
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert "2.26 [0.62, 5.68]" in texts  # 100 x the Clopper-Pearson interval above
+    assert "no data" in texts
 
 
 def _pooled_rows(*rows: dict):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import matplotlib
 
@@ -39,13 +39,15 @@ MIN_WIDTH_IN = 6.0
 FOOT_ROW = 3.4
 #: Longest study label drawn (longer ones are shortened with "...").
 MAX_LABEL_CHARS = 40
-MEASURE_NAMES = {"OR": "Odds ratio", "RR": "Risk ratio", "RD": "Risk difference"}
-#: The axis title of each measure (ratios on a log axis).
+MEASURE_NAMES = {"OR": "Odds ratio", "RR": "Risk ratio", "RD": "Risk difference per 1,000"}
+#: The axis title of each measure (ratios on a log axis; risk differences per 1,000 patients).
 AXIS_TITLES = {
     "OR": "Odds ratio, log scale",
     "RR": "Risk ratio, log scale",
-    "RD": "Risk difference",
+    "RD": "Risk difference per 1,000 patients",
 }
+#: Risk differences are drawn and printed per 1,000 patients.
+PER_1000 = 1000.0
 #: Default display labels of the two roles (``config.yaml`` ``roles:`` overrides them).
 DEFAULT_ROLES = {"cni": "CNI", "comparator": "comparator"}
 #: The mark and footnote of each pooled-row caution (``pooled_effects.csv`` ``caution``).
@@ -109,15 +111,24 @@ class PooledRow:
     caution: str = ""
 
 
+def _fmt_effect(est: float, lo: float, hi: float, measure: str) -> str:
+    """An estimate and interval as printed: a risk difference per 1,000 patients (prefixed "RD
+    per 1,000" off an RD axis is the caller's), a ratio as it is.
+    """
+    if measure == "RD":
+        return fmt_ci(PER_1000 * est, PER_1000 * lo, PER_1000 * hi, "RR")
+    return fmt_ci(est, lo, hi, measure)
+
+
 def _limits(rows: list, measure: str) -> tuple[float, float]:
     vals = []
     for r in rows:
         for v in (r.estimate, r.ci_low, r.ci_high):
             if v is not None and math.isfinite(v) and (measure == "RD" or v > 0):
                 vals.append(v)
-    if measure == "RD":
-        lo, hi = (min([*vals, 0.0]), max([*vals, 0.0])) if vals else (-0.1, 0.1)
-        lo, hi = max(lo, -1.0), min(hi, 1.0)
+    if measure == "RD":  # per 1,000 patients
+        lo, hi = (min([*vals, 0.0]), max([*vals, 0.0])) if vals else (-100, 100)
+        lo, hi = max(lo, -PER_1000), min(hi, PER_1000)
         pad = 0.05 * (hi - lo or 0.1)
         return lo - pad, hi + pad
     if not vals:
@@ -253,7 +264,8 @@ def forest_plot(
             est_texts.append(short_reason(s.reason))
         else:
             est_texts.append(
-                fmt_ci(s.estimate, s.ci_low, s.ci_high, measure) + (f" {s.note}" if s.note else "")
+                _fmt_effect(s.estimate, s.ci_low, s.ci_high, measure)
+                + (f" {s.note}" if s.note else "")
             )
     caution_notes = []
     pooled_texts = []
@@ -264,8 +276,12 @@ def forest_plot(
         mark, note = CAUTIONS.get(p.caution, ("", ""))
         if note and note not in caution_notes:
             caution_notes.append(note)
-        prefix = "" if p.measure == measure else f"{p.measure} "
-        text = prefix + fmt_ci(p.estimate, p.ci_low, p.ci_high, p.measure)
+        prefix = (
+            ""
+            if p.measure == measure
+            else f"{MEASURE_NAMES[p.measure].replace('Risk difference', 'RD')}: "
+        )
+        text = prefix + _fmt_effect(p.estimate, p.ci_low, p.ci_high, p.measure)
         pooled_texts.append(text + (f" {mark}" if mark else ""))
     # --- geometry in inches: every column as wide as its widest text -----------------------
     x_in: dict[str, float] = {}
@@ -324,7 +340,17 @@ def forest_plot(
         log = measure != "RD"
         if log:
             ax.set_xscale("log")
-        lo, hi = _limits(included + [p for p in pooled if p.measure == measure], measure)
+        scale = PER_1000 if measure == "RD" else 1.0  # the axis's unit
+
+        def on_axis(row):
+            return replace(
+                row, **{k: scale * getattr(row, k) for k in ("estimate", "ci_low", "ci_high")}
+            )
+
+        lo, hi = _limits(
+            [on_axis(r) for r in [*included, *(p for p in pooled if p.measure == measure)]],
+            measure,
+        )
         ax.set_xlim(lo, hi)
         for side in ("left", "right", "top"):
             ax.spines[side].set_visible(False)
@@ -352,6 +378,7 @@ def forest_plot(
                 )  # fmt: skip
                 continue
             left.text(cols["est"], y, est_texts[i], fontsize=fs, va="center")
+            s = on_axis(s)
             segment = _whisker(ax, y, s.ci_low, s.ci_high, lo, hi)
             if segment is not None:
                 whiskers.append(segment)
@@ -391,7 +418,7 @@ def forest_plot(
                 continue
             left.text(cols["est"], y, text, fontsize=fs, va="center", fontweight=weight)
             if p.measure == measure:
-                _diamond(ax, y, p, lo, hi)
+                _diamond(ax, y, on_axis(p), lo, hi)
         y_axis = y + 0.8
         null = 1.0 if log else 0.0
         ax.plot([null, null], [3.3, y_axis], color="black", linewidth=0.8)

@@ -249,6 +249,8 @@ def incidence_for_outcome(
         ]
         if listed:
             notes.append("No count in either arm: " + ", ".join(listed) + ".")
-    if s.empty and not notes:
-        return no_comparison_figure(label, "No trial reported this outcome in any arm.")
+    if s.empty:
+        return no_comparison_figure(
+            label, "No trial reported this outcome in any arm.", " ".join(notes)
+        )
     return incidence_plot(label, arms, pooled, roles=roles, notes=tuple(notes))
