@@ -218,7 +218,7 @@ STUDIES = {
     "not in the comparison.",
     "or_firth_ci_low": "Lower bound of its profile penalised-likelihood 95% interval.",
     "or_firth_ci_high": "Upper bound of its profile penalised-likelihood 95% interval (can be "
-    "very large with a zero cell, never `inf`).",
+    "very large with a zero cell).",
     "note": "Why the study is not in the comparison (rendered text).",
     "double_zero": "true when the study has no events in either arm (or only events): no "
     "information on a ratio; empty for studies not in the comparison.",
