@@ -22,6 +22,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.patches import Polygon
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
+from raremeta.analysis.table_keys import Caution
 from raremeta.analysis.wording import short_reason, status_text
 from raremeta.report.figure_files import STYLE, text_width_in, wrap_to_width
 from raremeta.report.numbers import fmt_ci, fmt_count, fmt_sources, fmt_weeks
@@ -52,7 +53,7 @@ PER_1000 = 1000.0
 DEFAULT_ROLES = {"cni": "CNI", "comparator": "comparator"}
 #: The mark and footnote of each pooled-row caution (``pooled_effects.csv`` ``caution``).
 CAUTIONS = {
-    "wald_zero_arm": (
+    Caution.WALD_ZERO_ARM: (
         "†",
         "† normal-approximation interval; every trial has an arm without events.",
     ),

@@ -20,6 +20,7 @@ import matplotlib.pyplot as plt
 from matplotlib.collections import LineCollection
 from matplotlib.transforms import blended_transform_factory
 
+from raremeta.analysis.table_keys import RateSubset
 from raremeta.report.figure_files import STYLE, text_width_in, wrap_to_width
 from raremeta.report.numbers import fmt_ci
 from raremeta.stats.results import RateMethod
@@ -66,11 +67,11 @@ class RateRow:
     ci_low: float
     ci_high: float
     reason: str = ""
-    subset: str = "comparison"
+    subset: str = RateSubset.COMPARISON.value
 
 
 def _rate_label(r: RateRow) -> str:
-    if r.subset == "all_arms":
+    if r.subset == RateSubset.ALL_ARMS:
         return f"{r.k} trial{'s' if r.k != 1 else ''} ({r.method})"
     return f"{'Single trial' if r.k == 1 else f'Pooled, {r.k} trials'} ({r.method})"
 
@@ -124,7 +125,7 @@ def incidence_plot(
                 )
             )
         rows = [r for r in pooled if r.role == role]
-        if any(r.subset == "all_arms" for r in rows):
+        if any(r.subset == RateSubset.ALL_ARMS for r in rows):
             lines.append((f"Over {ALL_ARMS}:", "subheader", math.nan, math.nan, math.nan, ""))
         for method in RateMethod:
             for r in [r for r in rows if r.method == method] or [

@@ -6,7 +6,8 @@ import math
 
 import pandas as pd
 
-from raremeta.analysis.wording import short_reason
+from raremeta.analysis.table_keys import RateSubset
+from raremeta.analysis.wording import STUDY_INTERVAL_WORDS, short_reason
 from raremeta.io.raw_studies import ROLES
 from raremeta.io.results_reading import cell_float as _f
 from raremeta.io.results_reading import cell_text as _text
@@ -23,8 +24,13 @@ from raremeta.report.pooled_rows import (
     row_key,
 )
 from raremeta.report.reporting_details import arm_details
-from raremeta.report.study_intervals import STUDY_INTERVAL_WORDS, study_interval_prefix
-from raremeta.stats.registry import HETEROGENEITY, companion_keys, drawn_weight_column, method
+from raremeta.stats.registry import (
+    HETEROGENEITY,
+    companion_keys,
+    drawn_weight_column,
+    method,
+    study_interval_prefix,
+)
 
 #: What a figure of an outcome without any comparison says.
 NO_COMPARISON = "No trial reported this outcome in both arms: nothing to compare."
@@ -89,8 +95,6 @@ def forest_for_outcome(
     key = row_key(primary)
     wcol = weight_column(*key)
     prefix = study_interval_prefix(measure, key[1])
-    if f"{prefix}_ci_high" not in s.columns:  # tables written before the column existed
-        prefix = measure.lower()
     corrected_columns = prefix == measure.lower()
     rows = []
     exc = s[~s["included"].map(is_true)]
@@ -116,7 +120,7 @@ def forest_for_outcome(
     pooled_estimable = math.isfinite(_f(primary["estimate"]))
     any_corrected = False
     for _, r in inc.iterrows():
-        estimate = _f(r[prefix]) if prefix in r.index else math.nan
+        estimate = _f(r[prefix])
         if math.isfinite(estimate):
             corrected = corrected_columns and is_true(r["zero_cell_corrected"])
             any_corrected |= corrected
@@ -130,8 +134,8 @@ def forest_for_outcome(
             StudyRow(
                 *counts(r),
                 estimate,
-                _f(r.get(f"{prefix}_ci_low")),
-                _f(r.get(f"{prefix}_ci_high")),
+                _f(r[f"{prefix}_ci_low"]),
+                _f(r[f"{prefix}_ci_high"]),
                 weight,
                 note,
                 **provenance(r),
@@ -223,8 +227,8 @@ def incidence_for_outcome(
                 )
             )
     r = rates[rates["outcome"] == outcome]
-    if "subset" in r.columns and (r["subset"] == "comparison").any():
-        r = r[r["subset"] == "comparison"]
+    if "subset" in r.columns and (r["subset"] == RateSubset.COMPARISON).any():
+        r = r[r["subset"] == RateSubset.COMPARISON]
     pooled = [
         RateRow(
             str(row["role"]),
@@ -234,7 +238,7 @@ def incidence_for_outcome(
             _f(row["ci_low"]),
             _f(row["ci_high"]),
             short_reason(row["reason"]) if _text(row["reason"]) else "",
-            _text(row["subset"]) if "subset" in r.columns else "all_arms",
+            _text(row["subset"]) if "subset" in r.columns else RateSubset.ALL_ARMS.value,
         )
         for _, row in r.iterrows()
     ]

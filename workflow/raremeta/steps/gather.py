@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from raremeta.analysis.outcome_data import outcomes_in_comparison
 from raremeta.harmonise.outcome_rows import HARMONISED_COLUMNS, LOG_COLUMNS, sort_rows
 from raremeta.harmonise.reporting import REPORTING_COLUMNS, reporting_rows
 from raremeta.harmonise.study_table import STUDY_TABLE_COLUMNS
@@ -64,7 +65,8 @@ def run_gather_studies(
 ) -> None:
     """Write ``harmonised.csv``, its multi-arm alternative, the harmonisation log, the
     outcome-reporting matrix (study x outcome), the checksums of the first three and the
-    study table (one row per study: pooled or not, follow-up, kinds of source, data as of).
+    study table (one row per study: pooled or not, follow-up, kinds of source, data as of, the
+    outcomes whose comparison uses it).
 
     ``outcomes`` are the configured outcome ids, in order.
     """
@@ -78,7 +80,15 @@ def run_gather_studies(
         row for s in records for row in reporting_rows(s.study, s.label, s.harmonised, outcomes)
     )
     atomic_write_text(reporting, rows_to_csv(REPORTING_COLUMNS, matrix))
-    facts = (s.facts() for s in records)
+    facts = (
+        {
+            **s.facts(),
+            "in_comparison": ";".join(
+                outcomes_in_comparison(s.harmonised, outcomes) if s.pooled else []
+            ),
+        }
+        for s in records
+    )
     atomic_write_text(study_table, rows_to_csv(STUDY_TABLE_COLUMNS, facts))
     write_checksums([harmonised, alternative, log_table], checksums)
 
