@@ -242,10 +242,12 @@ def seed_reporting() -> pd.DataFrame:
 
 
 class _Detail:
-    """A per-arm reporting detail as the typed reader of reporting.csv gives it."""
+    """One role's reporting detail as the typed reader of reporting.csv gives it (its arms'
+    detail codes, ORBIT letters and reason).
+    """
 
-    def __init__(self, state, orbit="", reason=""):
-        self.state, self.orbit, self.reason = state, orbit, reason
+    def __init__(self, details, orbit=(), reason=""):
+        self.details, self.orbit, self.reason = details, orbit, reason
 
 
 @pytest.fixture
@@ -257,8 +259,8 @@ def detail_reader(monkeypatch):
     from raremeta.io import results_reading
 
     details = {
-        "liu-2015": {"cni": _Detail("not_found"), "comparator": _Detail("not_found")},
-        "mok-2016": {"comparator": _Detail("not_reported", "", "stated for tacrolimus only")},
+        "liu-2015": {"cni": _Detail(("not_found",)), "comparator": _Detail(("not_found",))},
+        "mok-2016": {"comparator": _Detail(("not_reported",), (), "stated for tacrolimus only")},
     }
     monkeypatch.setattr(
         results_reading, "reporting_details", lambda row: details.get(row["study"], {}),
@@ -315,3 +317,22 @@ def test_reporting_matrix_labels_outcomes_names_the_arm_and_fits_its_content():
         assert box.y0 >= frame.y0 - 1 and box.y1 <= frame.y1 + 1, t.get_text()
     width, height = fig.get_size_inches()
     assert width < 5 and height < 5  # the seed's 3 x 2 matrix: no empty half page
+
+
+def test_reporting_details_from_the_reporting_table_columns():
+    """The same words from the ``reporting_detail`` columns as ``reporting.csv`` writes them
+    (``<role>:<detail>`` per role, reasons as JSON), read by the table's own reader.
+    """
+    from raremeta.io import results_reading
+
+    if not hasattr(results_reading, "reporting_details"):
+        pytest.skip("reporting.csv has no detail columns on this branch yet")
+    reporting = seed_reporting()
+    reporting["reporting_detail"] = ["", "cni:not_found;comparator:not_found",
+                                     "comparator:not_reported"]  # fmt: skip
+    reporting["reporting_orbit"] = ""
+    reporting["reporting_reason"] = ["", "", '{"comparator": "stated for tacrolimus only"}']
+    fig = incidence_for_outcome("pres", "PRES", seed_studies(), seed_rates(), reporting)
+    texts = _texts(fig)
+    assert "not reported (stated for tacrolimus only)" in texts
+    assert "No count in either arm: Liu 2015 (not found in the sources)." in texts

@@ -1,8 +1,9 @@
 """Why an arm has no count of an outcome, in the words a figure prints (issue 20, item 16).
 
 The per-arm detail comes from ``reporting.csv`` through its typed reader
-(``raremeta.io.results_reading.reporting_details``); a table without the detail column gives
-"not reported" for an arm without a count, the ``reported`` code's meaning.
+(``raremeta.io.results_reading.reporting_details``: per role without a count, its arms'
+details, ORBIT letters and reason); an arm without a declared detail, or a table without the
+detail columns, reads "not reported", the ``reported`` code's meaning.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import pandas as pd
 
 from raremeta.io.raw_studies import ROLES
 
-#: The reporting-detail states in words.
+#: The reporting-detail codes (``ReportingDetail``) in words.
 DETAIL_WORDS = {
     "not_found": "not found in the sources",
     "not_reported": "not reported",
@@ -19,10 +20,11 @@ DETAIL_WORDS = {
 }
 
 
-def arm_text(state: str, orbit: str = "", reason: str = "") -> str:
-    """E.g. "not reported (ORBIT E: collected, not reported)"."""
-    text = DETAIL_WORDS.get(state, state.replace("_", " "))
-    extra = "; ".join(x for x in (f"ORBIT {orbit}" if orbit else "", reason) if x)
+def arm_text(details: tuple[str, ...], orbit: tuple[str, ...] = (), reason: str = "") -> str:
+    """E.g. "not reported (ORBIT E; collected for one arm only)"."""
+    words = dict.fromkeys(DETAIL_WORDS.get(str(d), str(d).replace("_", " ")) for d in details)
+    text = " / ".join(words) or DETAIL_WORDS["unspecified"]
+    extra = "; ".join(x for x in (f"ORBIT {', '.join(orbit)}" if orbit else "", reason) if x)
     return f"{text} ({extra})" if extra else text
 
 
@@ -30,19 +32,18 @@ def arm_details(reporting: pd.DataFrame, outcome: str) -> dict[tuple[str, str], 
     """(study, role) -> why the arm has no count of ``outcome`` ("" where it has one)."""
     try:
         from raremeta.io.results_reading import reporting_details
-    except ImportError:  # the table has no detail column yet
+    except ImportError:  # before the reader of the detail columns exists
         reporting_details = None
     out = {}
     for _, row in reporting[reporting["outcome"] == outcome].iterrows():
-        per_arm = reporting_details(row) if reporting_details is not None else None
+        per_role = reporting_details(row) if reporting_details is not None else {}
         for role in ROLES:
+            key = (str(row["study"]), str(role))
             if str(row[role]).lower() == "true":
-                out[(str(row["study"]), role)] = ""
-            elif per_arm is not None and role in per_arm:
-                d = per_arm[role]
-                out[(str(row["study"]), role)] = arm_text(
-                    str(d.state), getattr(d, "orbit", "") or "", getattr(d, "reason", "") or ""
-                )
+                out[key] = ""
+            elif role in per_role:
+                given = per_role[role]
+                out[key] = arm_text(tuple(given.details), tuple(given.orbit), given.reason)
             else:
-                out[(str(row["study"]), role)] = DETAIL_WORDS["not_reported"]
+                out[key] = DETAIL_WORDS["unspecified"]
     return out
