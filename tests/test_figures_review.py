@@ -282,6 +282,8 @@ def test_incidence_pooled_rates_are_of_the_comparison_and_say_why_not_estimable(
     # AURA-LV alone is in the comparison: one trial, not "pooled"
     assert "Single trial (crude)" in texts and "Single trial (GLMM)" in texts
     assert not any(t.startswith("Pooled") for t in texts)
+    # Mok's tacrolimus arm (0/74) is drawn above the CNI rates but is not in the comparison
+    assert texts.count("Over the trials in the comparison:") == 1
     assert "not estimable: no events in any study" in texts
     assert "2.26 [0.62, 5.68]" in texts  # 100 x binom.test(4, 177)
     assert "Patients with the event (%), 95% CI" in texts  # the unit, on the axis

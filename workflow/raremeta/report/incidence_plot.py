@@ -31,6 +31,8 @@ DEFAULT_ROLES = {"cni": "CNI", "comparator": "comparator"}
 AXIS_TITLE = "Patients with the event (%), 95% CI"
 #: What a pooled rate over every arm of a role (not only the trials in the comparison) is.
 ALL_ARMS = "all arms, not a randomised comparison"
+#: Heads the pooled rates of a role when some of its arms above are not in the comparison.
+IN_COMPARISON = "Over the trials in the comparison:"
 #: Plot width and margins (inches).
 PLOT_WIDTH_IN = 2.6
 GAP_IN = 0.15
@@ -52,6 +54,7 @@ class ArmRate:
     ci_low: float
     ci_high: float
     detail: str = ""
+    in_comparison: bool = True
 
 
 @dataclass(frozen=True)
@@ -127,6 +130,8 @@ def incidence_plot(
         rows = [r for r in pooled if r.role == role]
         if any(r.subset == RateSubset.ALL_ARMS for r in rows):
             lines.append((f"Over {ALL_ARMS}:", "subheader", math.nan, math.nan, math.nan, ""))
+        elif any(not a.in_comparison and math.isfinite(a.events) for a in arms if a.role == role):
+            lines.append((IN_COMPARISON, "subheader", math.nan, math.nan, math.nan, ""))
         for method in RateMethod:
             for r in [r for r in rows if r.method == method] or [
                 RateRow(role, str(method), 0, math.nan, math.nan, math.nan, "no data")

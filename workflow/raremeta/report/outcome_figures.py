@@ -224,6 +224,7 @@ def incidence_for_outcome(
                     _f(r[f"risk_{role}_ci_low"]),
                     _f(r[f"risk_{role}_ci_high"]),
                     detail,
+                    is_true(r["included"]),
                 )
             )
     r = rates[rates["outcome"] == outcome]
