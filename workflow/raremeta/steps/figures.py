@@ -24,7 +24,8 @@ def run_outcome_figure(
 ) -> None:
     """Draw the forest (``kind="forest"``) or incidence plot of one outcome from its results
     tables (``inputs``, keys :data:`FIGURE_INPUTS`; ``reporting`` is the review-wide
-    ``reporting.csv``) into every file of ``outputs`` (one per format, told by the suffix).
+    ``reporting.csv``, optional: without it an arm without a count reads "no count") into every
+    file of ``outputs`` (one per format, told by the suffix).
 
     ``roles`` are the display labels of the roles ``cni`` and ``comparator`` (config ``roles:``)
     and ``forest_rows`` the registry methods whose rows a forest plot adds to the primary and
@@ -47,6 +48,7 @@ def run_outcome_figure(
             else pd.read_csv(inputs[name])
         )
         for name in FIGURE_INPUTS[kind]
+        if name in inputs
     }
     if kind == "forest":
         fig = forest_for_outcome(
@@ -54,7 +56,7 @@ def run_outcome_figure(
         )
     else:
         fig = incidence_for_outcome(
-            outcome, label, tables["studies"], tables["rates"], tables["reporting"], roles
+            outcome, label, tables["studies"], tables["rates"], tables.get("reporting"), roles
         )
     save_figure(fig, [Path(p) for p in outputs])
     plt.close(fig)
