@@ -130,10 +130,10 @@ def test_incidence_plot_has_a_row_per_arm_and_pooled_rate():
         ],
         [RateRow("cni", "crude", 2, 0.02, 0.006, 0.06)],
     )
-    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    labels = [t.get_text() for t in fig.axes[0].texts if t.get_horizontalalignment() == "right"]
     assert labels[:2] == ["CNI arms", "A  4/177"]
     assert "Pooled, 2 trials (crude)" in labels and "Pooled (GLMM)" in labels
-    texts = [t.get_text() for t in fig.axes[0].texts]
     assert "2.26 [0.62, 5.68]" in texts  # 100 x the Clopper-Pearson interval above
     assert "no data" in texts
 
