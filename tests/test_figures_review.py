@@ -338,3 +338,19 @@ def test_reporting_details_from_the_reporting_table_columns():
     texts = _texts(fig)
     assert "not reported (stated for tacrolimus only)" in texts
     assert "No count in either arm: Liu 2015 (not found in the sources)." in texts
+
+
+def test_many_trials_without_a_count_are_counted_not_named():
+    reporting = pd.DataFrame(
+        [(f"t{i}", f"Trial {i}", "pres", "false", "false", "neither") for i in range(12)]
+        + [("aura-lv", "AURA-LV 2019", "pres", "true", "true", "both_arms")],
+        columns=["study", "label", "outcome", "cni", "comparator", "reported"],
+    )
+    studies = seed_studies().iloc[:1]
+    texts = _texts(incidence_for_outcome("pres", "PRES", studies, seed_rates(), reporting))
+    # 12 trials > 10 (MAX_NAMED): counted by reason, all "not reported" without details
+    assert any(
+        "No count in either arm: 12 trials (not reported: 12; see the reporting matrix)." in t
+        for t in texts
+    )
+    assert not any("Trial 3" in t for t in texts)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
 
 import pandas as pd
 
@@ -32,6 +33,8 @@ from raremeta.stats.registry import (
     study_interval_prefix,
 )
 
+#: The most trials without a count in either arm an incidence plot names (more are counted).
+MAX_NAMED = 10
 #: What a figure of an outcome without any comparison says.
 NO_COMPARISON = "No trial reported this outcome in both arms: nothing to compare."
 
@@ -248,12 +251,23 @@ def incidence_for_outcome(
         neither = reporting[
             (reporting["outcome"] == outcome) & (reporting["reported"] == "neither")
         ]
-        listed = [
-            f"{row['label']} ({details.get((str(row['study']), 'cni')) or 'not reported'})"
+        why = {
+            str(row["label"]): details.get((str(row["study"]), "cni")) or "not reported"
             for _, row in neither.iterrows()
-        ]
-        if listed:
-            notes.append("No count in either arm: " + ", ".join(listed) + ".")
+        }
+        if 0 < len(why) <= MAX_NAMED:
+            notes.append(
+                "No count in either arm: "
+                + ", ".join(f"{study} ({text})" for study, text in why.items())
+                + "."
+            )
+        elif why:  # many trials: counted by reason (the reporting matrix names them)
+            counts = Counter(why.values())
+            notes.append(
+                f"No count in either arm: {len(why)} trials ("
+                + "; ".join(f"{text}: {n}" for text, n in counts.items())
+                + "; see the reporting matrix)."
+            )
     if s.empty:
         return no_comparison_figure(
             label, "No trial reported this outcome in any arm.", " ".join(notes)
