@@ -177,7 +177,7 @@ def forest_for_outcome(
     notes = ()
     if any_corrected:
         notes = ("* 0.5 added to every cell of a trial with a zero cell (trial estimate only).",)
-    weight_label = "Weight\n(primary)" if wcol else "Weight\n(primary method)"
+    weight_label = "Weight\n(primary)"
     return forest_plot(
         label,
         measure,
