@@ -49,3 +49,9 @@ def test_intervals_and_percentages():
     assert fmt_ci(math.nan, 1, 2) == "-"
     # Clopper-Pearson 4/251 = 1.593625% [0.435872%, 4.029821%] (pooled_rates.csv, R binom.test)
     assert fmt_percent(0.01593625, 0.004358724, 0.04029821) == "1.59% [0.436%, 4.03%]"
+
+
+def test_large_numbers_reach_latex_as_powers_of_ten():
+    from raremeta.report.summary import escape_latex
+
+    assert escape_latex(fmt_value(1e10)) == r"1.00 $\times$ 10\textsuperscript{10}"

@@ -361,6 +361,11 @@ _TEX_SPECIAL = {
 }
 
 
+#: Superscript runs (tau², the exponent of ``m × 10ⁿ``) and their plain digits for LaTeX.
+_SUPERSCRIPTS = re.compile("[⁻⁰¹²³⁴⁵⁶⁷⁸⁹]+")
+_FROM_SUPERSCRIPT = str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789")
+
+
 def data_as_of_text(date: str, k: int, k_without: int) -> str:
     """The "data as of" line: the latest date of the ``k`` studies' data, and how many state
     none.
@@ -380,9 +385,14 @@ def escape_markdown(text: str) -> str:
 
 
 def escape_latex(text: str) -> str:
-    r"""Escape LaTeX specials (``\\ & % $ # _ { } ~ ^ < >``) and map ² to a superscript."""
+    r"""Escape LaTeX specials (``\\ & % $ # _ { } ~ ^ < >``) and map superscript digits (tau²,
+    ``1.00 × 10¹⁰``), ×, ≥ and ∞ to LaTeX.
+    """
     out = "".join(_TEX_SPECIAL.get(ch, ch) for ch in text)
-    out = out.replace("²", r"\textsuperscript{2}").replace("≥", r"$\geq$")
+    out = _SUPERSCRIPTS.sub(
+        lambda m: r"\textsuperscript{" + m.group().translate(_FROM_SUPERSCRIPT) + "}", out
+    )
+    out = out.replace("×", r"$\times$").replace("≥", r"$\geq$")
     return out.replace("∞", r"$\infty$")
 
 
