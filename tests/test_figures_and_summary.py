@@ -102,7 +102,7 @@ def test_forest_marks_out_of_axis_intervals_and_non_estimable_results():
     assert any(t.startswith("not estimable:") for t in texts)
     assert "outcome not reported" in texts  # listed, not dropped
     # other scale: text only, per 1,000 patients (0.02 [0.001, 0.04] x 1,000)
-    assert "RD per 1,000: 20.00 [1.00, 40.00]" in texts
+    assert "RD per 1,000: 20.0 [1.00, 40.0]" in texts
     assert "not applicable:\none study" in texts  # a status, not "not estimable"
     arrows = [c for c in fig.axes[1].get_children() if type(c).__name__ == "Annotation"]
     assert arrows, "an interval running off the axis must end in an arrow"
@@ -113,7 +113,7 @@ def test_open_ended_interval_is_drawn_as_an_arrow():
     pooled = [PooledRow("OR, median-unbiased", "OR", 2.66, 0.33, math.inf, primary=True)]
     fig = forest_plot("PRES", "OR", studies(1), pooled, "Heterogeneity: ...")
     texts = [t.get_text() for ax in fig.axes for t in ax.texts]
-    assert "2.66 [0.33, ∞)" in texts
+    assert "2.66 [0.330, ∞)" in texts
     ax = fig.axes[1]
     arrows = [c for c in ax.get_children() if type(c).__name__ == "Annotation"]
     right_edge = ax.get_xlim()[1]
@@ -134,7 +134,7 @@ def test_incidence_plot_has_a_row_per_arm_and_pooled_rate():
     labels = [t.get_text() for t in fig.axes[0].texts if t.get_horizontalalignment() == "right"]
     assert labels[:2] == ["CNI arms", "A  4/177"]
     assert "Pooled, 2 trials (crude)" in labels and "Pooled (GLMM)" in labels
-    assert "2.26 [0.62, 5.68]" in texts  # 100 x the Clopper-Pearson interval above
+    assert "2.26% [0.619%, 5.68%]" in texts  # 100 x the Clopper-Pearson interval above
     assert "no data" in texts
 
 
@@ -158,9 +158,9 @@ def test_single_trial_is_not_called_a_meta_analysis():
     text = plain_language("PRES", 1, "AURA-LV 2019", p.iloc[0], p)
     assert "a single trial, AURA-LV 2019" in text and "meta-analysis" not in text
     assert "neither show nor exclude an effect" in text
-    assert "4.59 [0.48, 611], p = 0.218" in text  # the headline's own p, not the exact one's
+    assert "4.59 [0.480, 611], p = 0.218" in text  # the headline's own p, not the exact one's
     assert "pre-specified rule: the Mantel-Haenszel odds ratio is not finite" in text
-    assert "median-unbiased odds ratio of 2.66 [0.33, ∞), p = 0.305" in text
+    assert "median-unbiased odds ratio of 2.66 [0.330, ∞), p = 0.305" in text
 
 
 def test_a_configured_primary_that_is_not_estimable_says_so_and_never_falls_back_to_peto():
@@ -176,7 +176,7 @@ def test_a_configured_primary_that_is_not_estimable_says_so_and_never_falls_back
     text = plain_language("PRES", 1, "AURA-LV 2019", p.iloc[0], p)
     assert "pre-specified in config.yaml) cannot be estimated: no comparator events" in text
     assert "Peto" not in text and "4.55" not in text
-    assert "(Firth penalised likelihood) was 4.59 [0.48, 611], p = 0.218" in text
+    assert "(Firth penalised likelihood) was 4.59 [0.480, 611], p = 0.218" in text
 
 
 def test_an_interval_that_excludes_no_difference_says_which_side_plainly():
@@ -206,9 +206,10 @@ def test_labels_are_escaped_in_html_and_latex():
 
 
 def test_ci_formatting():
-    assert fmt_ci(4.546, 0.5608, 36.86, "OR") == "4.55 [0.56, 36.86]"
+    # the rule of tests/test_numbers.py: three significant digits for every measure
+    assert fmt_ci(4.546, 0.5608, 36.86, "OR") == "4.55 [0.561, 36.9]"
     assert fmt_ci(math.nan, 1, 2, "OR") == "-"
-    assert fmt_ci(0.0226, 0.0007, 0.0445, "RD") == "0.023 [0.001, 0.044]"
+    assert fmt_ci(0.0226, 0.0007, 0.0445, "RD") == "0.0226 [0.000700, 0.0445]"
 
 
 def test_a_double_zero_study_says_why_it_has_no_ratio(tmp_path):

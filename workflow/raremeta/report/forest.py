@@ -25,7 +25,7 @@ from matplotlib.ticker import FuncFormatter, NullFormatter
 from raremeta.analysis.table_keys import Caution
 from raremeta.analysis.wording import short_reason, status_text
 from raremeta.report.figure_files import STYLE, text_width_in, wrap_to_width
-from raremeta.report.numbers import fmt_ci, fmt_count, fmt_sources, fmt_weeks
+from raremeta.report.numbers import fmt_ci, fmt_count, fmt_sources, fmt_value, fmt_weeks
 
 ROW_HEIGHT_IN = 0.24
 MIN_FONT_PT = 8
@@ -117,7 +117,7 @@ def _fmt_effect(est: float, lo: float, hi: float, measure: str) -> str:
     per 1,000" off an RD axis is the caller's), a ratio as it is.
     """
     if measure == "RD":
-        return fmt_ci(PER_1000 * est, PER_1000 * lo, PER_1000 * hi, "RR")
+        return fmt_ci(PER_1000 * est, PER_1000 * lo, PER_1000 * hi)
     return fmt_ci(est, lo, hi, measure)
 
 
@@ -249,7 +249,7 @@ def forest_plot(
         )
     )
     weights_text = [
-        (f"{s.weight:.1f}%" if math.isfinite(s.weight) else "-") if s.included else ""
+        (f"{fmt_value(s.weight)}%" if math.isfinite(s.weight) else "-") if s.included else ""
         for s in studies
     ]
     if any(s.included and math.isfinite(s.weight) for s in studies):

@@ -22,13 +22,15 @@ from matplotlib.transforms import blended_transform_factory
 
 from raremeta.analysis.table_keys import RateSubset
 from raremeta.report.figure_files import STYLE, text_width_in, wrap_to_width
-from raremeta.report.numbers import fmt_ci
+from raremeta.report.numbers import fmt_count, fmt_percent
 from raremeta.stats.results import RateMethod
 
 #: Default display labels of the two roles (``config.yaml`` ``roles:`` overrides them).
 DEFAULT_ROLES = {"cni": "CNI", "comparator": "comparator"}
 #: The axis title: the unit of every rate drawn and printed.
 AXIS_TITLE = "Patients with the event (%), 95% CI"
+#: The header of the printed rates.
+VALUES_HEADER = "Incidence [95% CI]"
 #: What a pooled rate over every arm of a role (not only the trials in the comparison) is.
 ALL_ARMS = "all arms, not a randomised comparison"
 #: Heads the pooled rates of a role when some of its arms above are not in the comparison.
@@ -79,10 +81,6 @@ def _rate_label(r: RateRow) -> str:
     return f"{'Single trial' if r.k == 1 else f'Pooled, {r.k} trials'} ({r.method})"
 
 
-def _percent(est: float, lo: float, hi: float) -> str:
-    return fmt_ci(100 * est, 100 * lo, 100 * hi, "RR")
-
-
 def incidence_plot(
     title: str,
     arms: list[ArmRate],
@@ -116,10 +114,10 @@ def incidence_plot(
             if not math.isfinite(arm.events):
                 lines.append((label, "missing", math.nan, math.nan, math.nan, arm.detail))
                 continue
-            text = _percent(arm.risk, arm.ci_low, arm.ci_high)
+            text = fmt_percent(arm.risk, arm.ci_low, arm.ci_high)
             lines.append(
                 (
-                    f"{label}  {arm.events:g}/{arm.n:g}",
+                    f"{label}  {fmt_count(arm.events, arm.n)}",
                     "arm",
                     arm.risk,
                     arm.ci_low,
@@ -138,13 +136,13 @@ def incidence_plot(
             ]:
                 label = _rate_label(r) if r.k else f"Pooled ({method})"
                 if math.isfinite(r.estimate):
-                    text = _percent(r.estimate, r.ci_low, r.ci_high)
+                    text = fmt_percent(r.estimate, r.ci_low, r.ci_high)
                 else:
                     text = f"not estimable: {r.reason}" if r.reason != "no data" else "no data"
                 lines.append((label, "pooled", r.estimate, r.ci_low, r.ci_high, text))
     fs = 8
     label_w = max(text_width_in(t, fs, bold=kind == "header") for t, kind, *_ in lines)
-    value_w = max([text_width_in("% [95% CI]", fs)] + [text_width_in(t[5], fs) for t in lines])
+    value_w = max([text_width_in(VALUES_HEADER, fs)] + [text_width_in(t[5], fs) for t in lines])
     width = max(
         MARGIN_IN + label_w + GAP_IN + PLOT_WIDTH_IN + GAP_IN + value_w + MARGIN_IN,
         text_width_in(title, 10, bold=True) + 2 * MARGIN_IN,
@@ -178,7 +176,7 @@ def incidence_plot(
                 continue
             segments.append([(100 * lo, i), (100 * hi, i)])
             points[kind].append((100 * est, i))
-        ax.text(x_values, 0.1, "% [95% CI]", fontsize=fs, va="center", transform=beside_axis,
+        ax.text(x_values, 0.1, VALUES_HEADER, fontsize=fs, va="center", transform=beside_axis,
                 fontweight="bold")  # fmt: skip
         ax.add_collection(LineCollection(segments, colors="black", linewidths=0.9))
         for kind, marker, colour in (("arm", "s", "0.35"), ("pooled", "D", "black")):

@@ -16,7 +16,7 @@ from raremeta.io.results_reading import is_true
 from raremeta.report.figure_files import no_comparison_figure
 from raremeta.report.forest import DEFAULT_ROLES, PooledRow, StudyRow, forest_plot
 from raremeta.report.incidence_plot import ArmRate, RateRow, incidence_plot
-from raremeta.report.numbers import fmt_number, fmt_p
+from raremeta.report.numbers import fmt_ci, fmt_p, fmt_value
 from raremeta.report.pooled_rows import (
     NO_EVENTS_RULE,
     method_label,
@@ -169,9 +169,8 @@ def forest_for_outcome(
     if r is not None and _f(r["k"]) >= 2:
         het = (
             f"Heterogeneity ({measure}, {HETEROGENEITY[0]}): tau² ({HETEROGENEITY[2]}) = "
-            f"{fmt_number(_f(r['tau2']), 'OR')} "
-            f"[{fmt_number(_f(r['tau2_ci_low']), 'OR')}, {fmt_number(_f(r['tau2_ci_high']), 'OR')}]"
-            f"; I² = {_f(r['i2']):.0f}%; Q = {fmt_number(_f(r['q']), 'OR')}, "
+            f"{fmt_ci(_f(r['tau2']), _f(r['tau2_ci_low']), _f(r['tau2_ci_high']))}"
+            f"; I² = {fmt_value(_f(r['i2']))}%; Q = {fmt_value(_f(r['q']))}, "
             f"df = {_f(r['q_df']):.0f}, p = {fmt_p(_f(r['q_p']))}."
         )
     notes = ()
