@@ -175,6 +175,11 @@ def test_a_method_registered_at_run_time_appears_everywhere(toy, tmp_path):
 
     fig = forest_for_outcome("pres", "PRES", pooled, studies)
     texts = [t.get_text() for t in fig.findobj(matplotlib.text.Text)]
+    # a forest plot draws the primary and exact conditional rows, and the methods that
+    # config.yaml's forest_rows names (issue 20, item 19)
+    assert "RD, Toy crude difference" not in texts
+    fig = forest_for_outcome("pres", "PRES", pooled, studies, forest_rows=("toy",))
+    texts = [t.get_text() for t in fig.findobj(matplotlib.text.Text)]
     assert "RD, Toy crude difference" in texts
     forest = [tmp_path / "forest_pres.png", tmp_path / "forest_pres.svg"]
     run_outcome_figure("forest", "pres", "PRES", outputs, forest)  # the figures step

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections import Counter
 
 import pandas as pd
 
@@ -33,8 +32,11 @@ from raremeta.stats.registry import (
     study_interval_prefix,
 )
 
-#: The most trials without a count in either arm an incidence plot names (more are counted).
-MAX_NAMED = 10
+#: What an incidence plot of an outcome no trial reported in any arm says.
+NO_ARM = "No trial reported this outcome in any arm."
+#: Where the trials without a count in either arm are (not in the incidence plot: adding such a
+#: trial must not redraw every outcome's figures).
+NEITHER_ARM_NOTE = "Trials that reported the outcome in neither arm: see the reporting matrix."
 #: What a figure of an outcome without any comparison says.
 NO_COMPARISON = "No trial reported this outcome in both arms: nothing to compare."
 
@@ -200,8 +202,8 @@ def incidence_for_outcome(
 ):
     """Build the per-arm incidence plot of one outcome from ``study_effects.csv`` (each arm's
     incidence and Clopper-Pearson interval), ``pooled_rates.csv`` and ``reporting.csv`` (why an
-    arm has no count; the studies that report the outcome in neither arm, listed under the
-    plot).
+    arm of a study in ``study_effects.csv`` has no count; the studies that report the outcome in
+    neither arm are in the reporting matrix, which the plot points to).
 
     The pooled rows are the ``comparison`` subset of ``pooled_rates.csv`` where the table has
     one, else its rows over all arms, labelled as not a randomised comparison.
@@ -245,30 +247,6 @@ def incidence_for_outcome(
         )
         for _, row in r.iterrows()
     ]
-    notes = []
-    if reporting is not None:
-        neither = reporting[
-            (reporting["outcome"] == outcome) & (reporting["reported"] == "neither")
-        ]
-        why = {
-            str(row["label"]): details.get((str(row["study"]), "cni")) or "not reported"
-            for _, row in neither.iterrows()
-        }
-        if 0 < len(why) <= MAX_NAMED:
-            notes.append(
-                "No count in either arm: "
-                + ", ".join(f"{study} ({text})" for study, text in why.items())
-                + "."
-            )
-        elif why:  # many trials: counted by reason (the reporting matrix names them)
-            counts = Counter(why.values())
-            notes.append(
-                f"No count in either arm: {len(why)} trials ("
-                + "; ".join(f"{text}: {n}" for text, n in counts.items())
-                + "; see the reporting matrix)."
-            )
     if s.empty:
-        return no_comparison_figure(
-            label, "No trial reported this outcome in any arm.", " ".join(notes)
-        )
-    return incidence_plot(label, arms, pooled, roles=roles, notes=tuple(notes))
+        return no_comparison_figure(label, NO_ARM, NEITHER_ARM_NOTE)
+    return incidence_plot(label, arms, pooled, roles=roles, notes=(NEITHER_ARM_NOTE,))
