@@ -25,7 +25,14 @@ from raremeta.io.raw_studies import ReportingState
 from raremeta.io.results_reading import cell_float as _f
 from raremeta.io.results_reading import cell_text as _text
 from raremeta.io.results_reading import is_true
-from raremeta.report.numbers import fmt_ci, fmt_p, fmt_sources, fmt_weeks
+from raremeta.report.numbers import (
+    fmt_ci,
+    fmt_p,
+    fmt_percent,
+    fmt_sources,
+    fmt_value,
+    fmt_weeks,
+)
 from raremeta.report.pooled_rows import (
     method_label,
     method_name,
@@ -38,10 +45,6 @@ from raremeta.stats.registry import HETEROGENEITY, MH_OR, companion_keys, fallba
 from raremeta.stats.results import RateMethod, Reason
 
 MEASURE_WORDS = {"OR": "odds ratio", "RR": "risk ratio", "RD": "risk difference"}
-
-
-def _pct(x: float) -> str:
-    return "-" if not math.isfinite(x) else f"{100 * x:.2f}%"
 
 
 @dataclass(frozen=True)
@@ -167,29 +170,20 @@ def plain_language(
     return " ".join(parts)
 
 
-def _per_1000(x: float) -> str:
-    if not math.isfinite(x):
-        return "-"
-    return f"{x:.0f}" if abs(x) >= 10 or x == 0 else f"{x:.1f}"
-
-
 def _absolute_text(a: pd.Series) -> str:
     """``23 [6, 57] with CNI vs 0 [0, 41] with comparator; difference 23 [-20, 57]``."""
     risk = {
-        role: (
-            f"{_per_1000(_f(a[f'risk_{role}_per_1000']))} "
-            f"[{_per_1000(_f(a[f'risk_{role}_ci_low_per_1000']))}, "
-            f"{_per_1000(_f(a[f'risk_{role}_ci_high_per_1000']))}]"
+        role: fmt_ci(
+            _f(a[f"risk_{role}_per_1000"]),
+            _f(a[f"risk_{role}_ci_low_per_1000"]),
+            _f(a[f"risk_{role}_ci_high_per_1000"]),
         )
         for role in ("cni", "comparator")
     }
     text = f"{risk['cni']} with CNI vs {risk['comparator']} with comparator"
     if math.isfinite(_f(a["rd_per_1000"])):
-        text += (
-            f"; difference {_per_1000(_f(a['rd_per_1000']))} "
-            f"[{_per_1000(_f(a['rd_ci_low_per_1000']))}, "
-            f"{_per_1000(_f(a['rd_ci_high_per_1000']))}] (Miettinen-Nurminen)"
-        )
+        rd = fmt_ci(_f(a["rd_per_1000"]), _f(a["rd_ci_low_per_1000"]), _f(a["rd_ci_high_per_1000"]))
+        text += f"; difference {rd} (Miettinen-Nurminen)"
     return text
 
 
@@ -306,7 +300,7 @@ def summarise(
                 continue
             x = row.iloc[0]
             value = (
-                f"{_pct(_f(x['estimate']))} [{_pct(_f(x['ci_low']))}, {_pct(_f(x['ci_high']))}]"
+                fmt_percent(_f(x["estimate"]), _f(x["ci_low"]), _f(x["ci_high"]))
                 if math.isfinite(_f(x["estimate"]))
                 else "not estimable"
             )
@@ -325,8 +319,9 @@ def summarise(
         rows.append(
             (
                 f"Heterogeneity ({HETEROGENEITY[0]}, {HETEROGENEITY[2]})",
-                f"tau² = {_f(x['tau2']):.3g}; I² = {_f(x['i2']):.0f}%; Q = {_f(x['q']):.2f} "
-                f"(df {int(_f(x['q_df']))}), p = {_f(x['q_p']):.3f}",
+                f"tau² = {fmt_value(_f(x['tau2']))}; I² = {_f(x['i2']):.0f}%; "
+                f"Q = {fmt_value(_f(x['q']))} (df {int(_f(x['q_df']))}), "
+                f"p = {fmt_p(_f(x['q_p']))}",
             )
         )
     else:
@@ -366,6 +361,11 @@ _TEX_SPECIAL = {
 }
 
 
+#: Superscript runs (tau², the exponent of ``m × 10ⁿ``) and their plain digits for LaTeX.
+_SUPERSCRIPTS = re.compile("[⁻⁰¹²³⁴⁵⁶⁷⁸⁹]+")
+_FROM_SUPERSCRIPT = str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789")
+
+
 def data_as_of_text(date: str, k: int, k_without: int) -> str:
     """The "data as of" line: the latest date of the ``k`` studies' data, and how many state
     none.
@@ -385,9 +385,14 @@ def escape_markdown(text: str) -> str:
 
 
 def escape_latex(text: str) -> str:
-    r"""Escape LaTeX specials (``\\ & % $ # _ { } ~ ^ < >``) and map ² to a superscript."""
+    r"""Escape LaTeX specials (``\\ & % $ # _ { } ~ ^ < >``) and map superscript digits (tau²,
+    ``1.00 × 10¹⁰``), ×, ≥ and ∞ to LaTeX.
+    """
     out = "".join(_TEX_SPECIAL.get(ch, ch) for ch in text)
-    out = out.replace("²", r"\textsuperscript{2}").replace("≥", r"$\geq$")
+    out = _SUPERSCRIPTS.sub(
+        lambda m: r"\textsuperscript{" + m.group().translate(_FROM_SUPERSCRIPT) + "}", out
+    )
+    out = out.replace("×", r"$\times$").replace("≥", r"$\geq$")
     return out.replace("∞", r"$\infty$")
 
 
