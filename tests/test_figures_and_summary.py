@@ -159,8 +159,31 @@ def test_single_trial_is_not_called_a_meta_analysis():
     assert "a single trial, AURA-LV 2019" in text and "meta-analysis" not in text
     assert "neither show nor exclude an effect" in text
     assert "4.59 [0.480, 611], p = 0.218" in text  # the headline's own p, not the exact one's
-    assert "pre-specified rule: the Mantel-Haenszel odds ratio is not finite" in text
+    # issue 20, item 10: no protocol in the config, so not "pre-specified"
+    assert "chosen by the rule in config.yaml: the Mantel-Haenszel odds ratio is not finite" in text
+    assert "pre-specified" not in text
     assert "median-unbiased odds ratio of 2.66 [0.330, ∞), p = 0.305" in text
+    # issue 20, item 12: 4.59 / 2.66 = 1.73 > 1.5, so the sentence on point estimates appears
+    assert "The point estimates (4.59 and 2.66) differ by more than a factor of 1.5" in text
+
+
+def test_the_rule_is_pre_specified_only_under_a_protocol_and_roles_come_from_the_config():
+    # issue 20, items 8 and 10
+    from raremeta.io.analysis_config import Protocol, RoleLabels
+    from raremeta.report.summary import SummaryContext
+
+    p = _pooled_rows(
+        {"measure": "OR", "method": "Firth", "estimate": 4.59, "ci_low": 0.48, "ci_high": 611,
+         "p_value": 0.218, "status": "estimated", "reason": "", "events_cni": 4, "n_cni": 177,
+         "n_comparator": 88},
+    )  # fmt: skip
+    context = SummaryContext(
+        RoleLabels("voclosporin", "placebo"), Protocol("CRD42026000001", "2026-02-03")
+    )
+    text = plain_language("PRES", 1, "AURA-LV 2019", p.iloc[0], p, context=context)
+    assert "chosen by the rule pre-specified in protocol CRD42026000001 (2026-02-03)" in text
+    assert "(4/177 voclosporin vs 0/88 placebo patients)" in text
+    assert "CNI" not in text and "comparator" not in text
 
 
 def test_a_configured_primary_that_is_not_estimable_says_so_and_never_falls_back_to_peto():
@@ -174,7 +197,7 @@ def test_a_configured_primary_that_is_not_estimable_says_so_and_never_falls_back
          "p_value": 0.218, "status": "estimated", "reason": "", "primary_rule": "configured"},
     )  # fmt: skip
     text = plain_language("PRES", 1, "AURA-LV 2019", p.iloc[0], p)
-    assert "pre-specified in config.yaml) cannot be estimated: no comparator events" in text
+    assert "chosen in config.yaml) cannot be estimated: no comparator events" in text
     assert "Peto" not in text and "4.55" not in text
     assert "(Firth penalised likelihood) was 4.59 [0.480, 611], p = 0.218" in text
 

@@ -63,6 +63,12 @@ class RoleLabels:
     cni: str
     comparator: str
 
+    @classmethod
+    def default(cls) -> RoleLabels:
+        """The schema's default labels ("CNI" and "comparator")."""
+        roles = load_schema("config")["properties"]["roles"]["default"]
+        return cls(roles["cni"], roles["comparator"])
+
     def of(self, role: str) -> str:
         """The label of ``role`` (``"cni"`` or ``"comparator"``)."""
         if role == "cni":

@@ -1,0 +1,147 @@
+"""Issue 20: the summary's limitations (item 14), the methods text's lists (items 5, 10, 11)
+and the rate note's wording (item 15), each fact tested both ways on hand-made rows.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from raremeta.analysis.configuration import parse_config
+from raremeta.analysis.wording import rate_note
+from raremeta.report.methods_text import methods_paragraph, run_facts
+from raremeta.report.summary import SummaryContext, limitations
+from raremeta.stats.results import PooledRate, RateMethod, Reason, Status
+
+
+def _trials(*rows: dict) -> pd.DataFrame:
+    base = {
+        "source_kinds_cni": "primary",
+        "source_kinds_comparator": "primary",
+        "follow_up_weeks": 52.0,
+        "population_cni": "safety",
+        "population_comparator": "safety",
+    }
+    return pd.DataFrame([{**base, "label": f"T{i}", **r} for i, r in enumerate(rows)])
+
+
+def _has(sentences: list[str], text: str) -> bool:
+    return any(text in s for s in sentences)
+
+
+def test_a_clean_comparison_of_two_trials_has_no_limitation():
+    assert limitations(_trials({}, {}), SummaryContext()) == []
+
+
+@pytest.mark.parametrize(
+    ("rows", "text"),
+    [
+        (({},), "One trial: consistency across trials cannot be assessed."),
+        (
+            ({"source_kinds_cni": "secondary", "source_kinds_comparator": "secondary"}, {}),
+            "1 of 2 trials have counts from letters or reviews (T0).",
+        ),
+        (
+            ({"source_kinds_cni": "secondary"}, {"source_kinds_comparator": "secondary"}),
+            "No trial in this comparison has every count from its own report or registry",
+        ),
+        (
+            ({"population_cni": "randomised", "population_comparator": "randomised"}, {}),
+            "The denominators of T0 are randomised numbers, not safety populations.",
+        ),
+        (
+            ({"population_cni": ""}, {}),
+            "The denominators of T0 do not state whether they count randomised or treated",
+        ),
+        (({"follow_up_weeks": math.nan}, {}), "Follow-up is not stated for T0;"),
+        (
+            ({"follow_up_weeks": 24.0}, {}),
+            "Follow-up differs between trials (24 to 52 weeks); counts are not adjusted for it.",
+        ),
+    ],
+)
+def test_each_limitation_appears_when_and_only_when_its_fact_holds(rows, text):
+    assert _has(limitations(_trials(*rows), SummaryContext()), text)
+    # two trials without the fact: the sentence is gone
+    assert not _has(limitations(_trials({}, {}), SummaryContext()), text)
+
+
+def _rate(events: float, tau2_at_zero: bool = True) -> PooledRate:
+    return PooledRate(
+        RateMethod.GLMM, Status.ESTIMATED, Reason.NONE, 3, events, 300.0,
+        tau2_at_zero=tau2_at_zero,
+    )  # fmt: skip
+
+
+def test_no_detectable_variation_is_never_said_of_fewer_than_10_events():
+    # issue 20, item 15: the rule is 10 events (README, "Printed numbers")
+    assert rate_note(_rate(10)) == "tau² estimated at 0 (no detectable between-study variation)"
+    few = rate_note(_rate(4))
+    assert "no detectable" not in few and "with 4 events (fewer than 10)" in few
+
+
+CONFIG = {"outcomes": {"a": {"label": "A", "terms": ["x"]}}}
+
+
+def _pooled(*rows: tuple[str, str, str, str]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [{"method": m, "model": model, "status": st, "reason": r} for m, model, st, r in rows]
+    )
+
+
+def _sensitivity(*rows: tuple[str, str, str]) -> pd.DataFrame:
+    return pd.DataFrame([{"analysis_code": c, "status": st, "reason": r} for c, st, r in rows])
+
+
+def _paragraph(config: dict, pooled: pd.DataFrame, sensitivity: pd.DataFrame) -> str:
+    return methods_paragraph(
+        parse_config(config),
+        run_facts(pooled, sensitivity),
+        {"numpy": "2"},
+        {"raremeta": "0", "python_minor": "3.11", "snakemake": "9"},
+    )
+
+
+def test_the_methods_text_lists_what_produced_an_estimate_and_the_rest_once_with_why():
+    pooled = _pooled(
+        ("MH", "common", "estimated", ""),
+        ("IV", "common", "estimated", ""),
+        ("IV", "random", "not_applicable", "single_study"),
+        ("exact", "common", "not_estimable", "no_comparator_events"),
+    )
+    sens = _sensitivity(
+        ("leave_one_out", "not_applicable", "single_study"),
+        ("hksj_interval", "not_applicable", "single_study"),
+        ("continuity_correction", "estimated", ""),
+    )
+    text = _paragraph(CONFIG, pooled, sens)
+    assert "inverse-variance common-effect estimates after adding 0.5" in text
+    assert "DerSimonian-Laird" not in text  # no random-effects model produced an estimate
+    assert (
+        "Not applicable with these data, one trial per outcome: random-effects models and "
+        "prediction intervals, Hartung-Knapp-Sidik-Jonkman intervals and leave-one-out."
+    ) in text
+    assert (
+        "Not estimable with these data, no comparator events (OR infinite): the "
+        "conditional maximum-likelihood odds ratio"
+    ) in text
+    assert "Sensitivity analyses used constant (0.5, 0.01)" in text
+    # item 5: no "was: chosen", and item 10: no protocol, so not "pre-specified"
+    assert "was: chosen" not in text and "pre-specified" not in text
+    assert "The primary estimate of each outcome was chosen by the rule in config.yaml:" in text
+    assert "The rule depends on the data (one comparator event" in text
+
+
+def test_with_random_effects_estimated_the_full_sentence_and_no_not_applicable_line():
+    pooled = _pooled(("IV", "common", "estimated", ""), ("IV", "random", "estimated", ""))
+    sens = _sensitivity(("leave_one_out", "estimated", ""))
+    text = _paragraph(
+        {**CONFIG, "protocol": {"registration": "CRD42026000001", "date": "2026-02-03"}},
+        pooled,
+        sens,
+    )
+    assert "DerSimonian-Laird, REML and Paule-Mandel" in text
+    assert "Not applicable" not in text and "Not estimable" not in text
+    assert "chosen by the rule pre-specified in protocol CRD42026000001 (2026-02-03)" in text
