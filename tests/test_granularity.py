@@ -164,4 +164,5 @@ def test_editing_one_label_reruns_only_that_outcome(review):
     assert planned_jobs(review) == REVIEW_WIDE | {
         ("pool", "outcome=ae002"),
         ("figures", "outcome=ae002"),
+        ("reporting_figure", ""),  # the reporting matrix names outcomes by label (issue 20)
     }
