@@ -279,9 +279,11 @@ def test_seed_sources_follow_up_and_data_as_of(seed_run):
     ]
     summary = (seed_run / "results/tables/summary.md").read_text()
     assert summary.count("Data as of 2026-11-24: the latest extraction") == 1
-    assert "| Source of the counts; follow-up | AURA-LV 2019: letter or review, follow-up not " in (
-        summary
-    )
+    # issue 20, item 9: a value every trial shares is summarised (PRES: AURA-LV and Mok)
+    assert (
+        "| Source of the counts; follow-up (trials reporting it) | 2 trials: letter or review, "
+        "follow-up not stated |"
+    ) in summary
     assert summary.count("the counts come from letters or reviews.") == 2  # PRES and seizure
     methods = (seed_run / "results/methods.md").read_text()
     assert methods.startswith("Data are as of 2026-11-24, the latest date of extraction")
@@ -413,13 +415,19 @@ def test_seed_summary_leads_with_the_rule_then_exact_then_absolute(seed_run):
     pres = text.split("## Posterior reversible encephalopathy syndrome")[1].split("## Seizure")[0]
     rows = [line for line in pres.splitlines() if line.startswith("| ") and "---" not in line]
     rows = rows[1:]  # the empty header row
-    assert rows[0].startswith("| Primary: OR, Firth penalised likelihood (pre-specified rule: no")
+    # issue 20, item 10: the shipped config declares no protocol, so not "pre-specified"
+    assert rows[0].startswith(
+        "| Primary: OR, Firth penalised likelihood (by the rule in config.yaml: no comparator"
+    )
     assert "4.59 \\[0.482, 611\\]" in rows[0]  # Firth 4.590778 [0.4817419, 610.9152]
     assert rows[1] == "| OR, median-unbiased, exact conditional CI | 2.66 \\[0.329, ∞), p = 0.305 |"
-    assert rows[2].startswith(
-        "| Absolute effect per 1,000 patients (trials in the comparison) "
-        "| 22.6 \\[6.19, 56.8\\] with CNI"
+    # issue 20, item 13: the stratified risk difference per 1,000 (MN, 4/177 vs 0/88: 22.6
+    # [-19.7, 56.7], absolute_effects.csv), then the single trial's own per-arm risks
+    assert rows[2] == (
+        "| Risk difference per 1,000 patients (stratified by trial; Mantel-Haenszel weights, "
+        "Miettinen-Nurminen CI) | 22.6 \\[-19.7, 56.7\\] |"
     )
+    assert rows[3].startswith("| Risk per 1,000 patients in AURA-LV 2019 | 22.6 \\[6.19, 56.8\\]")
     assert "Peto" not in pres.split("|")[0]  # the sentence never leads with Peto
     seizure = text.split("## Seizure")[1].split("## Methods")[0]
     assert "median-unbiased odds ratio of 1.00" in seizure  # one event, balanced arms: exactly 1
