@@ -61,8 +61,7 @@ def missing_arms(
             "study": study.id,
             "file": name,
             "line": "",
-            "message": f"reporting: outcome '{outcome}' is not configured; its entries are "
-            "ignored",
+            "message": f"reporting: outcome '{outcome}' is not configured; its entries are ignored",
         }
         for outcome in dict.fromkeys(n.outcome for n in study.reporting)
         if outcome not in configured
@@ -114,8 +113,10 @@ def _reporting_cells(
     """``reporting_detail``, ``reporting_orbit`` and ``reporting_reason`` of one outcome whose
     ``silent`` roles reported it in no arm, from the study's :func:`missing_arms` rows.
     """
-    arms = {role: [m for m in missing if m["outcome"] == outcome and m["role"] == role]
-            for role in silent}
+    arms = {
+        role: [m for m in missing if m["outcome"] == outcome and m["role"] == role]
+        for role in silent
+    }
     reasons = {
         role.value: " | ".join(dict.fromkeys(m["reason"] for m in rows if m["reason"]))
         for role, rows in arms.items()
@@ -146,8 +147,9 @@ def reporting_rows(
     for outcome in outcomes:
         cni = (outcome, Role.CNI) in reported
         comparator = (outcome, Role.COMPARATOR) in reported
-        silent = [role for role, said in ((Role.CNI, cni), (Role.COMPARATOR, comparator))
-                  if not said]
+        silent = [
+            role for role, said in ((Role.CNI, cni), (Role.COMPARATOR, comparator)) if not said
+        ]
         matrix.append(
             {
                 "study": study,

@@ -58,10 +58,7 @@ def study_facts(study: Study) -> dict:
         "follow_up_weeks": study.follow_up_weeks,
         "source_kinds": source_kinds_code(r.source_kind for r in study.events),
         "data_as_of": study.data_as_of,
-        **{
-            f"population_{role}": population_code(study.arms_of(role))
-            for role in ROLES
-        },
+        **{f"population_{role}": population_code(study.arms_of(role)) for role in ROLES},
     }
 
 
