@@ -251,13 +251,14 @@ def _study_yaml(folder: Path, shown: str) -> tuple[dict | None, list[Problem]]:
                 )
             )
         seen.add(arm["id"])
+    declared = list(dict.fromkeys(arm["id"] for arm in document["arms"]))
     for outcome, by_arm in document.get("reporting", {}).items():
         for arm_id in by_arm:
-            if arm_id not in seen:
+            if arm_id not in declared:
                 problems.append(
                     Problem(
                         name,
-                        f"arm is not declared in arms (declared: {', '.join(seen)})",
+                        f"arm is not declared in arms (declared: {', '.join(declared)})",
                         column=f"reporting.{outcome}",
                         value=arm_id,
                     )
