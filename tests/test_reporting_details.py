@@ -161,6 +161,16 @@ def test_undeclared_detail_is_unspecified_and_several_arms_are_joined(tmp_path):
     assert details[Role.CNI].reason == "x; y: z"
 
 
+def test_reporting_rows_without_per_arm_rows_say_unspecified():
+    harmonised = [
+        {"outcome": "pres", "role": "cni", "reported": True},
+        {"outcome": "pres", "role": "comparator", "reported": False},
+    ]
+    (row,) = reporting_rows("s", "S", harmonised, ["pres"])
+    assert row["reported"] == "one_arm"
+    assert row["reporting_detail"] == "comparator:unspecified"
+
+
 def test_detail_for_an_arm_that_reported_is_an_error(tmp_path):
     folder = write_study(
         tmp_path / "t",

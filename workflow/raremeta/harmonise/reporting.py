@@ -113,8 +113,10 @@ def _reporting_cells(
     """``reporting_detail``, ``reporting_orbit`` and ``reporting_reason`` of one outcome whose
     ``silent`` roles reported it in no arm, from the study's :func:`missing_arms` rows.
     """
+    unspecified = {"detail": ReportingDetail.UNSPECIFIED.value, "orbit": "", "reason": ""}
     arms = {
         role: [m for m in missing if m["outcome"] == outcome and m["role"] == role]
+        or [unspecified]  # no per-arm rows given (a caller without them): nothing declared
         for role in silent
     }
     reasons = {
