@@ -138,3 +138,51 @@ def test_defaults_are_the_schemas():
     assert config.percent_tolerance == props["percent_tolerance"]["default"] == 0.0
     assert list(config.methods) == props["methods"]["default"]
     assert props["primary"]["default"] == "auto" and config.outcome("a").primary is None
+
+
+def test_role_labels_protocol_and_forest_rows_default_to_the_schemas():
+    # issue 20, items 8, 10 and 19: defaults "CNI" / "comparator" (the issue's words), no
+    # protocol (so nothing is called pre-specified), no extra forest rows
+    config = parse_config({"outcomes": {"a": {"label": "A", "terms": ["x"]}}})
+    assert (config.role_labels.cni, config.role_labels.comparator) == ("CNI", "comparator")
+    assert config.role_labels.of("comparator") == "comparator"
+    assert config.protocol is None and config.forest_rows == ()
+
+
+def test_role_labels_protocol_and_forest_rows_are_read():
+    config = parse_config(
+        {
+            "outcomes": {"a": {"label": "A", "terms": ["x"]}},
+            "roles": {"cni": "JAK inhibitor"},
+            "protocol": {"registration": "CRD42026000001", "date": "2026-02-03"},
+            "forest_rows": ["Peto", "MH"],
+        }
+    )
+    # a role left out keeps the schema's default
+    assert (config.role_labels.cni, config.role_labels.comparator) == (
+        "JAK inhibitor",
+        "comparator",
+    )
+    assert (config.protocol.registration, config.protocol.date) == ("CRD42026000001", "2026-02-03")
+    assert config.forest_rows == ("Peto", "MH")
+
+
+@pytest.mark.parametrize(
+    ("extra", "column", "value"),
+    [
+        (
+            {"protocol": {"registration": "CRD1", "date": "2026-02-30"}},
+            "protocol.date",
+            "2026-02-30",
+        ),
+        ({"protocol": {"registration": "CRD1"}}, "protocol", None),
+        ({"roles": {"cni": "   "}}, "roles.cni", "   "),
+        ({"roles": {"treatment": "X"}}, "roles", None),
+        ({"forest_rows": ["Bayes"]}, "forest_rows[0]", "Bayes"),
+    ],
+)
+def test_bad_roles_protocol_or_forest_rows_are_named(extra, column, value):
+    messages = _errors({"outcomes": {"a": {"label": "A", "terms": ["x"]}}, **extra})
+    assert any(f"column '{column}'" in m for m in messages), messages
+    if value is not None:
+        assert any(f"value '{value}'" in m for m in messages), messages

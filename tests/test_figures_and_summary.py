@@ -95,7 +95,7 @@ def test_forest_marks_out_of_axis_intervals_and_non_estimable_results():
     texts = [t.get_text() for ax in fig.axes for t in ax.texts]
     assert any(t.startswith("not estimable:") for t in texts)
     assert "outcome not reported" in texts  # listed, not dropped
-    assert "RD 0.020 [0.001, 0.040]" in texts  # other scale: text only
+    assert "RD 0.0200 [0.00100, 0.0400]" in texts  # other scale: text only
     assert "not applicable:\none study" in texts  # a status, not "not estimable"
     arrows = [c for c in fig.axes[1].get_children() if type(c).__name__ == "Annotation"]
     assert arrows, "an interval running off the axis must end in an arrow"
@@ -106,7 +106,7 @@ def test_open_ended_interval_is_drawn_as_an_arrow():
     pooled = [PooledRow("OR, median-unbiased", "OR", 2.66, 0.33, math.inf, primary=True)]
     fig = forest_plot("PRES", "OR", studies(1), pooled, "Heterogeneity: ...")
     texts = [t.get_text() for ax in fig.axes for t in ax.texts]
-    assert "2.66 [0.33, ∞)" in texts
+    assert "2.66 [0.330, ∞)" in texts
     ax = fig.axes[1]
     arrows = [c for c in ax.get_children() if type(c).__name__ == "Annotation"]
     right_edge = ax.get_xlim()[1]
@@ -148,9 +148,32 @@ def test_single_trial_is_not_called_a_meta_analysis():
     text = plain_language("PRES", 1, "AURA-LV 2019", p.iloc[0], p)
     assert "a single trial, AURA-LV 2019" in text and "meta-analysis" not in text
     assert "neither show nor exclude an effect" in text
-    assert "4.59 [0.48, 611], p = 0.218" in text  # the headline's own p, not the exact one's
-    assert "pre-specified rule: the Mantel-Haenszel odds ratio is not finite" in text
-    assert "median-unbiased odds ratio of 2.66 [0.33, ∞), p = 0.305" in text
+    assert "4.59 [0.480, 611], p = 0.218" in text  # the headline's own p, not the exact one's
+    # issue 20, item 10: no protocol in the config, so not "pre-specified"
+    assert "chosen by the rule in config.yaml: the Mantel-Haenszel odds ratio is not finite" in text
+    assert "pre-specified" not in text
+    assert "median-unbiased odds ratio of 2.66 [0.330, ∞), p = 0.305" in text
+    # issue 20, item 12: 4.59 / 2.66 = 1.73 > 1.5, so the sentence on point estimates appears
+    assert "The point estimates (4.59 and 2.66) differ by more than a factor of 1.5" in text
+
+
+def test_the_rule_is_pre_specified_only_under_a_protocol_and_roles_come_from_the_config():
+    # issue 20, items 8 and 10
+    from raremeta.io.analysis_config import Protocol, RoleLabels
+    from raremeta.report.summary import SummaryContext
+
+    p = _pooled_rows(
+        {"measure": "OR", "method": "Firth", "estimate": 4.59, "ci_low": 0.48, "ci_high": 611,
+         "p_value": 0.218, "status": "estimated", "reason": "", "events_cni": 4, "n_cni": 177,
+         "n_comparator": 88},
+    )  # fmt: skip
+    context = SummaryContext(
+        RoleLabels("voclosporin", "placebo"), Protocol("CRD42026000001", "2026-02-03")
+    )
+    text = plain_language("PRES", 1, "AURA-LV 2019", p.iloc[0], p, context=context)
+    assert "chosen by the rule pre-specified in protocol CRD42026000001 (2026-02-03)" in text
+    assert "(4/177 voclosporin vs 0/88 placebo patients)" in text
+    assert "CNI" not in text and "comparator" not in text
 
 
 def test_a_configured_primary_that_is_not_estimable_says_so_and_never_falls_back_to_peto():
@@ -164,9 +187,9 @@ def test_a_configured_primary_that_is_not_estimable_says_so_and_never_falls_back
          "p_value": 0.218, "status": "estimated", "reason": "", "primary_rule": "configured"},
     )  # fmt: skip
     text = plain_language("PRES", 1, "AURA-LV 2019", p.iloc[0], p)
-    assert "pre-specified in config.yaml) cannot be estimated: no comparator events" in text
+    assert "chosen in config.yaml) cannot be estimated: no comparator events" in text
     assert "Peto" not in text and "4.55" not in text
-    assert "(Firth penalised likelihood) was 4.59 [0.48, 611], p = 0.218" in text
+    assert "(Firth penalised likelihood) was 4.59 [0.480, 611], p = 0.218" in text
 
 
 def test_an_interval_that_excludes_no_difference_says_which_side_plainly():
@@ -196,9 +219,10 @@ def test_labels_are_escaped_in_html_and_latex():
 
 
 def test_ci_formatting():
-    assert fmt_ci(4.546, 0.5608, 36.86, "OR") == "4.55 [0.56, 36.86]"
+    # the rule of tests/test_numbers.py: three significant digits for every measure
+    assert fmt_ci(4.546, 0.5608, 36.86, "OR") == "4.55 [0.561, 36.9]"
     assert fmt_ci(math.nan, 1, 2, "OR") == "-"
-    assert fmt_ci(0.0226, 0.0007, 0.0445, "RD") == "0.023 [0.001, 0.044]"
+    assert fmt_ci(0.0226, 0.0007, 0.0445, "RD") == "0.0226 [0.000700, 0.0445]"
 
 
 def test_a_double_zero_study_says_why_it_has_no_ratio(tmp_path):

@@ -197,10 +197,10 @@ def test_a_method_registered_at_run_time_appears_everywhere(toy, tmp_path):
         out["codebook.md"],
     )
     summary = out["s.md"].read_text().splitlines()
-    # 4/177 - 0/88 = 0.0226 (PRES), 1/181 = 0.0055 (seizures), at the summary's precision; the
-    # toy has no interval
-    assert "| RD, Toy crude difference | 0.023 \\[-, -\\] |" in summary
-    assert "| RD, Toy crude difference | 0.006 \\[-, -\\] |" in summary
+    # 4/177 - 0/88 = 22.6 per 1,000 (PRES), 1/181 = 5.52 per 1,000 (seizures), at the
+    # summary's precision and unit; the toy has no interval
+    assert "| RD, Toy crude difference | 22.6 \\[-, -\\] per 1,000 |" in summary
+    assert "| RD, Toy crude difference | 5.52 \\[-, -\\] per 1,000 |" in summary
     methods = out["methods.md"].read_text()
     assert "the toy crude risk difference (Nobody 2026)" in methods
     assert "a toy sensitivity check" in methods

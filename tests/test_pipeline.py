@@ -433,16 +433,16 @@ def test_seed_summary_leads_with_the_rule_then_exact_then_absolute(seed_run):
     rows = [line for line in pres.splitlines() if line.startswith("| ") and "---" not in line]
     rows = rows[1:]  # the empty header row
     assert rows[0].startswith("| Primary: OR, Firth penalised likelihood (pre-specified rule: no")
-    assert "4.59 \\[0.48, 611\\]" in rows[0]  # the issue: Firth 4.59 [0.48, 611]
-    assert rows[1] == "| OR, median-unbiased, exact conditional CI | 2.66 \\[0.33, ∞), p = 0.305 |"
+    assert "4.59 \\[0.482, 611\\]" in rows[0]  # Firth 4.590778 [0.4817419, 610.9152]
+    assert rows[1] == "| OR, median-unbiased, exact conditional CI | 2.66 \\[0.329, ∞), p = 0.305 |"
     assert rows[2].startswith(
         "| Absolute effect per 1,000 patients (trials in the comparison) "
-        "| 23 \\[6.2, 57\\] with CNI"
+        "| 22.6 \\[6.19, 56.8\\] with CNI"
     )
     assert "Peto" not in pres.split("|")[0]  # the sentence never leads with Peto
     seizure = text.split("## Seizure")[1].split("## Methods")[0]
     assert "median-unbiased odds ratio of 1.00" in seizure  # one event, balanced arms: exactly 1
-    assert "3.02 \\[0.16, 441\\]" in seizure  # the issue: Firth 3.02 [0.16, 441]
+    assert "3.02 \\[0.160, 441\\]" in seizure  # Firth 3.016620 [0.1598436, 441.3925]
 
 
 def test_configfile_config_and_the_old_option_run_another_review(seed_run, tmp_path):

@@ -7,10 +7,12 @@ The results tables carry these words in their ``note``, ``correction``, ``ci_met
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 
 from raremeta.analysis.table_keys import AnalysisCode, PrimaryRule
+from raremeta.io.analysis_config import Protocol, RoleLabels
 from raremeta.stats import registry
 from raremeta.stats.registry import (
     CONDITIONAL_ML,
@@ -330,6 +332,8 @@ class MethodWords:
         of ``sentence_with`` covers it.
     sentence_with : str
         The method whose sentence covers this one.
+    common_sentence : str
+        Its sentence when no random-effects row produced an estimate (empty: ``sentence``).
     summary_phrase : str
         The summary's sentence for a companion row (``{value}``: its estimate and interval).
     code_description : str
@@ -347,6 +351,7 @@ class MethodWords:
     sentence: str
     code_description: str
     sentence_with: str = ""
+    common_sentence: str = ""
     summary_phrase: str = ""
     columns: tuple[tuple[str, str], ...] = ()
 
@@ -383,6 +388,8 @@ METHOD_WORDS: dict[str, MethodWords] = {
         "tau² (Viechtbauer 2007) and t-based prediction intervals with k - 2 df (Higgins, "
         "Thompson and Spiegelhalter 2009)",
         "inverse variance",
+        common_sentence="inverse-variance common-effect estimates after adding 0.5 to every "
+        "cell of trials with a zero cell (double-zero trials excluded for ratio measures)",
     ),
     CONDITIONAL_ML: MethodWords(
         "conditional ML, {model}",
@@ -490,6 +497,11 @@ def pi_method_text(result: PooledEffect) -> str:
     return "not computed: needs k >= 3"
 
 
+#: The fewest events of which a tau² estimate of 0 is called "no detectable between-study
+#: variation" (README, "Printed numbers"): with fewer, a zero says nothing.
+MIN_EVENTS_FOR_NO_VARIATION = 10
+
+
 def rate_note(rate: PooledRate) -> str:
     """Why a pooled rate is missing, or what is special about it."""
     if rate.reason != Reason.NONE:
@@ -498,8 +510,13 @@ def rate_note(rate: PooledRate) -> str:
         return "non-integer counts (split comparator): interval uses rounded counts"
     if rate.single_study:
         return "single study: the GLMM reduces to its binomial proportion"
-    if rate.tau2_at_zero:
+    if rate.tau2_at_zero and rate.events >= MIN_EVENTS_FOR_NO_VARIATION:
         return "tau² estimated at 0 (no detectable between-study variation)"
+    if rate.tau2_at_zero:
+        return (
+            f"tau² estimated at 0, which with {rate.events:g} events (fewer than "
+            f"{MIN_EVENTS_FOR_NO_VARIATION}) says nothing about between-study variation"
+        )
     return ""
 
 
@@ -562,31 +579,79 @@ ANALYSIS_SENTENCES[AnalysisCode.PRIMARY_OR_REGISTRY_SOURCES] = ANALYSIS_SENTENCE
 ]
 
 
-#: How the primary estimate was chosen, by ``primary_rule`` code.
+#: Why the rule chose the primary estimate, by ``primary_rule`` code (after "rule: ").
 PRIMARY_RULE_TEXT = {
-    PrimaryRule.CONFIGURED: "pre-specified in config.yaml",
-    PrimaryRule.NO_COMPARABLE_STUDY: "pre-specified rule: no study in the comparison",
-    PrimaryRule.NO_EVENTS: "pre-specified rule: no events in any arm, so no odds ratio",
-    PrimaryRule.MH_OR_FINITE: "pre-specified rule: the Mantel-Haenszel odds ratio is finite",
-    PrimaryRule.MH_OR_NOT_FINITE: "pre-specified rule: the Mantel-Haenszel odds ratio is not "
-    "finite",
+    PrimaryRule.NO_COMPARABLE_STUDY: "no study in the comparison",
+    PrimaryRule.NO_EVENTS: "no events in any arm, so no odds ratio",
+    PrimaryRule.MH_OR_FINITE: "the Mantel-Haenszel odds ratio is finite",
+    PrimaryRule.MH_OR_NOT_FINITE: "the Mantel-Haenszel odds ratio is not finite",
 }
 
 
 #: Rule (c) in words, by the reason the MH odds ratio is not finite.
 _MH_NOT_FINITE = {
-    Reason.NO_COMPARATOR_EVENTS: "pre-specified rule: no comparator events, so the "
-    "Mantel-Haenszel odds ratio is infinite",
-    Reason.NO_CNI_EVENTS: "pre-specified rule: no CNI events, so the Mantel-Haenszel odds "
-    "ratio is zero",
+    Reason.NO_COMPARATOR_EVENTS: "no comparator events, so the Mantel-Haenszel odds ratio is "
+    "infinite",
+    Reason.NO_CNI_EVENTS: "no CNI events, so the Mantel-Haenszel odds ratio is zero",
 }
 
 
-def primary_rule_text(code: PrimaryRule | str, mh_reason: Reason | str = Reason.NONE) -> str:
+def primary_rule_text(
+    code: PrimaryRule | str,
+    mh_reason: Reason | str = Reason.NONE,
+    protocol: Protocol | None = None,
+) -> str:
     """How the primary estimate was chosen (README, "Choice of primary method"); for rule (c)
-    ``mh_reason`` (the MH OR row's reason) says why the MH odds ratio is not finite.
+    ``mh_reason`` (the MH OR row's reason) says why the MH odds ratio is not finite. Called
+    "pre-specified" only when the configuration declares a registered ``protocol``; otherwise
+    "the rule in config.yaml" (or, for an explicit choice, "chosen in config.yaml").
     """
     code = PrimaryRule(code)
+    if code == PrimaryRule.CONFIGURED:
+        if protocol is None:
+            return "chosen in config.yaml"
+        return f"pre-specified in protocol {protocol.registration} ({protocol.date})"
+    why = PRIMARY_RULE_TEXT[code]
     if code == PrimaryRule.MH_OR_NOT_FINITE and Reason(mh_reason) in _MH_NOT_FINITE:
-        return _MH_NOT_FINITE[Reason(mh_reason)]
-    return PRIMARY_RULE_TEXT[code]
+        why = _MH_NOT_FINITE[Reason(mh_reason)]
+    if protocol is None:
+        return f"by the rule in config.yaml: {why}"
+    return f"by the rule pre-specified in protocol {protocol.registration} ({protocol.date}): {why}"
+
+
+#: How the role words of these templates read with the configured labels (config ``roles:``).
+_ROLE_WORDS = re.compile(r"\b(CNI|comparator)\b")
+
+
+def in_roles(text: str, roles: RoleLabels | None) -> str:
+    """``text`` (this module's words, which name the roles by their default labels "CNI" and
+    "comparator") with the configured role labels.
+
+    Examples
+    --------
+    >>> in_roles("no comparator events; CNI arm", RoleLabels("JAK inhibitor", "placebo"))
+    'no placebo events; JAK inhibitor arm'
+    """
+    if roles is None:
+        return text
+    labels = {"CNI": roles.cni, "comparator": roles.comparator}
+    return _ROLE_WORDS.sub(lambda m: labels[m.group()], text)
+
+
+#: What a ``caution`` code (pooled_effects.csv, sensitivity.csv) says beside its row.
+CAUTION_TEXT = {
+    "wald_zero_arm": "caution: normal-approximation interval, and every trial has an arm "
+    "without events, whose variance it takes as zero",
+}
+
+
+#: Why an analysis produced no estimate for any outcome, in the methods paragraph's words.
+METHODS_REASON_TEXT = {
+    Reason.SINGLE_STUDY: "one trial per outcome",
+    Reason.NO_STUDY_FROM_SOURCES: "no trial with every count from its own report or registry "
+    "results",
+    Reason.NO_MULTI_ARM_STUDY: "no trial with several arms of one role",
+}
+#: What the random-effects part of the inverse-variance sentence is called when it is not
+#: applicable.
+RANDOM_EFFECTS_WORDS = "random-effects models and prediction intervals"

@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from raremeta.io.errors import InvalidInputError, Problem
+from raremeta.io.raw_studies import is_iso_date
 from raremeta.io.safe_yaml import load_yaml
-from raremeta.io.schemas import schema_problems, with_defaults
+from raremeta.io.schemas import load_schema, schema_problems, with_defaults
 from raremeta.io.terms import normalise_term
 
 #: ``primary: auto``: the rule of the README chooses each outcome's primary estimate.
@@ -54,6 +55,38 @@ class Outcome:
 
 
 @dataclass(frozen=True)
+class RoleLabels:
+    """Display labels of the two roles (config ``roles:``); the data keep ``cni`` and
+    ``comparator``.
+    """
+
+    cni: str
+    comparator: str
+
+    @classmethod
+    def default(cls) -> RoleLabels:
+        """The schema's default labels ("CNI" and "comparator")."""
+        roles = load_schema("config")["properties"]["roles"]["default"]
+        return cls(roles["cni"], roles["comparator"])
+
+    def of(self, role: str) -> str:
+        """The label of ``role`` (``"cni"`` or ``"comparator"``)."""
+        if role == "cni":
+            return self.cni
+        if role == "comparator":
+            return self.comparator
+        raise KeyError(role)
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """The registered protocol that pre-specifies the analysis (config ``protocol:``)."""
+
+    registration: str
+    date: str
+
+
+@dataclass(frozen=True)
 class AnalysisConfig:
     """The validated content of ``config.yaml``."""
 
@@ -61,6 +94,9 @@ class AnalysisConfig:
     multi_arm: str
     percent_tolerance: float
     methods: tuple[str, ...]
+    role_labels: RoleLabels
+    protocol: Protocol | None
+    forest_rows: tuple[str, ...]
 
     @cached_property
     def term_outcomes(self) -> dict[str, str]:
@@ -155,6 +191,21 @@ def parse_config(
             )
         )
     families = tuple(document["methods"])
+    protocol = None
+    if "protocol" in document:
+        spec = document["protocol"]
+        if not is_iso_date(spec["date"]):
+            problems.append(
+                Problem(
+                    file,
+                    "protocol date is not a calendar date (YYYY-MM-DD)",
+                    column="protocol.date",
+                    value=spec["date"],
+                )
+            )
+        protocol = Protocol(str(spec["registration"]).strip(), str(spec["date"]))
+    # the schema's default for each role the document leaves out
+    roles = {**load_schema("config")["properties"]["roles"]["default"], **document["roles"]}
     if problems:
         raise InvalidInputError(problems)
     return AnalysisConfig(
@@ -162,6 +213,9 @@ def parse_config(
         multi_arm=document["multi_arm"],
         percent_tolerance=float(document["percent_tolerance"]),
         methods=families,
+        role_labels=RoleLabels(roles["cni"].strip(), roles["comparator"].strip()),
+        protocol=protocol,
+        forest_rows=tuple(document["forest_rows"]),
     )
 
 

@@ -4,17 +4,95 @@ rows in the results tables, and the software the workflow imported, with version
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import pandas as pd
+
 from raremeta.analysis.table_keys import AnalysisCode
-from raremeta.analysis.wording import ANALYSIS_SENTENCES, METHOD_WORDS
+from raremeta.analysis.wording import (
+    ANALYSIS_SENTENCES,
+    METHOD_WORDS,
+    METHODS_REASON_TEXT,
+    RANDOM_EFFECTS_WORDS,
+    in_roles,
+    method_label,
+    short_reason,
+)
 from raremeta.io.analysis_config import AnalysisConfig
+from raremeta.stats.registry import RANDOM
+from raremeta.stats.results import Reason, Status
 
 #: The primary-method rule of ``primary: auto`` (README, "Choice of primary method").
-AUTO_RULE_SENTENCE = (
-    "chosen per outcome by a pre-specified rule: with no events in any arm the "
-    "Mantel-Haenszel risk difference with the Miettinen-Nurminen interval; when the "
-    "Mantel-Haenszel odds ratio is finite and positive, that odds ratio; otherwise the Firth "
-    "odds ratio (never the Peto odds ratio)"
+AUTO_RULE = (
+    "with no events in any arm the Mantel-Haenszel risk difference with the "
+    "Miettinen-Nurminen interval; when the Mantel-Haenszel odds ratio is finite and positive, "
+    "that odds ratio; otherwise the Firth odds ratio (never the Peto odds ratio)"
 )
+#: Why the rule, which depends on the data, is acceptable (README, "Choice of primary method").
+AUTO_RULE_CAVEAT = (
+    "The rule depends on the data (one comparator event in a trial without any would switch a "
+    "headline from the Firth to the Mantel-Haenszel odds ratio); its branches are fixed in "
+    "advance, none is chosen for its result, each is the least biased estimator that exists "
+    "for the data at hand, and all of them and the exact conditional analysis are reported "
+    "side by side."
+)
+
+
+@dataclass(frozen=True)
+class RunFacts:
+    """What ran and what produced an estimate, read from the results tables.
+
+    Attributes
+    ----------
+    estimated : tuple of str
+        Methods (registry names) with at least one estimated row in ``pooled_effects.csv``.
+    not_estimated : dict
+        Methods that ran without any estimate -> the reasons of their rows.
+    random_effects_estimated : bool
+        Whether any random-effects row produced an estimate.
+    random_effects_reasons : tuple of str
+        The reasons of the random-effects rows when none did.
+    analyses : tuple of str
+        Sensitivity ``analysis_code`` values with at least one estimated row.
+    not_applicable : dict
+        Sensitivity analyses without any estimate -> the reasons of their rows.
+    """
+
+    estimated: tuple[str, ...]
+    not_estimated: dict[str, tuple[str, ...]]
+    random_effects_estimated: bool
+    random_effects_reasons: tuple[str, ...]
+    analyses: tuple[str, ...]
+    not_applicable: dict[str, tuple[str, ...]]
+
+
+def run_facts(pooled: pd.DataFrame, sensitivity: pd.DataFrame) -> RunFacts:
+    """:class:`RunFacts` of the rows of ``pooled_effects.csv`` and ``sensitivity.csv``."""
+
+    def split(table: pd.DataFrame, column: str) -> tuple[tuple, dict]:
+        done = table["status"] == Status.ESTIMATED
+        yes = tuple(dict.fromkeys(table.loc[done, column]))
+        no = {
+            name: tuple(dict.fromkeys(str(r) for r in rows["reason"].fillna("")))
+            for name, rows in table[~table[column].isin(yes)].groupby(column, sort=False)
+        }
+        return yes, no
+
+    estimated, not_estimated = split(pooled, "method")
+    random = pooled[pooled["model"] == RANDOM]
+    analyses, not_applicable = split(
+        sensitivity[sensitivity["analysis_code"] != AnalysisCode.NO_COMPARABLE_STUDY],
+        "analysis_code",
+    )
+    random_done = bool((random["status"] == Status.ESTIMATED).any())
+    return RunFacts(
+        estimated,
+        not_estimated,
+        random_done,
+        () if random_done else tuple(dict.fromkeys(random["reason"].fillna("").map(str))),
+        analyses,
+        not_applicable,
+    )
 
 
 def _unique(texts) -> list[str]:
@@ -25,6 +103,12 @@ def _join(parts: list[str]) -> str:
     if len(parts) <= 2:
         return " and ".join(parts)
     return ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def _why(reasons: tuple[str, ...]) -> str:
+    return _join(
+        _unique(METHODS_REASON_TEXT.get(Reason(r), short_reason(r)) if r else "" for r in reasons)
+    )
 
 
 def _as_of_sentence(data_as_of: str | None) -> str:
@@ -39,26 +123,52 @@ def _as_of_sentence(data_as_of: str | None) -> str:
     )
 
 
+def _primary_sentence(config: AnalysisConfig) -> str:
+    """How the primary estimate was chosen: the rule (pre-specified only under a registered
+    protocol) and the explicitly configured rows.
+    """
+    protocol = config.protocol
+    source = (
+        "config.yaml"
+        if protocol is None
+        else f"the protocol pre-specified in {protocol.registration} ({protocol.date})"
+    )
+    parts = []
+    if any(o.primary is None for o in config.outcomes):
+        where = (
+            "the rule in config.yaml"
+            if protocol is None
+            else f"the rule pre-specified in protocol {protocol.registration} ({protocol.date})"
+        )
+        parts.append(
+            f"The primary estimate of each outcome was chosen by {where}: {AUTO_RULE}. "
+            + AUTO_RULE_CAVEAT
+        )
+    chosen = sorted({o.primary.key for o in config.outcomes if o.primary is not None})
+    if chosen:
+        rows = "; ".join(method_label(*key) for key in chosen)
+        parts.append(f"The primary estimate was set in {source}: {rows}.")
+    return " ".join(parts)
+
+
 def methods_paragraph(
     config: AnalysisConfig,
-    methods_run: list[str],
-    sensitivity: list[str],
+    facts: RunFacts,
     software: dict[str, str],
     versions: dict[str, str],
     data_as_of: str | None = None,
 ) -> str:
-    """A methods paragraph naming exactly the methods that ran and the software imported.
+    """A methods paragraph naming the methods that produced an estimate, once the configured
+    analyses that could not (with why), and the software imported.
 
     Parameters
     ----------
     config : AnalysisConfig
-        Outcomes, their terms and primary methods, multi-arm handling.
-    methods_run : list of str
-        The methods with rows in pooled_effects.csv (names of the method registry); each one's
-        sentence comes from :data:`raremeta.analysis.wording.METHOD_WORDS` (a method without
-        words is an error, never a silently missing sentence).
-    sensitivity : list of str
-        The ``analysis_code`` values of sensitivity.csv.
+        Outcomes, their terms and primary methods, multi-arm handling, role labels, protocol.
+    facts : RunFacts
+        What ran and what produced an estimate (:func:`run_facts`); each method's sentence
+        comes from :data:`raremeta.analysis.wording.METHOD_WORDS` (a method without words is an
+        error, never a silently missing sentence).
     software : dict
         Citable packages the workflow imported, with versions.
     versions : dict
@@ -67,17 +177,8 @@ def methods_paragraph(
         The latest date of the studies' data (ISO); empty when no study states one; None to
         leave the sentence out.
     """
+    roles = config.role_labels
     outcomes = "; ".join(f"{o.label} ({', '.join(o.terms)})" for o in config.outcomes)
-    primary = {o.primary.key for o in config.outcomes if o.primary is not None}
-    prim = "; ".join(
-        [
-            *(
-                f"{m} {meth} {model}{' ' + est if est else ''}"
-                for m, meth, model, est in sorted(primary)
-            ),
-            *([AUTO_RULE_SENTENCE] if any(o.primary is None for o in config.outcomes) else []),
-        ]
-    )
     arms = (
         "arms of the same role within a trial were combined by summing events and patients "
         "(Cochrane Handbook 23.3.4)"
@@ -85,21 +186,50 @@ def methods_paragraph(
         else "each CNI arm was compared with the comparator, whose events and patients were "
         "divided evenly among the comparisons (Cochrane Handbook 23.3.4)"
     )
-    ran = set(methods_run)
-    methods = _unique(
-        METHOD_WORDS[w.sentence_with].sentence if w.sentence_with else w.sentence
-        for name, w in METHOD_WORDS.items()
-        if name in ran
-    )
+    ran = set(facts.estimated) | set(facts.not_estimated)
     unknown = ran - set(METHOD_WORDS)
     if unknown:
         raise KeyError(f"no words for method(s) {sorted(unknown)}: add them to METHOD_WORDS")
-    silent = set(sensitivity) - set(ANALYSIS_SENTENCES) - {AnalysisCode.NO_COMPARABLE_STUDY}
+    silent = (set(facts.analyses) | set(facts.not_applicable)) - set(ANALYSIS_SENTENCES)
     if silent:
         raise KeyError(f"no methods sentence for analyses {sorted(silent)}: add them to wording")
-    sens = _unique(ANALYSIS_SENTENCES[c] for c in ANALYSIS_SENTENCES if c in sensitivity)
+
+    def sentence(name: str) -> str:
+        words = METHOD_WORDS[METHOD_WORDS[name].sentence_with or name]
+        if not facts.random_effects_estimated and words.common_sentence:
+            return words.common_sentence
+        return words.sentence
+
+    estimated = set(facts.estimated)
+    methods = _unique(sentence(n) for n in METHOD_WORDS if n in estimated)
+    covered = {METHOD_WORDS[n].sentence_with or n for n in estimated}
+    missing = {
+        n: why
+        for n, why in facts.not_estimated.items()
+        if (METHOD_WORDS[n].sentence_with or n) not in covered
+    }
+    sens = _unique(ANALYSIS_SENTENCES[c] for c in ANALYSIS_SENTENCES if c in facts.analyses)
+    by_reason: dict[str, list[str]] = {}
+    if not facts.random_effects_estimated and facts.random_effects_reasons:
+        by_reason.setdefault(_why(facts.random_effects_reasons), []).append(RANDOM_EFFECTS_WORDS)
+    for code in ANALYSIS_SENTENCES:
+        if code in facts.not_applicable:
+            text = ANALYSIS_SENTENCES[code]
+            reasons = _why(facts.not_applicable[code])
+            if text not in sens and text not in by_reason.get(reasons, []):
+                by_reason.setdefault(reasons, []).append(text)
+    not_applicable = " ".join(
+        f"Not applicable with these data, {why}: {_join(what)}." for why, what in by_reason.items()
+    )
+    unestimable: dict[str, list[str]] = {}
+    for n, why in missing.items():
+        words = METHOD_WORDS[METHOD_WORDS[n].sentence_with or n]
+        unestimable.setdefault(_why(why), []).append(words.sentence)
+    not_estimable = " ".join(
+        f"Not estimable with these data, {why}: {_join(what)}." for why, what in unestimable.items()
+    )
     packages = ", ".join(f"{name} {version}" for name, version in software.items())
-    return (
+    text = (
         _as_of_sentence(data_as_of)
         + "Each count was recorded with the kind of source it came from (the trial's own "
         "report, registry results, or a letter or review) and each trial's follow-up where its "
@@ -109,9 +239,12 @@ def methods_paragraph(
         f"{outcomes}. Outcomes not reported for an arm were treated as missing, never as zero; "
         f"{arms}. For each outcome we computed {_join(methods)}. Per-arm incidence was pooled "
         "crudely (Clopper-Pearson) and with a random-intercept logistic model (Stijnen, Hamza "
-        f"and Özdemir 2010). The pre-specified primary estimate was: {prim}. "
+        f"and Özdemir 2010). {_primary_sentence(config)} "
         + (f"Sensitivity analyses used {_join(sens)}. " if sens else "")
+        + (f"{not_estimable} " if not_estimable else "")
+        + (f"{not_applicable} " if not_applicable else "")
         + "Choices follow the Cochrane Handbook (chapter 10), Bradburn et al. (2007) and "
         f"Efthimiou (2018). Analyses used raremeta {versions['raremeta']} (Python "
         f"{versions['python_minor']}; {packages}; Snakemake {versions['snakemake']})."
     )
+    return in_roles(text, roles)

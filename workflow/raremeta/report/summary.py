@@ -9,23 +9,32 @@ from __future__ import annotations
 import html
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
 from raremeta.analysis.table_keys import AnalysisCode
 from raremeta.analysis.wording import (
+    CAUTION_TEXT,
     SUBSET_LABELS,
+    in_roles,
     method_words,
     primary_rule_text,
     short_reason,
     status_text,
 )
+from raremeta.io.analysis_config import Protocol, RoleLabels
 from raremeta.io.raw_studies import ReportingState
 from raremeta.io.results_reading import cell_float as _f
 from raremeta.io.results_reading import cell_text as _text
 from raremeta.io.results_reading import is_true
-from raremeta.report.numbers import fmt_ci, fmt_p, fmt_sources, fmt_weeks
+from raremeta.report.numbers import (
+    fmt_ci,
+    fmt_p,
+    fmt_sources,
+    fmt_value,
+    fmt_weeks,
+)
 from raremeta.report.pooled_rows import (
     method_label,
     method_name,
@@ -34,34 +43,68 @@ from raremeta.report.pooled_rows import (
     row_key,
     shown_rows,
 )
-from raremeta.stats.registry import HETEROGENEITY, MH_OR, companion_keys, fallback_keys
-from raremeta.stats.results import RateMethod, Reason
+from raremeta.stats.registry import (
+    HETEROGENEITY,
+    MH_OR,
+    MN_RD,
+    companion_keys,
+    fallback_keys,
+)
+from raremeta.stats.results import RateMethod
 
 MEASURE_WORDS = {"OR": "odds ratio", "RR": "risk ratio", "RD": "risk difference"}
+#: Point estimates of two methods that differ by more than this factor get the sentence that
+#: the intervals, not the point estimates, carry the information.
+POINT_ESTIMATE_FACTOR = 1.5
+#: Absolute effects and rates in the summary are per this many patients.
+PER = 1000
 
 
-def _pct(x: float) -> str:
-    return "-" if not math.isfinite(x) else f"{100 * x:.2f}%"
+@dataclass(frozen=True)
+class SummaryContext:
+    """What the summary's words depend on besides the results tables: the configured role
+    labels and the registered protocol (None: the rule is "the rule in config.yaml").
+    """
+
+    roles: RoleLabels = field(default_factory=RoleLabels.default)
+    protocol: Protocol | None = None
 
 
 @dataclass(frozen=True)
 class OutcomeSummary:
-    """The rows of one outcome's block and its plain-language sentence (unescaped text)."""
+    """One outcome's block (unescaped text): the opening paragraph, the table rows, the
+    limitations that hold for its data and the closing sentence (what the data are compatible
+    with).
+    """
 
     outcome: str
     label: str
     rows: list[tuple[str, str]]
     sentence: str
+    limitations: list[str] = field(default_factory=list)
+    conclusion: str = ""
 
 
-def _value(row: pd.Series) -> str:
-    """``est [lo, hi], p = x`` of one pooled row (its own interval and p), or why not."""
+def _reason(row: pd.Series, context: SummaryContext) -> str:
+    return in_roles(short_reason(str(row["reason"])), context.roles)
+
+
+def _value(row: pd.Series, context: SummaryContext | None = None) -> str:
+    """``est [lo, hi], p = x`` of one pooled row (its own interval and p; a risk difference per
+    1,000 patients), with its caution where it has one, or why there is no estimate.
+    """
+    context = context or SummaryContext()
     est = _f(row["estimate"])
     if not math.isfinite(est):
-        return f"{status_text(str(row['status']))}: {short_reason(str(row['reason']))}"
-    text = fmt_ci(est, _f(row["ci_low"]), _f(row["ci_high"]), row["measure"])
+        return f"{status_text(str(row['status']))}: {_reason(row, context)}"
+    scale = PER if row["measure"] == "RD" else 1
+    text = fmt_ci(scale * est, scale * _f(row["ci_low"]), scale * _f(row["ci_high"]))
+    if row["measure"] == "RD":
+        text += " per 1,000"
     p = _f(row["p_value"])
-    return text + (f", p = {fmt_p(p)}" if math.isfinite(p) else "")
+    text += f", p = {fmt_p(p)}" if math.isfinite(p) else ""
+    caution = _text(row.get("caution", ""))
+    return text + (f" ({CAUTION_TEXT[caution]})" if caution else "")
 
 
 def _compatible(row: pd.Series) -> bool:
@@ -69,7 +112,7 @@ def _compatible(row: pd.Series) -> bool:
     return _f(row["ci_low"]) <= null <= _f(row["ci_high"])
 
 
-def _verdict(row: pd.Series) -> str:
+def _verdict(row: pd.Series, context: SummaryContext) -> str:
     """What the row's 95% interval says about no difference, in words."""
     lo, hi = _f(row["ci_low"]), _f(row["ci_high"])
     if math.isnan(lo) or math.isnan(hi):
@@ -83,13 +126,38 @@ def _verdict(row: pd.Series) -> str:
     side, direction = (
         ("above", "more") if lo > (0.0 if null == "0" else 1.0) else ("below", "fewer")
     )
-    return f"the 95% interval lies {side} {null} ({direction} events with CNI)"
+    return f"the 95% interval lies {side} {null} ({direction} events with {context.roles.cni})"
 
 
-def _rule(primary: pd.Series, p: pd.DataFrame) -> str:
+def _rule(primary: pd.Series, p: pd.DataFrame, context: SummaryContext) -> str:
     """How the primary row was chosen (under rule (c) with the MH odds ratio's reason)."""
     mh = pooled_row(p, MH_OR)
-    return primary_rule_text(primary["primary_rule"], "" if mh is None else str(mh["reason"]))
+    text = primary_rule_text(
+        primary["primary_rule"], "" if mh is None else str(mh["reason"]), context.protocol
+    )
+    return in_roles(text, context.roles)
+
+
+def _counts(events_cni, n_cni, events_comparator, n_comparator, context: SummaryContext) -> str:
+    return (
+        f"{_f(events_cni):g}/{_f(n_cni):g} {context.roles.cni} vs "
+        f"{_f(events_comparator):g}/{_f(n_comparator):g} {context.roles.comparator} patients"
+    )
+
+
+def _primary_counts(primary: pd.Series, context: SummaryContext) -> str:
+    """Events and patients of the trials the primary method used."""
+    return _counts(
+        primary["events_cni"],
+        primary["n_cni"],
+        primary["events_comparator"],
+        primary["n_comparator"],
+        context,
+    )
+
+
+def _differ(a: float, b: float) -> bool:
+    return a > 0 and b > 0 and max(a, b) > POINT_ESTIMATE_FACTOR * min(a, b)
 
 
 def plain_language(
@@ -99,37 +167,55 @@ def plain_language(
     primary: pd.Series,
     p: pd.DataFrame,
     absolute: pd.Series | None = None,
+    context: SummaryContext | None = None,
+    comparison: pd.DataFrame | None = None,
 ) -> str:
     """A few sentences that never overstate: a single trial is called a single trial, the
-    headline is the primary row with its own interval and p and the rule that chose it, the
-    exact conditional result follows, and the absolute effect per 1,000 patients closes.
+    headline is the primary row with its own interval and p and the rule that chose it, with
+    the events and patients of the trials it used (and of the whole comparison where those
+    differ); the exact conditional result follows, a sentence where point estimates differ by
+    more than :data:`POINT_ESTIMATE_FACTOR`, and the stratified risk difference per 1,000
+    patients closes (per-arm risks only for a single trial: pooled across trials they are not
+    a randomised comparison and can point the other way; Altman and Deeks 2002).
     """
+    context = context or SummaryContext()
+    roles = context.roles
     if k == 0:
         return (
-            f"No trial reported {label.lower()} in both arms, so no comparison of CNIs "
-            "with comparators is possible."
+            f"No trial reported {label.lower()} in both arms, so no comparison of "
+            f"{roles.cni} with {roles.comparator} is possible."
         )
-    n_events = _f(primary["events_cni"]) + _f(primary["events_comparator"])
-    events = (
-        f"{_f(primary['events_cni']):g}/{_f(primary['n_cni']):g} CNI vs "
-        f"{_f(primary['events_comparator']):g}/{_f(primary['n_comparator']):g} "
-        "comparator patients"
-    )
-    basis = f"a single trial, {trial_label}" if k == 1 else f"{k} trials"
     key = row_key(primary)
-    how = f"{method_name(*key[1:])}; {_rule(primary, p)}"
+    used = int(_f(primary.get("k"))) if math.isfinite(_f(primary.get("k"))) else k
+    events = _primary_counts(primary, context)
+    if k == 1:
+        basis = f"a single trial, {trial_label} ({events})"
+    elif used == k or comparison is None:
+        basis = f"{k} trials ({events})"
+    else:
+        all_events = _counts(
+            comparison["events_cni"].sum(),
+            comparison["n_cni"].sum(),
+            comparison["events_comparator"].sum(),
+            comparison["n_comparator"].sum(),
+            context,
+        )
+        basis = (
+            f"the {used} of {k} trials in the comparison that it uses ({events}; all {k} "
+            f"trials: {all_events})"
+        )
+    how = f"{method_name(*key[1:])}, chosen {_rule(primary, p, context)}"
     words = MEASURE_WORDS[key[0]]
     headline = primary
     if math.isfinite(_f(primary["estimate"])):
         parts = [
-            f"From {basis} ({events}), the {words} ({how}) was {_value(primary)}; "
-            f"{_verdict(primary)}."
+            f"From {basis}, the {words} ({how}) was {_value(primary, context)}; "
+            f"{_verdict(primary, context)}."
         ]
         shown = [key]
     else:
         parts = [
-            f"From {basis} ({events}), the {words} ({how}) cannot be estimated: "
-            f"{short_reason(str(primary['reason']))}."
+            f"From {basis}, the {words} ({how}) cannot be estimated: {_reason(primary, context)}."
         ]
         alt = next(
             (
@@ -147,50 +233,70 @@ def plain_language(
             headline = alt
             parts.append(
                 f"The {MEASURE_WORDS[alt['measure']]} ({method_name(*row_key(alt)[1:])}) was "
-                f"{_value(alt)}; {_verdict(alt)}."
+                f"{_value(alt, context)}; {_verdict(alt, context)}."
             )
     for companion in companion_keys():
         row = pooled_row(p, companion)
         if row is None or companion in shown or not math.isfinite(_f(row["estimate"])):
             continue
-        parts.append(method_words(companion[1]).summary_phrase.format(value=_value(row)))
+        parts.append(method_words(companion[1]).summary_phrase.format(value=_value(row, context)))
         est, other = _f(headline["estimate"]), _f(row["estimate"])
-        if headline["measure"] == companion[0] and max(est, other) > 2 * min(est, other):
+        if headline["measure"] == companion[0] and _differ(est, other):
             parts.append(
-                "The point estimates differ between methods because the data are so sparse; "
-                "the intervals, not the point estimates, carry the information."
+                f"The point estimates ({fmt_value(est)} and {fmt_value(other)}) differ by more "
+                f"than a factor of {POINT_ESTIMATE_FACTOR:g} between methods because the data "
+                "are so sparse; the intervals, not the point estimates, carry the information."
             )
     if absolute is not None and math.isfinite(_f(absolute["rd_per_1000"])):
-        parts.append(f"Per 1,000 patients in these trials: {_absolute_text(absolute)}.")
+        parts.append(
+            f"The risk difference, stratified by trial, was {_rd_text(absolute)} per 1,000 "
+            "patients (Mantel-Haenszel weights, Miettinen-Nurminen interval)."
+        )
+        if k == 1:
+            parts.append(f"In {trial_label}: {_risks_text(absolute, context)}.")
+    n_events = _f(primary["events_cni"]) + _f(primary["events_comparator"])
     if n_events < 10 and not _compatible(headline) and math.isfinite(_f(headline["estimate"])):
         parts.append(f"This rests on {n_events:g} events and is imprecise.")
     return " ".join(parts)
 
 
-def _per_1000(x: float) -> str:
-    if not math.isfinite(x):
-        return "-"
-    return f"{x:.0f}" if abs(x) >= 10 or x == 0 else f"{x:.1f}"
+def _rd_text(a: pd.Series) -> str:
+    return fmt_ci(_f(a["rd_per_1000"]), _f(a["rd_ci_low_per_1000"]), _f(a["rd_ci_high_per_1000"]))
 
 
-def _absolute_text(a: pd.Series) -> str:
-    """``23 [6, 57] with CNI vs 0 [0, 41] with comparator; difference 23 [-20, 57]``."""
+def _risks_text(a: pd.Series, context: SummaryContext, unit: str = " per 1,000") -> str:
+    """``22.6 [6.19, 56.8] per 1,000 with CNI vs 0 [0, 41.1] with comparator``."""
     risk = {
-        role: (
-            f"{_per_1000(_f(a[f'risk_{role}_per_1000']))} "
-            f"[{_per_1000(_f(a[f'risk_{role}_ci_low_per_1000']))}, "
-            f"{_per_1000(_f(a[f'risk_{role}_ci_high_per_1000']))}]"
+        role: fmt_ci(
+            _f(a[f"risk_{role}_per_1000"]),
+            _f(a[f"risk_{role}_ci_low_per_1000"]),
+            _f(a[f"risk_{role}_ci_high_per_1000"]),
         )
         for role in ("cni", "comparator")
     }
-    text = f"{risk['cni']} with CNI vs {risk['comparator']} with comparator"
-    if math.isfinite(_f(a["rd_per_1000"])):
-        text += (
-            f"; difference {_per_1000(_f(a['rd_per_1000']))} "
-            f"[{_per_1000(_f(a['rd_ci_low_per_1000']))}, "
-            f"{_per_1000(_f(a['rd_ci_high_per_1000']))}] (Miettinen-Nurminen)"
+    return (
+        f"{risk['cni']}{unit} with {context.roles.cni} vs {risk['comparator']} with "
+        f"{context.roles.comparator}"
+    )
+
+
+def conclusion(label: str, absolute: pd.Series | None) -> str:
+    """The block's last sentence: the excess the data are compatible with, in words (the upper
+    95% bound of the Miettinen-Nurminen risk difference per 1,000 patients).
+    """
+    if absolute is None or not math.isfinite(_f(absolute["rd_ci_high_per_1000"])):
+        return ""
+    hi = _f(absolute["rd_ci_high_per_1000"])
+    if hi > 0:
+        return (
+            f"For {label.lower()}, these data are compatible with an excess of up to "
+            f"{fmt_value(hi)} per 1,000 patients: the upper 95% bound of the "
+            "Miettinen-Nurminen risk difference."
         )
-    return text
+    return (
+        f"For {label.lower()}, these data are compatible with no excess: the upper 95% bound "
+        f"of the Miettinen-Nurminen risk difference is {fmt_value(hi)} per 1,000 patients."
+    )
 
 
 #: The kinds of source (``source_kinds`` codes) in a sentence.
@@ -200,26 +306,174 @@ KIND_PLURALS = {
     "secondary": "letters or reviews",
     "not_stated": "sources not stated",
 }
+#: Kinds of source that are a trial's own (report or registry results).
+OWN_KINDS = frozenset({"primary", "registry"})
+
+
+def _kinds(row: pd.Series) -> set[str]:
+    return {
+        code
+        for column in ("source_kinds_cni", "source_kinds_comparator")
+        for code in _text(row[column]).split(";")
+        if code
+    }
+
+
+def _summarised(values: list[tuple[str, str]], what: str) -> str:
+    """``label: value`` per trial, or ``n trials: value`` when every trial shares it."""
+    distinct = {v for _, v in values}
+    if len(values) > 1 and len(distinct) == 1:
+        return f"{len(values)} trials: {distinct.pop()}"
+    return "; ".join(f"{label}: {value}" for label, value in values) or f"no {what}"
 
 
 def sources_text(s: pd.DataFrame) -> str:
     """Each study's kinds of source and follow-up: ``AURA-LV 2019: letter or review, follow-up
-    48 weeks`` (study_effects.csv rows of one outcome).
+    48 weeks`` (study_effects.csv rows of one outcome), summarised as ``42 trials: letter or
+    review, follow-up not stated`` when every trial shares it.
     """
-    parts = []
+    values = []
     for _, r in s.iterrows():
         kinds = fmt_sources(_text(r["source_kinds_cni"]), _text(r["source_kinds_comparator"]))
         weeks = _f(r["follow_up_weeks"])
         stated = math.isfinite(weeks)
         follow = f"follow-up {fmt_weeks(weeks)} weeks" if stated else "follow-up not stated"
-        parts.append(f"{r['label']}: {kinds}, {follow}")
-    return "; ".join(parts)
+        values.append((str(r["label"]), f"{kinds}, {follow}"))
+    return _summarised(values, "trials")
 
 
-def _sensitivity_value(row: pd.Series) -> str:
+#: How a denominator's population code (``population_*`` columns) reads.
+POPULATION_WORDS = {
+    "safety": "safety population",
+    "randomised": "randomised patients",
+    "other": "other population",
+    "": "population not stated",
+}
+
+
+def _population(row: pd.Series) -> str:
+    codes = {_text(row.get(f"population_{role}", "")) for role in ("cni", "comparator")}
+    return " / ".join(POPULATION_WORDS.get(c, c) for c in sorted(codes))
+
+
+def _trials(labels: list[str]) -> str:
+    return ", ".join(labels)
+
+
+def limitations(inc: pd.DataFrame, context: SummaryContext) -> list[str]:
+    """The limitations that hold for the trials in one comparison, each only when its fact
+    holds: one trial; counts not from the trials' own reports; denominators that are randomised
+    numbers or whose population is not stated; follow-up not stated or different between
+    trials; arms combined across doses.
+    """
+    k = len(inc)
+    if k == 0:
+        return []
+    out = []
+    if k == 1:
+        out.append("One trial: consistency across trials cannot be assessed.")
+    foreign = [(str(r["label"]), _kinds(r) - OWN_KINDS) for _, r in inc.iterrows()]
+    foreign = [(label, kinds) for label, kinds in foreign if kinds]
+    if foreign:
+        kinds = ", ".join(
+            KIND_PLURALS[c] for c in KIND_PLURALS if any(c in ks for _, ks in foreign)
+        )
+        if len(foreign) == k:
+            subject = "No trial in this comparison has" if k > 1 else "The trial does not have"
+            out.append(
+                f"{subject} every count from its own report or registry results; the counts "
+                f"come from {kinds}."
+            )
+        else:
+            out.append(
+                f"{len(foreign)} of {k} trials have counts from {kinds} "
+                f"({_trials([label for label, _ in foreign])})."
+            )
+    if "population_cni" in inc.columns:
+        for code, words in (
+            ("randomised", "are randomised numbers, not safety populations"),
+            ("", "do not state whether they count randomised or treated patients"),
+        ):
+            trials = [
+                str(r["label"])
+                for _, r in inc.iterrows()
+                if code in {_text(r["population_cni"]), _text(r["population_comparator"])}
+            ]
+            if trials:
+                whose = (
+                    "The denominators"
+                    if len(trials) == k
+                    else (f"The denominators of {_trials(trials)}")
+                )
+                out.append(f"{whose} {words}.")
+    weeks = [_f(w) for w in inc["follow_up_weeks"]]
+    unstated = [
+        str(label) for label, w in zip(inc["label"], weeks, strict=True) if not math.isfinite(w)
+    ]
+    stated = sorted({w for w in weeks if math.isfinite(w)})
+    if unstated:
+        out.append(
+            "Follow-up is not stated"
+            + ("" if len(unstated) == k else f" for {_trials(unstated)}")
+            + "; counts are patients with an event over whatever period the source covers."
+        )
+    if len(stated) > 1:
+        out.append(
+            f"Follow-up differs between trials ({fmt_weeks(stated[0])} to "
+            f"{fmt_weeks(stated[-1])} weeks); counts are not adjusted for it."
+        )
+    if "arms_combined_cni" in inc.columns:
+        combined = [
+            str(r["label"])
+            for _, r in inc.iterrows()
+            if _f(r["arms_combined_cni"]) > 1 or _f(r["arms_combined_comparator"]) > 1
+        ]
+        if combined:
+            out.append(
+                f"Arms of different doses are combined ({_trials(combined)}): a dose effect "
+                "cannot be seen."
+            )
+    return out
+
+
+def _sensitivity_value(row: pd.Series, context: SummaryContext) -> str:
     """``est [lo, hi], p = x, k = n`` of a sensitivity row, or why not."""
     k = int(_f(row["k"])) if math.isfinite(_f(row["k"])) else 0
-    return _value(row) + (f", k = {k}" if math.isfinite(_f(row["estimate"])) else "")
+    return _value(row, context) + (f", k = {k}" if math.isfinite(_f(row["estimate"])) else "")
+
+
+def _rate_rows(r: pd.DataFrame, context: SummaryContext) -> list[tuple[str, str]]:
+    """Per-arm rates per 1,000 patients: over the trials in the comparison, then (where they
+    add arms) over every arm of a role, which is not a randomised comparison.
+    """
+    if "subset" not in r.columns:
+        r = r.assign(subset="all_arms")
+    rows = []
+    for subset in ("comparison", "all_arms"):
+        for role in ("cni", "comparator"):
+            name = context.roles.of(role)
+            for method in RateMethod:
+                row = r[(r["role"] == role) & (r["method"] == method) & (r["subset"] == subset)]
+                if row.empty:
+                    continue
+                x = row.iloc[0]
+                k = int(_f(x["k"]))
+                same = r[(r["role"] == role) & (r["method"] == method)]
+                if subset == "all_arms" and len(same) > 1 and same["n"].nunique() == 1:
+                    continue  # the same arms as the comparison's rows
+                where = (
+                    "trials in the comparison"
+                    if subset == "comparison"
+                    else f"every {name} arm reporting it; not a randomised comparison"
+                )
+                value = (
+                    fmt_ci(PER * _f(x["estimate"]), PER * _f(x["ci_low"]), PER * _f(x["ci_high"]))
+                    if math.isfinite(_f(x["estimate"]))
+                    else f"{status_text(str(x['status']))}: {_reason(x, context)}"
+                )
+                noun = "Rate" if k == 1 else "Pooled rate"
+                rows.append((f"{noun} per 1,000, {name} ({method}; {where})", f"{value}, k = {k}"))
+    return rows
 
 
 def summarise(
@@ -231,13 +485,18 @@ def summarise(
     absolute: pd.DataFrame | None = None,
     reporting: pd.DataFrame | None = None,
     sensitivity: pd.DataFrame | None = None,
+    context: SummaryContext | None = None,
 ) -> OutcomeSummary:
     """Collect one outcome's summary rows from the results tables: the primary row (naming
-    the rule that chose it), the exact conditional row, the absolute effects, the counts, the
-    trials that reported the outcome in neither arm (from ``reporting.csv``), each trial's
-    kinds of source and follow-up, the pooled rates, the other key methods, the sensitivity
-    rows by source of counts and heterogeneity.
+    the rule that chose it), the exact conditional row, the stratified risk difference per
+    1,000 patients, per-arm risks (per trial, or crude and so labelled), the counts of the
+    trials in the comparison, the trials that did not report the outcome (from
+    ``reporting.csv``), each trial's kinds of source and follow-up, the per-arm rates, the
+    other key methods, the sensitivity rows by source of counts and heterogeneity; then the
+    limitations that hold and the closing sentence.
     """
+    context = context or SummaryContext()
+    roles = context.roles
     p, primary = outcome_pooled(pooled, outcome)
     s = studies[studies["outcome"] == outcome]
     inc = s[s["included"].map(is_true)]
@@ -249,41 +508,62 @@ def summarise(
         a = None if found.empty else found.iloc[0]
     rows: list[tuple[str, str]] = [
         (
-            f"Primary: {method_label(*key)} ({_rule(primary, p)})",
-            _value(primary),
+            f"Primary: {method_label(*key)} ({_rule(primary, p, context)})",
+            _value(primary, context),
         )
     ]
     for companion in companion_keys():
         row = pooled_row(p, companion)
         if row is not None and key != companion:
-            rows.append((method_label(*companion), _value(row)))
+            rows.append((method_label(*companion), _value(row, context)))
     if a is not None and k:
         rows.append(
-            ("Absolute effect per 1,000 patients (trials in the comparison)", _absolute_text(a))
+            (
+                "Risk difference per 1,000 patients (stratified by trial; Mantel-Haenszel "
+                "weights, Miettinen-Nurminen CI)",
+                _rd_text(a),
+            )
         )
+        if k == 1:
+            rows.append(
+                (f"Risk per 1,000 patients in {inc['label'].iloc[0]}", _risks_text(a, context, ""))
+            )
+        else:
+            rows.append(
+                (
+                    "Risk per 1,000 patients, crude (summed over the trials; not a randomised "
+                    "comparison)",
+                    _risks_text(a, context, ""),
+                )
+            )
     n_patients = _f(inc["n_cni"].sum()) + _f(inc["n_comparator"].sum()) if k else 0.0
     rows += [
         ("Trials in the comparison", f"{k} of {len(s)} reporting it ({n_patients:g} patients)"),
         (
-            "Events, CNI",
+            f"Events, {roles.cni} (all trials in the comparison)",
             f"{_f(inc['events_cni'].sum()):g}/{_f(inc['n_cni'].sum()):g}" if k else "-",
         ),
         (
-            "Events, comparator",
+            f"Events, {roles.comparator} (all trials in the comparison)",
             f"{_f(inc['events_comparator'].sum()):g}/{_f(inc['n_comparator'].sum()):g}"
             if k
             else "-",
         ),
     ]
+    used = int(_f(primary.get("k"))) if math.isfinite(_f(primary.get("k"))) else k
+    if k and used != k:
+        rows.append(
+            (
+                "Trials the primary method used",
+                f"{used} ({_primary_counts(primary, context)})",
+            )
+        )
     excluded = s[~s["included"].map(is_true)]
     if len(excluded):
         rows.append(
             (
                 "Not in the comparison",
-                "; ".join(
-                    f"{r['label']} ({short_reason(str(r['reason']))})"
-                    for _, r in excluded.iterrows()
-                ),
+                "; ".join(f"{r['label']} ({_reason(r, context)})" for _, r in excluded.iterrows()),
             )
         )
     if reporting is not None:
@@ -297,56 +577,54 @@ def summarise(
                 )
             )
     if len(s):
-        rows.append(("Source of the counts; follow-up", sources_text(s)))
-    r = rates[rates["outcome"] == outcome]
-    for role, name in (("cni", "CNI"), ("comparator", "comparator")):
-        for method in RateMethod:
-            row = r[(r["role"] == role) & (r["method"] == method)]
-            if row.empty:
-                continue
-            x = row.iloc[0]
-            value = (
-                f"{_pct(_f(x['estimate']))} [{_pct(_f(x['ci_low']))}, {_pct(_f(x['ci_high']))}]"
-                if math.isfinite(_f(x["estimate"]))
-                else "not estimable"
+        rows.append(("Source of the counts; follow-up (trials reporting it)", sources_text(s)))
+    if k and "population_cni" in inc.columns:
+        rows.append(
+            (
+                "Denominators",
+                _summarised(
+                    [(str(r["label"]), _population(r)) for _, r in inc.iterrows()], "trials"
+                ),
             )
-            rows.append((f"Pooled rate, {name} ({method})", f"{value}, k = {int(_f(x['k']))}"))
+        )
+    rows += _rate_rows(rates[rates["outcome"] == outcome], context)
     for k_alt, x in shown_rows(p, primary):
+        if k_alt == MN_RD and a is not None and k:
+            continue  # the risk difference per 1,000 above
         if k_alt != key and k_alt not in companion_keys():
-            rows.append((method_label(*k_alt), _value(x)))
-    by_source = pd.DataFrame()
+            rows.append((method_label(*k_alt), _value(x, context)))
     if sensitivity is not None:
         codes = sensitivity["analysis_code"].map(_text)
         by_source = sensitivity[(sensitivity["outcome"] == outcome) & codes.isin(SUBSET_LABELS)]
         for _, x in by_source.iterrows():
-            rows.append((SUBSET_LABELS[AnalysisCode(x["analysis_code"])][1], _sensitivity_value(x)))
+            rows.append(
+                (
+                    SUBSET_LABELS[AnalysisCode(x["analysis_code"])][1],
+                    _sensitivity_value(x, context),
+                )
+            )
     x = pooled_row(p, (key[0], *HETEROGENEITY))
     if x is not None and _f(x["k"]) >= 2 and math.isfinite(_f(x["q"])):
         rows.append(
             (
                 f"Heterogeneity ({HETEROGENEITY[0]}, {HETEROGENEITY[2]})",
-                f"tau² = {_f(x['tau2']):.3g}; I² = {_f(x['i2']):.0f}%; Q = {_f(x['q']):.2f} "
-                f"(df {int(_f(x['q_df']))}), p = {_f(x['q_p']):.3f}",
+                f"tau² = {fmt_value(_f(x['tau2']))}; I² = {_f(x['i2']):.0f}%; "
+                f"Q = {fmt_value(_f(x['q']))} (df {int(_f(x['q_df']))}), "
+                f"p = {fmt_p(_f(x['q_p']))}",
             )
         )
     else:
         rows.append(("Heterogeneity", "not assessable (fewer than two trials)"))
     trial = str(inc["label"].iloc[0]) if k == 1 else ""
-    sentence = plain_language(label, k, trial, primary, p, a)
-    if k and len(by_source) and (by_source["reason"] == Reason.NO_STUDY_FROM_SOURCES).all():
-        codes = {
-            code
-            for column in ("source_kinds_cni", "source_kinds_comparator")
-            for cell in inc[column]
-            for code in _text(cell).split(";")
-            if code
-        }
-        kinds = ", ".join(KIND_PLURALS[c] for c in KIND_PLURALS if c in codes)
-        sentence += (
-            " No trial in this comparison has every count from its own report or registry "
-            f"results; the counts come from {kinds}."
-        )
-    return OutcomeSummary(outcome, label, rows, sentence)
+    sentence = plain_language(label, k, trial, primary, p, a, context, inc)
+    return OutcomeSummary(
+        outcome,
+        label,
+        rows,
+        sentence,
+        limitations(inc, context),
+        conclusion(label, a) if k else "",
+    )
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|])")
@@ -364,6 +642,11 @@ _TEX_SPECIAL = {
     "<": r"\textless{}",
     ">": r"\textgreater{}",
 }
+
+
+#: Superscript runs (tau², the exponent of ``m × 10ⁿ``) and their plain digits for LaTeX.
+_SUPERSCRIPTS = re.compile("[⁻⁰¹²³⁴⁵⁶⁷⁸⁹]+")
+_FROM_SUPERSCRIPT = str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789")
 
 
 def data_as_of_text(date: str, k: int, k_without: int) -> str:
@@ -385,10 +668,25 @@ def escape_markdown(text: str) -> str:
 
 
 def escape_latex(text: str) -> str:
-    r"""Escape LaTeX specials (``\\ & % $ # _ { } ~ ^ < >``) and map ² to a superscript."""
+    r"""Escape LaTeX specials (``\\ & % $ # _ { } ~ ^ < >``) and map superscript digits (tau²,
+    ``1.00 × 10¹⁰``), ×, ≥ and ∞ to LaTeX.
+    """
     out = "".join(_TEX_SPECIAL.get(ch, ch) for ch in text)
-    out = out.replace("²", r"\textsuperscript{2}").replace("≥", r"$\geq$")
+    out = _SUPERSCRIPTS.sub(
+        lambda m: r"\textsuperscript{" + m.group().translate(_FROM_SUPERSCRIPT) + "}", out
+    )
+    out = out.replace("×", r"$\times$").replace("≥", r"$\geq$")
     return out.replace("∞", r"$\infty$")
+
+
+def _closing(block: OutcomeSummary) -> list[str]:
+    """The paragraphs after a block's table: its limitations, then its conclusion."""
+    out = []
+    if block.limitations:
+        out.append("Limitations of these data: " + " ".join(block.limitations))
+    if block.conclusion:
+        out.append(block.conclusion)
+    return out
 
 
 def to_markdown(blocks: list[OutcomeSummary], methods: str, preamble: str = "") -> str:
@@ -407,6 +705,7 @@ def to_markdown(blocks: list[OutcomeSummary], methods: str, preamble: str = "") 
         ]
         parts += [f"| {escape_markdown(a)} | {escape_markdown(v)} |" for a, v in b.rows]
         parts.append("")
+        parts += [f"{escape_markdown(t)}\n" for t in _closing(b)]
     parts += ["## Methods", "", escape_markdown(methods), ""]
     return "\n".join(parts)
 
@@ -433,6 +732,7 @@ def to_html(blocks: list[OutcomeSummary], methods: str, preamble: str = "") -> s
         ]
         parts += [f"<tr><td>{e(a)}</td><td>{e(v)}</td></tr>" for a, v in b.rows]
         parts.append("</table>")
+        parts += [f"<p>{e(t)}</p>" for t in _closing(b)]
     parts += ["<h2>Methods</h2>", f"<p>{e(methods)}</p>", "</body></html>", ""]
     return "\n".join(parts)
 
@@ -452,5 +752,6 @@ def to_latex(blocks: list[OutcomeSummary], methods: str, preamble: str = "") -> 
         ]
         parts += [f"{escape_latex(a)} & {escape_latex(v)} \\\\" for a, v in b.rows]
         parts += ["\\hline", "\\end{tabular}", ""]
+        parts += [f"{escape_latex(t)}\n" for t in _closing(b)]
     parts += ["\\subsection*{Methods}", escape_latex(methods), ""]
     return "\n".join(parts)

@@ -13,8 +13,9 @@ from raremeta.analysis.configuration import analysis_from
 from raremeta.harmonise.study_table import data_as_of
 from raremeta.io.software import versions
 from raremeta.io.writing import atomic_write_text
-from raremeta.report.methods_text import methods_paragraph
+from raremeta.report.methods_text import methods_paragraph, run_facts
 from raremeta.report.summary import (
+    SummaryContext,
     data_as_of_text,
     summarise,
     to_html,
@@ -47,7 +48,8 @@ def run_summary(
     a = pd.read_csv(absolute)
     matrix = None if reporting is None else pd.read_csv(reporting, dtype=str, keep_default_na=False)
     sens = pd.read_csv(sensitivity)
-    blocks = [summarise(o.id, o.label, p, r, s, a, matrix, sens) for o in config.outcomes]
+    context = SummaryContext(config.role_labels, config.protocol)
+    blocks = [summarise(o.id, o.label, p, r, s, a, matrix, sens, context) for o in config.outcomes]
     as_of, preamble = None, ""
     if study_table is not None:
         dates = list(pd.read_csv(study_table, dtype=str, keep_default_na=False)["data_as_of"])
@@ -55,8 +57,7 @@ def run_summary(
         preamble = data_as_of_text(as_of, len(dates), sum(1 for d in dates if not d))
     methods = methods_paragraph(
         config,
-        list(dict.fromkeys(p["method"])),
-        list(dict.fromkeys(sens["analysis_code"])),
+        run_facts(p, sens),
         imported_software(),
         versions(),
         as_of,
