@@ -92,6 +92,8 @@ SENSITIVITY_CONTRACT = [
 ]
 #: reporting.csv (issue 12, item 4): one row per study and configured outcome
 REPORTING_CONTRACT = ["study", "label", "outcome", "cni", "comparator", "reported"]
+# issue 20, item 16: appended
+REPORTING_CONTRACT += ["reporting_detail", "reporting_orbit", "reporting_reason"]
 #: absolute_effects.csv (issue 11, item 6)
 ABSOLUTE_CONTRACT = [
     "outcome",
@@ -180,6 +182,10 @@ PRIMARY_CONTRACT = {
 }
 
 
+#: The seed's study folders (data/raw/).
+STUDY_IDS = ("aura-lv", "liu-2015", "mok-2016")
+
+
 def digest(project: Path) -> dict[str, str]:
     files = sorted((project / "results").rglob("*.csv")) + sorted(
         (project / "data" / "processed").rglob("*.csv")
@@ -227,6 +233,8 @@ def test_seed_run_writes_every_table(seed_run):
         ("liu-2015", "seizure"): "both_arms",
         ("mok-2016", "pres"): "one_arm",
         ("mok-2016", "seizure"): "neither",
+        # issue 20: TMA and hypertension are in none of the seed's adverse_events.csv files
+        **{(s, o): "neither" for s in STUDY_IDS for o in ("tma", "hypertension")},
     }
     absolute = pd.read_csv(seed_run / "results/tables/absolute_effects.csv")
     assert list(absolute.columns) == ABSOLUTE_CONTRACT
@@ -242,11 +250,21 @@ def test_seed_run_writes_every_table(seed_run):
         "follow_up_weeks",
         "source_kinds",
         "data_as_of",
+        # issue 20, item 14: appended
+        "population_cni",
+        "population_comparator",
     ]
-    assert list(studies.columns[-3:]) == [
+    columns = list(studies.columns)
+    i = columns.index("source_kinds_cni")
+    assert columns[i : i + 7] == [
         "source_kinds_cni",
         "source_kinds_comparator",
         "follow_up_weeks",
+        # issue 20, item 14: appended
+        "population_cni",
+        "population_comparator",
+        "drug_cni",
+        "drug_comparator",
     ]
 
 
@@ -302,10 +320,11 @@ def test_one_row_per_method_and_outcome(seed_run):
             strict=True,
         )
     )
-    assert len(keys) == len(set(keys)) == 2 * 21
-    for outcome in ("pres", "seizure"):
+    # 4 configured outcomes (config.yaml: pres, seizure, tma, hypertension) x 21 rows
+    assert len(keys) == len(set(keys)) == 4 * 21
+    for outcome in ("pres", "seizure", "tma", "hypertension"):
         assert {key[1:] for key in keys if key[0] == outcome} == PRIMARY_CONTRACT, outcome
-    assert pooled.primary.sum() == 2  # "true"/"false" parse as booleans
+    assert pooled.primary.sum() == 4  # one per outcome; "true"/"false" parse as booleans
 
 
 def test_seed_pres_numbers(seed_run):
@@ -347,8 +366,8 @@ def test_rerun_is_a_no_op_and_byte_identical(seed_run):
     # the figures too (one rerun of every job, figures included, serves both checks: issue 19,
     # item 8; was test_figures_are_byte_identical_across_runs, with --forcerun figures)
     figures = sorted((seed_run / "results" / "figures").iterdir())
-    # forest and incidence, 2 outcomes, and the reporting matrix; png/pdf/svg
-    assert len(figures) == 15
+    # forest and incidence, 4 outcomes, and the reporting matrix; png/pdf/svg: (2 x 4 + 1) x 3
+    assert len(figures) == 27
     before_figures = {p.name: p.read_bytes() for p in figures}
     written = {p.name: p.stat().st_mtime_ns for p in figures}
     assert b"CreationDate" not in before_figures["forest_pres.pdf"]

@@ -165,6 +165,10 @@ STUDY_COLUMNS = [
     "source_kinds_cni",
     "source_kinds_comparator",
     "follow_up_weeks",
+    "population_cni",
+    "population_comparator",
+    "drug_cni",
+    "drug_comparator",
 ]
 
 
@@ -338,6 +342,8 @@ def study_effects_frame(data: OutcomeData, fits: OutcomeFits) -> pd.DataFrame:
         for role in ROLES:
             kinds = data.source_kinds[row["study"]][role]
             row[f"source_kinds_{role}"] = source_kinds_code(kinds)
+            row[f"population_{role}"] = data.populations.get(row["study"], {}).get(role, "")
+            row[f"drug_{role}"] = data.drugs.get(row["study"], {}).get(role, "")
             events, n = counts[role]
             row[f"events_{role}"], row[f"n_{role}"] = events, n
             risk = _risk(events, n)
