@@ -14,10 +14,9 @@ from raremeta.analysis.result_tables import (
     study_columns,
 )
 from raremeta.analysis.table_keys import AnalysisCode
-from raremeta.harmonise.quality import PercentCheck
 from raremeta.harmonise.reporting import REPORTING_COLUMNS
 from raremeta.harmonise.study_table import CHARACTERISTIC_COLUMNS, STUDY_TABLE_COLUMNS
-from raremeta.io.raw_studies import Population, ReportingDetail, ReportingState
+from raremeta.io.raw_studies import PercentCheck, Population, ReportingDetail, ReportingState
 from raremeta.stats import registry
 from raremeta.stats.results import Reason, status_of
 

@@ -2,20 +2,9 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
+from raremeta.io.raw_studies import PercentCheck, Study
 
-from raremeta.io.raw_studies import Study
-
-
-class PercentCheck(StrEnum):
-    """How a characteristic's printed percentage compares with its count and denominator
-    (``percent_check`` in ``results/tables/characteristics.csv``).
-    """
-
-    OK = "ok"  # agrees to within half a unit of its last printed digit (plus the tolerance)
-    MISMATCH = "mismatch"  # disagrees: a data-quality warning
-    NO_COUNT = "no_count"  # a percentage without a count: nothing to check
-    NO_PERCENT = "no_percent"  # a count without a printed percentage: nothing to check
+__all__ = ["PercentCheck"]  # its home is io.raw_studies, beside the characteristics it checks
 
 
 def percent_decimals(percent: float) -> int:

@@ -150,6 +150,17 @@ class EventRecord:
     table: str = ""
 
 
+class PercentCheck(StrEnum):
+    """How a characteristic's printed percentage compares with its count and denominator
+    (``percent_check`` in ``results/tables/characteristics.csv``).
+    """
+
+    OK = "ok"  # agrees to within half a unit of its last printed digit (plus the tolerance)
+    MISMATCH = "mismatch"  # disagrees: a data-quality warning
+    NO_COUNT = "no_count"  # a percentage without a count: nothing to check
+    NO_PERCENT = "no_percent"  # a count without a printed percentage: nothing to check
+
+
 @dataclass(frozen=True)
 class Characteristic:
     """A baseline count (not pooled), kept with its provenance for consistency checks."""

@@ -23,9 +23,8 @@ from raremeta.analysis.wording import (
     short_reason,
     status_text,
 )
-from raremeta.harmonise.quality import PercentCheck
 from raremeta.io.analysis_config import Protocol, RoleLabels
-from raremeta.io.raw_studies import ROLES, ReportingDetail, ReportingState, Role
+from raremeta.io.raw_studies import ROLES, PercentCheck, ReportingDetail, ReportingState, Role
 from raremeta.io.results_reading import ArmReporting, is_true, reporting_details
 from raremeta.io.results_reading import cell_float as _f
 from raremeta.io.results_reading import cell_text as _text
