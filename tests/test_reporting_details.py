@@ -15,12 +15,12 @@ import pytest
 import yaml
 
 from raremeta.harmonise.outcome_rows import population_code
-from raremeta.harmonise.quality import PercentCheck, percent_check
+from raremeta.harmonise.quality import percent_check
 from raremeta.harmonise.reporting import REPORTING_COLUMNS, missing_arms, reporting_rows
 from raremeta.harmonise.study_table import characteristic_rows, study_facts
 from raremeta.io.analysis_config import load_config
 from raremeta.io.errors import InvalidInputError
-from raremeta.io.raw_studies import Population, ReportingDetail, Role, load_study
+from raremeta.io.raw_studies import PercentCheck, Population, ReportingDetail, Role, load_study
 from raremeta.io.results_reading import reporting_details
 from raremeta.io.terms import normalise_term
 from raremeta.io.writing import csv_text

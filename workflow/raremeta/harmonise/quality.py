@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from raremeta.io.raw_studies import PercentCheck, Study
 
-__all__ = ["PercentCheck"]  # its home is io.raw_studies, beside the characteristics it checks
-
 
 def percent_decimals(percent: float) -> int:
     """Number of decimals the percentage was reported with (``28`` -> 0, ``2.7`` -> 1)."""
