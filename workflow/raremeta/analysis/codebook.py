@@ -231,6 +231,12 @@ STUDIES = {
         "the outcome), in arm order, separated by `;`."
         for role in ("cni", "comparator")
     },
+    **{
+        f"randomised_arms_{role}": f"How many randomised arms the {role} counts combine: one "
+        "per arm entered, or the arm's `combines` (study.yaml) when the source gives several "
+        "arms (e.g. doses) only together. More than 1: a dose effect cannot be seen."
+        for role in ("cni", "comparator")
+    },
 }
 ABSOLUTE = {
     "outcome": _COMMON["outcome"],

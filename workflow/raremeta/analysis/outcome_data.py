@@ -43,6 +43,9 @@ class OutcomeData:
         stated).
     drugs : dict
         Comparison id -> each role's drugs (harmonised ``drug``).
+    randomised_arms : dict
+        Comparison id -> how many randomised arms each role's counts combine (harmonised
+        ``randomised_arms``; NaN for a table written before the column existed).
     """
 
     outcome: str
@@ -54,6 +57,7 @@ class OutcomeData:
     follow_up_weeks: dict[str, float] = field(default_factory=dict)
     populations: dict[str, dict[Role, str]] = field(default_factory=dict)
     drugs: dict[str, dict[Role, str]] = field(default_factory=dict)
+    randomised_arms: dict[str, dict[Role, float]] = field(default_factory=dict)
 
     def arms(self, role: Role) -> tuple[list[float], list[float]]:
         """Events and patients of every arm of ``role`` that reported the outcome."""
@@ -76,6 +80,7 @@ def outcome_data(harmonised: pd.DataFrame, outcome: str) -> OutcomeData:
     grouped: dict[str, dict[str, dict]] = {}
     columns = ["comparison", "label", "role", "events", "n", "reported"]
     columns += ["source_kinds", "follow_up_weeks", "population", "drug"]
+    columns += [c for c in ("randomised_arms",) if c in rows.columns]
     for record in rows[columns].to_dict("records"):
         grouped.setdefault(str(record["comparison"]), {})[record["role"]] = record
     ids, cells = [], []
@@ -86,6 +91,7 @@ def outcome_data(harmonised: pd.DataFrame, outcome: str) -> OutcomeData:
     follow_up: dict[str, float] = {}
     populations: dict[str, dict[Role, str]] = {}
     drugs: dict[str, dict[Role, str]] = {}
+    randomised_arms: dict[str, dict[Role, float]] = {}
     for comparison in sorted(grouped):
         by_role = grouped[comparison]
         first = next(iter(by_role.values()))
@@ -100,6 +106,10 @@ def outcome_data(harmonised: pd.DataFrame, outcome: str) -> OutcomeData:
         }
         drugs[comparison] = {
             role: cell_text(by_role[role]["drug"]) if role in by_role else "" for role in ROLES
+        }
+        randomised_arms[comparison] = {
+            role: cell_float(by_role[role].get("randomised_arms")) if role in by_role else math.nan
+            for role in ROLES
         }
         arm_counts: ArmCounts = {}
         for role in ROLES:
@@ -120,7 +130,16 @@ def outcome_data(harmonised: pd.DataFrame, outcome: str) -> OutcomeData:
             )
     tables = Tables.from_counts(*zip(*cells, strict=True), ids) if ids else None
     return OutcomeData(
-        outcome, tables, excluded, counts, labels, kinds, follow_up, populations, drugs
+        outcome,
+        tables,
+        excluded,
+        counts,
+        labels,
+        kinds,
+        follow_up,
+        populations,
+        drugs,
+        randomised_arms,
     )
 
 

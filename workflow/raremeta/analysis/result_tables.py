@@ -169,6 +169,8 @@ STUDY_COLUMNS = [
     "population_comparator",
     "drug_cni",
     "drug_comparator",
+    "randomised_arms_cni",
+    "randomised_arms_comparator",
 ]
 
 
@@ -344,6 +346,8 @@ def study_effects_frame(data: OutcomeData, fits: OutcomeFits) -> pd.DataFrame:
             row[f"source_kinds_{role}"] = source_kinds_code(kinds)
             row[f"population_{role}"] = data.populations.get(row["study"], {}).get(role, "")
             row[f"drug_{role}"] = data.drugs.get(row["study"], {}).get(role, "")
+            arms = data.randomised_arms.get(row["study"], {}).get(role, math.nan)
+            row[f"randomised_arms_{role}"] = arms
             events, n = counts[role]
             row[f"events_{role}"], row[f"n_{role}"] = events, n
             risk = _risk(events, n)

@@ -37,6 +37,7 @@ HARMONISED_COLUMNS = [
     "follow_up_weeks",
     "population",
     "drug",
+    "randomised_arms",
 ]
 LOG_COLUMNS = ["kind", "study", "file", "line", "message"]
 
@@ -190,6 +191,8 @@ def _role_row(
         # the arms the row's counts come from (every arm of the role when none reported)
         "population": population_code(p.arm for p in (reporting or parts)),
         "drug": drug_code(p.arm for p in (reporting or parts)),
+        # how many randomised arms the counts combine (entries combining several count each)
+        "randomised_arms": sum(p.arm.combines for p in (reporting or parts)),
     }
     return row, notes
 

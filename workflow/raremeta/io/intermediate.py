@@ -64,7 +64,7 @@ def read_checked_json(path: Path, rule: str) -> dict[str, Any]:
 
 #: The layout of :class:`StudyRecord` files, stored in each (``"format"``) and a param of rule
 #: `study`: a new layout reruns every study's job instead of failing on the old files.
-STUDY_RECORD_FORMAT = 3
+STUDY_RECORD_FORMAT = 4
 
 #: The rule that writes the per-study files (named in the message of a damaged one).
 STUDY_RULE = "study"

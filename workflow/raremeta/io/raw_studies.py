@@ -130,6 +130,8 @@ class Arm:
     n_basis: str
     #: Which patients ``n`` counts; None when the study file does not state it.
     population: Population | None = None
+    #: How many randomised arms this entry combines (``combines``; 1 when not stated).
+    combines: int = 1
 
 
 @dataclass(frozen=True)
@@ -359,6 +361,7 @@ def load_study(folder: Path, shown: str | None = None) -> Study:
             a["n"],
             a["n_basis"],
             Population(a["population"]) if "population" in a else None,
+            int(a.get("combines", 1)),
         )
         for a in document["arms"]
     )

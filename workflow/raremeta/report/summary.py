@@ -347,13 +347,22 @@ POPULATION_WORDS = {
     "safety": "safety population",
     "randomised": "randomised patients",
     "other": "other population",
-    "": "population not stated",
+    "not_stated": "population not stated",
 }
 
 
+def _population_codes(row: pd.Series) -> set[str]:
+    """The population codes of a study's two roles (``not_stated`` for an empty cell)."""
+    codes = set()
+    for role in ("cni", "comparator"):
+        cell = _text(row.get(f"population_{role}", ""))
+        codes |= set(cell.split(";")) if cell else {"not_stated"}
+    return codes
+
+
 def _population(row: pd.Series) -> str:
-    codes = {_text(row.get(f"population_{role}", "")) for role in ("cni", "comparator")}
-    return " / ".join(POPULATION_WORDS.get(c, c) for c in sorted(codes))
+    codes = _population_codes(row)
+    return " / ".join(POPULATION_WORDS[c] for c in POPULATION_WORDS if c in codes)
 
 
 def _trials(labels: list[str]) -> str:
@@ -392,13 +401,9 @@ def limitations(inc: pd.DataFrame, context: SummaryContext) -> list[str]:
     if "population_cni" in inc.columns:
         for code, words in (
             ("randomised", "are randomised numbers, not safety populations"),
-            ("", "do not state whether they count randomised or treated patients"),
+            ("not_stated", "do not state whether they count randomised or treated patients"),
         ):
-            trials = [
-                str(r["label"])
-                for _, r in inc.iterrows()
-                if code in {_text(r["population_cni"]), _text(r["population_comparator"])}
-            ]
+            trials = [str(r["label"]) for _, r in inc.iterrows() if code in _population_codes(r)]
             if trials:
                 whose = (
                     "The denominators"
@@ -422,16 +427,16 @@ def limitations(inc: pd.DataFrame, context: SummaryContext) -> list[str]:
             f"Follow-up differs between trials ({fmt_weeks(stated[0])} to "
             f"{fmt_weeks(stated[-1])} weeks); counts are not adjusted for it."
         )
-    if "arms_combined_cni" in inc.columns:
+    if "randomised_arms_cni" in inc.columns:
         combined = [
             str(r["label"])
             for _, r in inc.iterrows()
-            if _f(r["arms_combined_cni"]) > 1 or _f(r["arms_combined_comparator"]) > 1
+            if _f(r["randomised_arms_cni"]) > 1 or _f(r["randomised_arms_comparator"]) > 1
         ]
         if combined:
             out.append(
-                f"Arms of different doses are combined ({_trials(combined)}): a dose effect "
-                "cannot be seen."
+                f"Randomised arms are combined in {_trials(combined)} (e.g. doses counted "
+                "together): a dose effect cannot be seen."
             )
     return out
 
