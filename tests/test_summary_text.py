@@ -23,6 +23,8 @@ def _trials(*rows: dict) -> pd.DataFrame:
         "follow_up_weeks": 52.0,
         "population_cni": "safety",
         "population_comparator": "safety",
+        "randomised_arms_cni": 1.0,
+        "randomised_arms_comparator": 1.0,
     }
     return pd.DataFrame([{**base, "label": f"T{i}", **r} for i, r in enumerate(rows)])
 
@@ -56,6 +58,14 @@ def test_a_clean_comparison_of_two_trials_has_no_limitation():
             "The denominators of T0 do not state whether they count randomised or treated",
         ),
         (({"follow_up_weeks": math.nan}, {}), "Follow-up is not stated for T0;"),
+        (
+            ({"randomised_arms_cni": 2.0}, {}),
+            "Randomised arms are combined in T0 (e.g. doses counted together)",
+        ),
+        (
+            ({"population_cni": "safety;randomised"}, {}),
+            "The denominators of T0 are randomised numbers, not safety populations.",
+        ),
         (
             ({"follow_up_weeks": 24.0}, {}),
             "Follow-up differs between trials (24 to 52 weeks); counts are not adjusted for it.",
