@@ -28,12 +28,14 @@ def _listed(words: list[str]) -> str:
 
 def _caution_description() -> str:
     """The ``caution`` column: every code, in words."""
-    codes = "; ".join(f"`{c}`: {wording.CAUTION_TEXT[c]}" for c in Caution if c != Caution.NONE)
+    codes = "; ".join(f'`{c}` ("{wording.CAUTION_TEXT[c]}")' for c in Caution if c != Caution.NONE)
     return (
         "A warning about the row's interval that its numbers do not show, as a code (figures "
         f"and summaries read it); empty when none. {codes}. Set when the interval is a Wald "
         "interval (method registry: `IntervalKind` wald; normal, or t for an HKSJ row) and "
-        "every study the row used has an arm with no events; never for score, exact, mid-p or "
+        "every study the row used has an arm with no events (the variance takes that arm's "
+        "risk of 0 as known, so the interval is too narrow and its p-value too small); never "
+        "for score, exact, mid-p or "
         "profile penalised-likelihood intervals, nor when one study used has events in both "
         "arms."
     )
