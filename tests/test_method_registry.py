@@ -207,7 +207,7 @@ def test_a_method_registered_at_run_time_appears_everywhere(toy, tmp_path):
     codebook = out["codebook.md"].read_text()
     assert "or toy (toy crude risk difference)." in codebook
     assert "| `toy_total_events` | Events in both arms, summed (toy). |" in codebook
-    assert "| `weight_toy` | Weight (%) of the study in the RD toy common pooled estimate. |" in (
+    assert "| `weight_toy` | Weight (%) of the study in the RD toy common pooled estimate; " in (
         codebook
     )
     assert "`toy_sensitivity` (toy analysis)" in codebook

@@ -51,6 +51,8 @@ POOLED_CONTRACT = [
     "estimator",
     "p_method",
     "primary_rule",
+    # issue 20: appended (README, pooled_effects.csv columns)
+    "caution",
 ]
 RATES_CONTRACT = [
     "outcome",
@@ -66,6 +68,8 @@ RATES_CONTRACT = [
     "note",
     "status",
     "reason",
+    # issue 20: appended (README, pooled_rates.csv)
+    "subset",
 ]
 SENSITIVITY_CONTRACT = [
     "outcome",
@@ -89,6 +93,8 @@ SENSITIVITY_CONTRACT = [
     "p_method",
     # issue 19: appended (README: "analysis_code, appended in issue 19")
     "analysis_code",
+    # issue 20: appended (README: "caution: as in `pooled_effects.csv`")
+    "caution",
 ]
 #: reporting.csv (issue 12, item 4): one row per study and configured outcome
 REPORTING_CONTRACT = ["study", "label", "outcome", "cni", "comparator", "reported"]
@@ -202,7 +208,7 @@ def seed_run(tmp_path_factory, seed_results):
 
 
 def test_seed_run_writes_every_table(seed_run):
-    assert len(PRIMARY_CONTRACT) == 21 and len(POOLED_CONTRACT) == 35  # as README lists them
+    assert len(PRIMARY_CONTRACT) == 21 and len(POOLED_CONTRACT) == 36  # as README lists them
     harmonised = pd.read_csv(seed_run / "data/processed/harmonised.csv")
     assert list(harmonised.columns) == HARMONISED_CONTRACT
     pooled = pd.read_csv(seed_run / "results/tables/pooled_effects.csv")
@@ -250,21 +256,31 @@ def test_seed_run_writes_every_table(seed_run):
         "follow_up_weeks",
         "source_kinds",
         "data_as_of",
+        "in_comparison",  # issue 20, item 4
         # issue 20, item 14: appended
         "population_cni",
         "population_comparator",
     ]
-    columns = list(studies.columns)
-    i = columns.index("source_kinds_cni")
-    assert columns[i : i + 7] == [
+    # issue 20 (appended): aura-lv is in the PRES comparison, Liu 2015 in the seizure one; Mok's
+    # tacrolimus arm reported PRES without its comparator arm (only in the pooled rates)
+    assert list(table.in_comparison) == ["pres", "seizure", ""]
+    assert list(studies.columns[-15:]) == [
         "source_kinds_cni",
         "source_kinds_comparator",
         "follow_up_weeks",
-        # issue 20, item 14: appended
+        # issue 20: appended
+        "rd_crude",
+        "rd_crude_ci_low",
+        "rd_crude_ci_high",
+        "or_firth",
+        "or_firth_ci_low",
+        "or_firth_ci_high",
         "population_cni",
         "population_comparator",
         "drug_cni",
         "drug_comparator",
+        "randomised_arms_cni",
+        "randomised_arms_comparator",
     ]
 
 
@@ -479,7 +495,8 @@ def test_configfile_config_and_the_old_option_run_another_review(seed_run, tmp_p
     methods = (project / "results/methods.md").read_text(encoding="utf-8")
     assert "each CNI arm was compared with the comparator" in methods
     rates = pd.read_csv(project / "results/tables/pooled_rates.csv")
-    assert rates[rates.method == "crude"].k.tolist() == [1, 1]  # Liu 2015 reports seizures
+    crude = rates[(rates.method == "crude") & (rates.subset == "all_arms")]
+    assert crude.k.tolist() == [1, 1]  # Liu 2015 reports seizures
     old = run_snakemake(project, "--config", "analysis_config=other.yaml")
     assert old.returncode != 0
     assert "use --configfile PATH" in old.stderr and "Traceback" not in old.stderr

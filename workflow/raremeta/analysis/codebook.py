@@ -13,7 +13,7 @@ from raremeta.analysis.result_tables import (
     pooled_columns,
     study_columns,
 )
-from raremeta.analysis.table_keys import AnalysisCode
+from raremeta.analysis.table_keys import AnalysisCode, Caution, RateSubset
 from raremeta.harmonise.reporting import REPORTING_COLUMNS
 from raremeta.harmonise.study_table import CHARACTERISTIC_COLUMNS, STUDY_TABLE_COLUMNS
 from raremeta.io.raw_studies import PercentCheck, Population, ReportingDetail, ReportingState
@@ -51,6 +51,33 @@ POPULATIONS = (
     + ": the distinct codes of the arms in that order, separated by `;`, with `not_stated` "
     "added when some arms state none; empty when no arm states one (never guessed)."
 )
+
+
+def _caution_description() -> str:
+    """The ``caution`` column: every code, in words."""
+    codes = "; ".join(f'`{c}` ("{wording.CAUTION_TEXT[c]}")' for c in Caution if c != Caution.NONE)
+    return (
+        "A warning about the row's interval that its numbers do not show, as a code (figures "
+        f"and summaries read it); empty when none. {codes}. Set when the interval is a Wald "
+        "interval (method registry: `IntervalKind` wald; normal, or t for an HKSJ row) and "
+        "every study the row used has an arm with no events (the variance takes that arm's "
+        "risk of 0 as known, so the interval is too narrow and its p-value too small); never "
+        "for score, exact, mid-p or "
+        "profile penalised-likelihood intervals, nor when one study used has events in both "
+        "arms."
+    )
+
+
+def _subset_description() -> str:
+    """The ``subset`` column of pooled_rates.csv: every code, in words."""
+    codes = "; ".join(f"`{c}`: {wording.RATE_SUBSET_TEXT[c]}" for c in RateSubset)
+    return (
+        f"Which arms the row pools: {codes}. The all_arms rows of an outcome come first (roles "
+        "in order, crude then GLMM), then its comparison rows in the same order; a comparison "
+        "row is not estimable (`no_comparable_study`) when no study reports the outcome in "
+        "both arms."
+    )
+
 
 _COMMON = {
     "outcome": "Outcome id (a key of `outcomes` in config.yaml).",
@@ -101,6 +128,7 @@ POOLED = {
     "pi_high": "Upper bound of the 95% prediction interval.",
     "pi_method": "How the prediction interval was computed, or why not.",
     "studies": "Ids of the studies (comparisons) counted in `k`, separated by `;`.",
+    "caution": _caution_description(),
 }
 RATES = {
     **_COMMON,
@@ -113,6 +141,7 @@ RATES = {
     "estimate": "Pooled proportion of patients with the event; empty unless estimated.",
     "tau2": "Between-study variance on the logit scale (GLMM).",
     "note": "Rendered text: why the rate is missing, or what is special about it.",
+    "subset": _subset_description(),
 }
 SENSITIVITY = {
     **_COMMON,
@@ -121,6 +150,7 @@ SENSITIVITY = {
     "used comes from primary sources only, or from primary or registry sources), double-zero "
     "studies (Firth without them), multi-arm handling (or `all` when no study is comparable).",
     "variant": "The variant within its group.",
+    "caution": POOLED["caution"],
 }
 
 
@@ -146,7 +176,10 @@ def _ci_method_description() -> str:
     """The ``ci_method`` column: how each registered method's interval is computed."""
     words = list(dict.fromkeys(wording.method_words(n).interval for n in registry.METHODS))
     words.insert(1, "HKSJ with its t df")
-    return f"How the interval was computed: {'; '.join(words)}. Empty when not applicable."
+    return (
+        f"How the interval was computed: {'; '.join(words)}. Empty when the row has no "
+        "interval (not estimated, or `no_confidence_interval`)."
+    )
 
 
 def _analysis_code_description() -> str:
@@ -166,7 +199,9 @@ def _analysis_code_description() -> str:
 
 def _weight_descriptions() -> dict[str, str]:
     return {
-        column: f"Weight (%) of the study in the {' '.join(p for p in key if p)} pooled estimate."
+        column: f"Weight (%) of the study in the {' '.join(p for p in key if p)} pooled estimate; "
+        "empty when that pooled row is not estimated (not estimable or not applicable, e.g. a "
+        "random-effects model of one study): a model that gave no estimate gives no weights."
         for key, column in registry.weight_columns().items()
     }
 
@@ -199,7 +234,20 @@ STUDIES = {
             ("_ci_high", "Upper 95% Wald bound"),
         )
     },
-    "correction": "What was added to the study's cells for its own estimates (rendered text).",
+    "correction": "What was added to the study's cells for its own estimates `or`, `rr`, `rd` "
+    "(rendered text).",
+    "rd_crude": "The study's crude risk difference (CNI minus comparator, events over patients, "
+    "no continuity correction); empty for a study not in the comparison. Its interval: "
+    "Miettinen-Nurminen score, the study alone (as the MN row of pooled_effects.csv for k = 1).",
+    "rd_crude_ci_low": "Lower bound of the Miettinen-Nurminen 95% score interval of `rd_crude`.",
+    "rd_crude_ci_high": "Upper bound of the Miettinen-Nurminen 95% score interval of `rd_crude`.",
+    "or_firth": "The study's own Firth penalised-likelihood odds ratio (no continuity "
+    "correction; as the Firth row of pooled_effects.csv for k = 1); empty for a double-zero "
+    "study (with no event the penalty alone would set it, from the arm sizes) and for a study "
+    "not in the comparison.",
+    "or_firth_ci_low": "Lower bound of its profile penalised-likelihood 95% interval.",
+    "or_firth_ci_high": "Upper bound of its profile penalised-likelihood 95% interval (can be "
+    "very large with a zero cell).",
     "note": "Why the study is not in the comparison (rendered text).",
     "double_zero": "true when the study has no events in either arm (or only events): no "
     "information on a ratio; empty for studies not in the comparison.",
@@ -312,6 +360,11 @@ STUDY_TABLE = {
     "data_as_of": "The date the study's counts reflect (study.yaml `data_as_of`: the latest "
     "extraction, or the registry record's versionHolder date); empty when not stated. The "
     "summary's 'data as of' line is the latest of these.",
+    "in_comparison": "Ids of the outcomes whose comparative analysis (pooled_effects.csv) uses "
+    "the study (it reported the outcome in both arms), `;`-separated in config.yaml order; "
+    "empty when none, and for a study that is not pooled. A study that reported an outcome in "
+    "one arm only is in that role's pooled rates (pooled_rates.csv, subset all_arms) but not in "
+    "the comparison.",
     **{
         f"population_{role}": f"Which patients the n of the study's {role} arms counts "
         f"(study.yaml arm field `population`): {POPULATIONS}"

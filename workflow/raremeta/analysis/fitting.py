@@ -19,10 +19,34 @@ from raremeta.analysis.methods import (
 )
 from raremeta.analysis.outcome_data import OutcomeData
 from raremeta.analysis.table_keys import AnalysisCode
+from raremeta.stats import registry
 from raremeta.stats.engine import fit_stack
 from raremeta.stats.registry import families as all_families
-from raremeta.stats.results import MethodSpec, PooledEffect, Reason
-from raremeta.stats.two_by_two import TableStack
+from raremeta.stats.results import MethodSpec, PooledEffect, PooledFits, Reason
+from raremeta.stats.two_by_two import Tables, TableStack
+
+#: The per-study estimates that need no continuity correction (``study_effects.csv`` column
+#: prefix -> the registry fit of one study alone that gives them): the Firth OR with its profile
+#: penalised-likelihood interval, and the crude risk difference (the MH risk difference of one
+#: study) with the Miettinen-Nurminen score interval.
+SINGLE_STUDY_SPECS: dict[str, MethodSpec] = {
+    registry.STUDY_CRUDE_RD: registry.spec("RD", registry.MN),
+    registry.STUDY_FIRTH_OR: registry.spec("OR", registry.FIRTH),
+}
+
+
+def single_study_fits(tables: Tables) -> dict[str, PooledFits]:
+    """Each study of ``tables`` fitted alone, by every method of :data:`SINGLE_STUDY_SPECS`
+    (whatever methods ``config.yaml`` turns on: the columns are always written): one call of
+    each kernel over a stack of k one-study meta-analyses, row i for study i.
+
+    A double-zero study has no Firth OR (``no_events``: with no event the penalty alone would
+    set the estimate, from the arm sizes; see
+    :func:`raremeta.stats.penalised_likelihood.firth_fits`); its crude risk difference is 0 with
+    a finite score interval.
+    """
+    stack = TableStack.of([tables] * tables.k, list(np.eye(tables.k, dtype=bool)))
+    return {prefix: fit_stack(stack, spec) for prefix, spec in SINGLE_STUDY_SPECS.items()}
 
 
 @dataclass(frozen=True)
@@ -48,6 +72,10 @@ class OutcomeFits:
         The primary method on each named subset of the studies, and how many studies the subset
         leaves out (``k_excluded`` keeps its meaning: studies of the subset the method could not
         use); not applicable (:attr:`Reason.NO_STUDY_FROM_SOURCES`) for an empty subset.
+    single_study : tuple of (str, PooledFits)
+        ``study_effects.csv`` column prefix -> each study of the comparison fitted alone
+        (:func:`single_study_fits`; row i is study i of ``data.tables``); empty when no study
+        is comparable.
     """
 
     primary_set: tuple[PooledEffect, ...]
@@ -56,6 +84,7 @@ class OutcomeFits:
     alternative: PooledEffect | None
     firth_without_double_zero: PooledEffect | None = None
     subsets: tuple[tuple[AnalysisCode, PooledEffect, int], ...] = ()
+    single_study: tuple[tuple[str, PooledFits], ...] = ()
 
 
 def fit_outcome(
@@ -162,6 +191,7 @@ def fit_outcome(
         alt_result,
         no_dz,
         subset_fits,
+        tuple(single_study_fits(t).items()),
     )
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -141,6 +143,20 @@ def outcome_data(harmonised: pd.DataFrame, outcome: str) -> OutcomeData:
         drugs,
         randomised_arms,
     )
+
+
+def outcomes_in_comparison(rows: Iterable[Mapping[str, Any]], outcomes: Sequence[str]) -> list[str]:
+    """The outcomes (of ``outcomes``, in their order) whose comparative analysis uses a study,
+    from its harmonised rows: those for which a comparison of the study reported the outcome in
+    both roles, the rule :func:`outcome_data` applies (a study that reported it in one role only
+    is in the pooled rates of that role, not in the comparison).
+    """
+    reported: dict[tuple[str, str], set[str]] = {}
+    for row in rows:
+        if is_true(row["reported"]):
+            reported.setdefault((row["outcome"], str(row["comparison"])), set()).add(row["role"])
+    both = {outcome for (outcome, _), roles in reported.items() if roles >= set(ROLES)}
+    return [outcome for outcome in outcomes if outcome in both]
 
 
 def _kinds(code) -> frozenset[SourceKind]:

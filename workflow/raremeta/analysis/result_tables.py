@@ -13,24 +13,27 @@ import pandas as pd
 
 from raremeta.analysis import wording
 from raremeta.analysis.fitting import OutcomeFits
-from raremeta.analysis.methods import Variant
+from raremeta.analysis.methods import SOURCE_SUBSETS, Variant
 from raremeta.analysis.outcome_data import OutcomeData
 from raremeta.analysis.primary_rule import MN_RD, Primary
-from raremeta.analysis.table_keys import WEIGHT_COLUMNS, AnalysisCode
+from raremeta.analysis.table_keys import WEIGHT_COLUMNS, AnalysisCode, Caution, RateSubset
 from raremeta.harmonise.outcome_rows import source_kinds_code
 from raremeta.io.raw_studies import ROLES, Role
 from raremeta.stats import registry
 from raremeta.stats.effect_sizes import study_effects
 from raremeta.stats.incidence import crude_rate, glmm_rate
+from raremeta.stats.registry import IntervalKind
 from raremeta.stats.results import (
     MethodSpec,
     PooledEffect,
     PooledRate,
+    RateMethod,
     Reason,
     Status,
     status_of,
     wald,
 )
+from raremeta.stats.two_by_two import Tables
 
 POOLED_COLUMNS = [
     "outcome",
@@ -68,6 +71,7 @@ POOLED_COLUMNS = [
     "estimator",
     "p_method",
     "primary_rule",
+    "caution",
 ]
 RATE_COLUMNS = [
     "outcome",
@@ -83,6 +87,7 @@ RATE_COLUMNS = [
     "note",
     "status",
     "reason",
+    "subset",
 ]
 SENSITIVITY_COLUMNS = [
     "outcome",
@@ -105,6 +110,7 @@ SENSITIVITY_COLUMNS = [
     "estimator",
     "p_method",
     "analysis_code",
+    "caution",
 ]
 #: Absolute effects per 1,000 patients (absolute_effects.csv).
 ABSOLUTE_COLUMNS = [
@@ -165,6 +171,12 @@ STUDY_COLUMNS = [
     "source_kinds_cni",
     "source_kinds_comparator",
     "follow_up_weeks",
+    "rd_crude",
+    "rd_crude_ci_low",
+    "rd_crude_ci_high",
+    "or_firth",
+    "or_firth_ci_low",
+    "or_firth_ci_high",
     "population_cni",
     "population_comparator",
     "drug_cni",
@@ -192,6 +204,34 @@ def _effect_row(result: PooledEffect) -> dict:
         "estimator": wording.estimator_text(result),
         "p_method": wording.p_method_text(result),
     }
+
+
+def caution(result: PooledEffect, tables: Tables | None) -> Caution:
+    """The ``caution`` code of a pooled row fitted to ``tables`` (its masks over their studies).
+
+    :attr:`Caution.WALD_ZERO_ARM` when the row has an interval, the registry says the interval
+    is a Wald (normal-approximation) interval (:class:`~raremeta.stats.registry.IntervalKind`;
+    HKSJ rows are its t variant) and every study the row used has an arm without events;
+    :attr:`Caution.NONE` otherwise.
+
+    Raises
+    ------
+    ValueError
+        When the row's study mask does not match ``tables``.
+    """
+    if tables is None or result.status != Status.ESTIMATED:
+        return Caution.NONE
+    if math.isnan(result.ci_low) or math.isnan(result.ci_high):
+        return Caution.NONE
+    if registry.method(result.method).interval != IntervalKind.WALD:
+        return Caution.NONE
+    used = np.asarray(result.used, dtype=bool)
+    if len(used) != tables.k:
+        raise ValueError(
+            f"{result.spec.key}: {len(used)} studies in the row's mask, {tables.k} in its tables"
+        )
+    zero_arm = (np.asarray(tables.ai) == 0) | (np.asarray(tables.ci) == 0)
+    return Caution.WALD_ZERO_ARM if used.any() and zero_arm[used].all() else Caution.NONE
 
 
 def _with_double_zero(result: PooledEffect) -> bool:
@@ -251,13 +291,14 @@ def pooled_effects(data: OutcomeData, fits: OutcomeFits, primary: Primary) -> pd
             pi_method=wording.pi_method_text(result),
             note=note,
             studies=ids,
+            caution=caution(result, t),
             **dict(result.extra),
         )
         rows.append(row)
     return pd.DataFrame(rows, columns=pooled_columns())
 
 
-def _rate_row(outcome: str, role: Role, rate: PooledRate) -> dict:
+def _rate_row(outcome: str, role: Role, rate: PooledRate, subset: RateSubset) -> dict:
     return {
         "outcome": outcome,
         "role": role,
@@ -272,16 +313,41 @@ def _rate_row(outcome: str, role: Role, rate: PooledRate) -> dict:
         "note": wording.rate_note(rate),
         "status": rate.status,
         "reason": rate.reason,
+        "subset": subset,
     }
 
 
+def _comparison_arms(data: OutcomeData, role: Role) -> tuple[list[float], list[float]]:
+    """Events and patients of the ``role`` arms of the trials in the comparison."""
+    t = data.tables
+    if t is None:
+        return [], []
+    events, n = (t.ai, t.n1i) if role == Role.CNI else (t.ci, t.n2i)
+    return list(np.asarray(events, dtype=float)), list(np.asarray(n, dtype=float))
+
+
 def pooled_rates(data: OutcomeData) -> pd.DataFrame:
-    """Crude and GLMM incidence per role, columns :data:`RATE_COLUMNS`."""
+    """Crude and GLMM incidence per role, columns :data:`RATE_COLUMNS`: first over every arm of
+    the role that reported the outcome (``subset`` all_arms), then over the arms of the trials
+    in the comparison (``subset`` comparison; not estimable, ``no_comparable_study``, when no
+    trial is comparable).
+    """
     rows = []
     for role in ROLES:
         events, n = data.arms(role)
         for rate in (crude_rate(events, n), glmm_rate(events, n)):
-            rows.append(_rate_row(data.outcome, role, rate))
+            rows.append(_rate_row(data.outcome, role, rate, RateSubset.ALL_ARMS))
+    for role in ROLES:
+        events, n = _comparison_arms(data, role)
+        if not events:
+            rates = [
+                PooledRate.missing(method, Reason.NO_COMPARABLE_STUDY, 0, 0, 0)
+                for method in (RateMethod.CRUDE, RateMethod.GLMM)
+            ]
+        else:
+            rates = [crude_rate(events, n), glmm_rate(events, n)]
+        for rate in rates:
+            rows.append(_rate_row(data.outcome, role, rate, RateSubset.COMPARISON))
     return pd.DataFrame(rows, columns=RATE_COLUMNS)
 
 
@@ -302,8 +368,11 @@ def study_effects_frame(data: OutcomeData, fits: OutcomeFits) -> pd.DataFrame:
     t = data.tables
     if t is not None:
         columns = registry.weight_columns()
+        # a model that gave no estimate has no weights (empty, not the 100% of a lone study)
         weights = {
-            columns[r.spec.key]: r.weights for r in fits.primary_set if r.spec.key in columns
+            columns[r.spec.key]: r.weights
+            for r in fits.primary_set
+            if r.spec.key in columns and r.status == Status.ESTIMATED
         }
         effects = {m: study_effects(t, m) for m in ("OR", "RR", "RD")}
         intervals = {m: wald(e.yi, np.sqrt(e.vi), log_scale=m != "RD") for m, e in effects.items()}
@@ -326,6 +395,10 @@ def study_effects_frame(data: OutcomeData, fits: OutcomeFits) -> pd.DataFrame:
                 row[f"{m.lower()}_ci_high"] = ci["ci_high"][i]
             for column, values in weights.items():
                 row[column] = values[i]
+            for prefix, single in fits.single_study:
+                row[prefix] = single.estimate[i]
+                row[f"{prefix}_ci_low"] = single.ci_low[i]
+                row[f"{prefix}_ci_high"] = single.ci_high[i]
             rows.append(row)
     for study, why in data.excluded.items():
         rows.append(
@@ -361,8 +434,10 @@ def _sens_row(
     variant: str,
     result: PooledEffect,
     context: wording.Context = wording.Context.NONE,
+    tables: Tables | None = None,
 ) -> dict:
     row = _effect_row(result)
+    row["caution"] = caution(result, tables)
     note = wording.pooled_note(result, context)
     row.update(
         outcome=outcome,
@@ -375,7 +450,11 @@ def _sens_row(
 
 
 def sensitivity(
-    data: OutcomeData, fits: OutcomeFits, primary: MethodSpec, alternative_label: str = ""
+    data: OutcomeData,
+    fits: OutcomeFits,
+    primary: MethodSpec,
+    alternative_label: str = "",
+    alternative: OutcomeData | None = None,
 ) -> pd.DataFrame:
     """Labelled variants that are not the primary set, columns :data:`SENSITIVITY_COLUMNS`.
 
@@ -383,9 +462,11 @@ def sensitivity(
     continuity corrections 0.5, 0.01 and treatment-arm (Sweeting 2004) for the OR by IV and MH;
     leave-one-out of the primary method; the primary method on the studies whose counts come
     from primary sources only, and from primary or registry sources (``fits.subsets``); the
-    Firth OR without double-zero studies; and the other multi-arm handling.
+    Firth OR without double-zero studies; and the other multi-arm handling (``alternative``: its
+    data, for the row's ``caution``).
     """
     out = data.outcome
+    t = data.tables
     rows: list[dict] = []
     if data.tables is None:
         empty = PooledEffect.missing(primary, Reason.NO_COMPARABLE_STUDY)
@@ -393,15 +474,18 @@ def sensitivity(
     else:
         variant: Variant
         for variant, result in fits.variants:
-            rows.append(_sens_row(out, variant.code, variant.variant, result))
+            rows.append(_sens_row(out, variant.code, variant.variant, result, tables=t))
         loo = AnalysisCode.LEAVE_ONE_OUT
         for study, result in fits.leave_one_out:
-            rows.append(_sens_row(out, loo, f"without {study}", result))
+            kept = t.subset(np.asarray(t.labels) != study)
+            rows.append(_sens_row(out, loo, f"without {study}", result, tables=kept))
         if not fits.leave_one_out:
             result = PooledEffect.missing(primary, Reason.SINGLE_STUDY)
             rows.append(_sens_row(out, loo, "k = 1", result, wording.Context.LEAVE_ONE_OUT))
         for code, result, left_out in fits.subsets:
-            row = _sens_row(out, code, wording.SUBSET_LABELS[code][0], result)
+            mask = data.from_sources(SOURCE_SUBSETS[code]) if code in SOURCE_SUBSETS else None
+            subset = t.subset(mask) if mask is not None and mask.any() else None
+            row = _sens_row(out, code, wording.SUBSET_LABELS[code][0], result, tables=subset)
             if result.status == Status.ESTIMATED:
                 row["note"] = "; ".join(
                     x for x in (row["note"], wording.subset_note(left_out)) if x
@@ -410,7 +494,7 @@ def sensitivity(
     if fits.firth_without_double_zero is not None:
         result = fits.firth_without_double_zero
         label = "Firth without double-zero studies"
-        row = _sens_row(out, AnalysisCode.FIRTH_WITHOUT_DOUBLE_ZERO, label, result)
+        row = _sens_row(out, AnalysisCode.FIRTH_WITHOUT_DOUBLE_ZERO, label, result, tables=t)
         if result.k_excluded == 0 and result.status == Status.ESTIMATED:
             row["note"] = "; ".join(
                 x for x in (row["note"], "no double-zero study to leave out: as the Firth row") if x
@@ -418,7 +502,11 @@ def sensitivity(
         rows.append(row)
     if alternative_label:
         result = fits.alternative or PooledEffect.missing(primary, Reason.NO_MULTI_ARM_STUDY)
-        rows.append(_sens_row(out, AnalysisCode.MULTI_ARM, alternative_label, result))
+        alt_tables = alternative.tables if alternative is not None else None
+        if fits.alternative is None:
+            alt_tables = None
+        code = AnalysisCode.MULTI_ARM
+        rows.append(_sens_row(out, code, alternative_label, result, tables=alt_tables))
     return pd.DataFrame(rows, columns=SENSITIVITY_COLUMNS)
 
 

@@ -39,5 +39,29 @@ class AnalysisCode(StrEnum):
     NO_COMPARABLE_STUDY = "no_comparable_study"
 
 
+class Caution(StrEnum):
+    """A warning about a row's interval that its numbers alone do not show: the code written to
+    the ``caution`` column of ``pooled_effects.csv`` and ``sensitivity.csv`` (empty: none).
+    Figures and summaries read the code; its words are
+    :data:`raremeta.analysis.wording.CAUTION_TEXT`.
+    """
+
+    NONE = ""
+    #: The interval is a normal (Wald-type) approximation and every study the row used has an
+    #: arm without events: the variance treats that arm's proportion, 0, as known exactly, so
+    #: the interval is too narrow (Newcombe 1998; Agresti and Caffo 2000).
+    WALD_ZERO_ARM = "wald_zero_arm"
+
+
+class RateSubset(StrEnum):
+    """Which arms a row of ``pooled_rates.csv`` pools: the code of its ``subset`` column."""
+
+    #: Every arm of the role that reported the outcome (trials of other comparisons included,
+    #: e.g. a CNI arm whose comparator did not report it): not a randomised comparison.
+    ALL_ARMS = "all_arms"
+    #: The arms of the trials in the outcome's comparison (the studies of its pooled effects).
+    COMPARISON = "comparison"
+
+
 #: (measure, method, model, tau2 estimator) -> the study_effects.csv column of its weights.
 WEIGHT_COLUMNS = weight_columns()

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from raremeta.analysis.table_keys import AnalysisCode, PrimaryRule
+from raremeta.analysis.table_keys import AnalysisCode, Caution, PrimaryRule, RateSubset
 from raremeta.io.analysis_config import Protocol, RoleLabels
 from raremeta.stats import registry
 from raremeta.stats.registry import (
@@ -209,8 +209,15 @@ def status_text(status: Status | str) -> str:
     return _STATUS[Status(status)]
 
 
-def _studies(n: int) -> str:
-    return f"{n} study/studies"
+def _studies(n: int, what: str = "study") -> str:
+    """``"1 study"``, ``"2 studies"`` (``what`` before the noun: ``"1 double-zero study"``)."""
+    noun = "study" if n == 1 else "studies"
+    return f"{n} {what.removesuffix('study')}{noun}"
+
+
+def _verb_s(n: int) -> str:
+    """The ending of a verb in the present tense after ``n`` studies ("1 study adds")."""
+    return "s" if n == 1 else ""
 
 
 def subset_note(left_out: int) -> str:
@@ -251,14 +258,15 @@ def pooled_note(result: PooledEffect, context: Context = Context.NONE) -> str:
             notes.append(f"{_studies(n_corrected)} corrected")
         if spec.measure != "RD" and result.k_excluded:
             notes.append(
-                f"{result.k_excluded} double-zero study/studies add nothing to the MH "
-                f"{spec.measure}"
+                f"{_studies(result.k_excluded, 'double-zero study')} "
+                f"add{_verb_s(result.k_excluded)} nothing to the MH {spec.measure}"
             )
         if result.reason == Reason.NO_CONFIDENCE_INTERVAL:
             first, notes = [], [*notes, reason_text(result.reason, ctx)]
     elif spec.method == PETO and result.status == Status.ESTIMATED and result.k_excluded:
         notes.append(
-            f"{_studies(result.k_excluded)} without events (or with only events) add nothing"
+            f"{_studies(result.k_excluded)} without events (or with only events) "
+            f"add{_verb_s(result.k_excluded)} nothing"
         )
     elif spec.method == FIRTH and result.status == Status.ESTIMATED:
         if result.k == 1:
@@ -270,8 +278,8 @@ def pooled_note(result: PooledEffect, context: Context = Context.NONE) -> str:
     elif spec.method in EXACT_CONDITIONAL_ROWS and result.reason != Reason.NON_INTEGER_COUNTS:
         if result.k_excluded:
             notes.append(
-                f"{_studies(result.k_excluded)} without events (or with only events) carry "
-                "no conditional information"
+                f"{_studies(result.k_excluded)} without events (or with only events) "
+                f"carr{'ies' if result.k_excluded == 1 else 'y'} no conditional information"
             )
     elif spec.method == IV:
         if result.status == Status.ESTIMATED and spec.hksj and result.hksj_factor < 1:
@@ -281,7 +289,7 @@ def pooled_note(result: PooledEffect, context: Context = Context.NONE) -> str:
             )
         dropped = result.k_excluded
         if dropped and spec.measure != "RD":
-            notes.append(f"{dropped} double-zero study/studies excluded for {spec.measure}")
+            notes.append(f"{_studies(dropped, 'double-zero study')} excluded for {spec.measure}")
     return "; ".join(first + notes)
 
 
@@ -309,7 +317,8 @@ def correction_text(result: PooledEffect) -> str:
         )
     else:
         what = f"{spec.add:g} added to every cell of studies with a zero cell"
-    return f"{what} ({n} of {len(result.corrected)} studies)"
+    total = len(result.corrected)
+    return f"{what} ({n} of {_studies(total)})"
 
 
 #: The two rows of the exact conditional distribution (median-unbiased estimate).
@@ -357,6 +366,25 @@ class MethodWords:
 
 
 WALD = "Wald, normal"
+
+#: What the per-study intervals of each ``study_effects.csv`` column prefix are (the forest
+#: plot's column header: "OR (Firth) [95% CI]"); the prefixes are those
+#: :func:`raremeta.stats.registry.study_interval_prefix` returns.
+STUDY_INTERVAL_WORDS: dict[str, str] = {
+    registry.STUDY_FIRTH_OR: "Firth",
+    registry.STUDY_CRUDE_RD: "Miettinen-Nurminen",
+    "or": "0.5 added to zero cells",
+    "rr": "0.5 added to zero cells",
+    "rd": "0.5 added to zero cells",
+}
+
+#: Each ``subset`` code of ``pooled_rates.csv`` in words.
+RATE_SUBSET_TEXT: dict[str, str] = {
+    RateSubset.ALL_ARMS: "every arm of the role that reported the outcome, trials outside the "
+    "comparison included: not a randomised comparison",
+    RateSubset.COMPARISON: "the arms of the trials in the outcome's comparison (the studies of "
+    "its pooled effects)",
+}
 #: The words of every registered method (a test checks that every registry entry has them).
 METHOD_WORDS: dict[str, MethodWords] = {
     MH: MethodWords(
@@ -464,8 +492,10 @@ def methods_sentence(name: str) -> str:
 
 
 def ci_method_text(result: PooledEffect) -> str:
-    """How the interval was computed."""
-    if result.status == Status.NOT_APPLICABLE:
+    """How the interval was computed; empty when the row has no interval (not estimated, or
+    :attr:`Reason.NO_CONFIDENCE_INTERVAL`).
+    """
+    if result.status != Status.ESTIMATED or result.reason == Reason.NO_CONFIDENCE_INTERVAL:
         return ""
     if result.spec.hksj and result.status == Status.ESTIMATED:
         return f"HKSJ (ad hoc max(1, q)), t, df = {result.k - 1}"
@@ -638,9 +668,11 @@ def in_roles(text: str, roles: RoleLabels | None) -> str:
     return _ROLE_WORDS.sub(lambda m: labels[m.group()], text)
 
 
-#: What a ``caution`` code (pooled_effects.csv, sensitivity.csv) says beside its row.
-CAUTION_TEXT = {
-    "wald_zero_arm": "caution: normal-approximation interval, and every trial has an arm "
+#: What a ``caution`` code (pooled_effects.csv, sensitivity.csv) says beside its row (and in
+#: the codebook); a test checks that every :class:`~raremeta.analysis.table_keys.Caution` but
+#: NONE has an entry.
+CAUTION_TEXT: dict[str, str] = {
+    Caution.WALD_ZERO_ARM: "caution: normal-approximation interval, and every trial has an arm "
     "without events, whose variance it takes as zero",
 }
 

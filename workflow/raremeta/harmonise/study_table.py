@@ -20,6 +20,7 @@ STUDY_TABLE_COLUMNS = [
     "follow_up_weeks",
     "source_kinds",
     "data_as_of",
+    "in_comparison",
     "population_cni",
     "population_comparator",
 ]
@@ -46,7 +47,9 @@ CHARACTERISTIC_COLUMNS = [
 def study_facts(study: Study) -> dict:
     """The facts of one validated study, stored in its per-study record: its row of
     :data:`STUDY_TABLE_COLUMNS` but ``pooled``, which the record derives from
-    ``same_participants_as`` (:attr:`raremeta.io.intermediate.StudyRecord.pooled`);
+    ``same_participants_as`` (:attr:`raremeta.io.intermediate.StudyRecord.pooled`), and
+    ``in_comparison``, which rule `gather_studies` derives from its harmonised rows
+    (:func:`raremeta.analysis.outcome_data.outcomes_in_comparison`);
     ``source_kinds`` covers every count the folder gives (see
     :func:`~raremeta.harmonise.outcome_rows.source_kinds_code`).
     """

@@ -6,6 +6,7 @@ import math
 
 import pandas as pd
 
+from raremeta.analysis.table_keys import RateSubset
 from raremeta.io.raw_studies import ROLES
 from raremeta.io.results_reading import cell_float as _f
 from raremeta.io.results_reading import cell_text as _text
@@ -129,6 +130,8 @@ def incidence_for_outcome(outcome: str, label: str, studies: pd.DataFrame, rates
         if math.isfinite(_f(r[f"events_{role}"]))
     ]
     r = rates[rates["outcome"] == outcome]
+    if "subset" in r:  # the rates drawn so far: every arm of a role (issue 20 adds comparison)
+        r = r[r["subset"] == RateSubset.ALL_ARMS]
     pooled = {
         (row["role"], row["method"]): (
             _f(row["estimate"]),

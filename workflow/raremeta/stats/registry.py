@@ -39,6 +39,11 @@ RANDOM = "random"
 TAU2_ESTIMATORS = ("DL", "REML", "PM")
 #: Effect measures, in table order.
 MEASURES = ("OR", "RR", "RD")
+#: ``study_effects.csv`` column prefixes of per-study intervals that need no continuity
+#: correction: the study's own Firth OR with its profile penalised-likelihood interval, and its
+#: crude risk difference with the Miettinen-Nurminen score interval.
+STUDY_FIRTH_OR = "or_firth"
+STUDY_CRUDE_RD = "rd_crude"
 
 
 class ZeroCells(StrEnum):
@@ -137,6 +142,10 @@ class Method:
         Sensitivity analyses the method adds (their words: ``wording.ANALYSIS_WORDS``).
     one_at_a_time : bool
         True when the kernel fits one meta-analysis at a time (the benchmark times it apart).
+    study_intervals : tuple of (measure, column prefix)
+        Per measure, the ``study_effects.csv`` columns whose per-study estimate and interval
+        match the pooled method's handling of zero cells (:func:`study_interval_prefix`); a
+        measure not listed uses the 0.5-corrected columns (``or``, ``rr``, ``rd``).
     """
 
     name: str
@@ -156,6 +165,7 @@ class Method:
     extra_columns: tuple[str, ...] = ()
     variants: tuple[tuple[str, str, MethodSpec], ...] = field(default=())
     one_at_a_time: bool = False
+    study_intervals: tuple[tuple[str, str], ...] = ()
 
     @property
     def measures(self) -> tuple[str, ...]:
@@ -201,6 +211,7 @@ METHODS: dict[str, Method] = {
             IntervalKind.WALD,
             PValueKind.WALD,
             shown=(("OR", COMMON, "", 3),),
+            study_intervals=(("OR", STUDY_FIRTH_OR), ("RD", STUDY_CRUDE_RD)),
         ),
         Method(
             PETO,
@@ -214,6 +225,7 @@ METHODS: dict[str, Method] = {
             IntervalKind.WALD,
             PValueKind.WALD,
             shown=(("OR", COMMON, "", 7),),
+            study_intervals=(("OR", STUDY_FIRTH_OR),),
         ),
         Method(
             IV,
@@ -242,6 +254,7 @@ METHODS: dict[str, Method] = {
             weights_drawn=PETO,
             shown=(("OR", COMMON, "", 6),),
             one_at_a_time=True,
+            study_intervals=(("OR", STUDY_FIRTH_OR),),
         ),
         Method(
             EXACT_CONDITIONAL,
@@ -258,6 +271,7 @@ METHODS: dict[str, Method] = {
             fallback=2,
             companion=True,
             one_at_a_time=True,
+            study_intervals=(("OR", STUDY_FIRTH_OR),),
         ),
         Method(
             MID_P,
@@ -272,6 +286,7 @@ METHODS: dict[str, Method] = {
             PValueKind.MID_P,
             shown=(("OR", COMMON, "", 5),),
             one_at_a_time=True,
+            study_intervals=(("OR", STUDY_FIRTH_OR),),
         ),
         Method(
             FIRTH,
@@ -286,6 +301,7 @@ METHODS: dict[str, Method] = {
             PValueKind.PENALISED_LR,
             shown=(("OR", COMMON, "", 2),),
             fallback=1,
+            study_intervals=(("OR", STUDY_FIRTH_OR),),
         ),
         Method(
             MN,
@@ -301,6 +317,7 @@ METHODS: dict[str, Method] = {
             weights_drawn=MH,
             shown=(("RD", COMMON, "", 4),),
             fallback=3,
+            study_intervals=(("RD", STUDY_CRUDE_RD),),
         ),
     )
 }
@@ -385,6 +402,24 @@ def drawn_weight_column(key: tuple[str, str, str, str]) -> str | None:
         entry = method(entry.weights_drawn)
     column = entry.weight_column(key)
     return column if column in weight_columns().values() else None
+
+
+def study_interval_prefix(measure: str, method: str) -> str:
+    """The ``study_effects.csv`` column prefix (``{prefix}``, ``{prefix}_ci_low``,
+    ``{prefix}_ci_high``) of the per-study estimates and intervals that match the pooled
+    method ``method`` on ``measure``: a method that handles a zero cell without adding 0.5
+    (MH, Peto, exact, Firth; MN) gets per-study intervals that do not add it either
+    (:data:`STUDY_FIRTH_OR`, :data:`STUDY_CRUDE_RD`); any other row the 0.5-corrected columns
+    (``or``, ``rr``, ``rd``), as inverse variance computes them.
+
+    Raises
+    ------
+    KeyError
+        When ``method`` is not registered.
+    """
+    if method not in METHODS:
+        raise KeyError(f"unknown method {method!r}; registered: {', '.join(METHODS)}")
+    return dict(METHODS[method].study_intervals).get(measure, measure.lower())
 
 
 def shown_keys() -> list[tuple[str, str, str, str]]:

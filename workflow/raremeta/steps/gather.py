@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from raremeta.analysis.outcome_data import outcomes_in_comparison
 from raremeta.harmonise.outcome_rows import HARMONISED_COLUMNS, LOG_COLUMNS, sort_rows
 from raremeta.harmonise.reporting import REPORTING_COLUMNS, reporting_rows
 from raremeta.harmonise.study_table import CHARACTERISTIC_COLUMNS, STUDY_TABLE_COLUMNS
@@ -66,8 +67,9 @@ def run_gather_studies(
     """Write ``harmonised.csv``, its multi-arm alternative, the harmonisation log, the
     outcome-reporting matrix (study x outcome, with why a role reported nothing), the
     checksums of the first three, the study table (one row per study: pooled or not,
-    follow-up, kinds of source, data as of, populations) and the baseline characteristics
-    (one row per study and characteristic, with the check of its printed percentage).
+    follow-up, kinds of source, data as of, the outcomes whose comparison uses it,
+    populations) and the baseline characteristics (one row per study and characteristic,
+    with the check of its printed percentage).
 
     ``outcomes`` are the configured outcome ids, in order.
     """
@@ -83,7 +85,15 @@ def run_gather_studies(
         for row in reporting_rows(s.study, s.label, s.harmonised, outcomes, s.missing_arms)
     )
     atomic_write_text(reporting, rows_to_csv(REPORTING_COLUMNS, matrix))
-    facts = (s.facts() for s in records)
+    facts = (
+        {
+            **s.facts(),
+            "in_comparison": ";".join(
+                outcomes_in_comparison(s.harmonised, outcomes) if s.pooled else []
+            ),
+        }
+        for s in records
+    )
     atomic_write_text(study_table, rows_to_csv(STUDY_TABLE_COLUMNS, facts))
     if characteristics is not None:
         baseline = (row for s in records for row in s.characteristics)

@@ -50,7 +50,7 @@ def outcome_tables(
         "pooled": pooled_effects(data, fits, primary),
         "rates": pooled_rates(data),
         "studies": study_effects_frame(data, fits),
-        "sensitivity": sensitivity(data, fits, primary.spec, label),
+        "sensitivity": sensitivity(data, fits, primary.spec, label, alt_data),
         "absolute": absolute_effects(data, fits, primary),
     }
 
