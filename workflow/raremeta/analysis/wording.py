@@ -367,15 +367,6 @@ class MethodWords:
 
 WALD = "Wald, normal"
 
-#: Each ``caution`` code in words (codebook, figures, summaries); a test checks that every
-#: :class:`~raremeta.analysis.table_keys.Caution` but NONE has an entry.
-CAUTION_TEXT: dict[str, str] = {
-    Caution.WALD_ZERO_ARM: "normal-approximation (Wald) interval while every study used has "
-    "an arm without events: its variance treats that arm's risk of 0 as known exactly, so the "
-    "interval is too narrow and its p-value too small; prefer a score, exact or penalised "
-    "likelihood interval",
-}
-
 #: What the per-study intervals of each ``study_effects.csv`` column prefix are (the forest
 #: plot's column header: "OR (Firth) [95% CI]"); the prefixes are those
 #: :func:`raremeta.stats.registry.study_interval_prefix` returns.
@@ -677,10 +668,12 @@ def in_roles(text: str, roles: RoleLabels | None) -> str:
     return _ROLE_WORDS.sub(lambda m: labels[m.group()], text)
 
 
-#: What a ``caution`` code (pooled_effects.csv, sensitivity.csv) says beside its row.
-CAUTION_TEXT = {
-    "wald_zero_arm": "caution: normal-approximation interval, and every trial has an arm "
-    "without events, whose variance it takes as zero",
+#: What a ``caution`` code (pooled_effects.csv, sensitivity.csv) says beside its row (and in
+#: the codebook); a test checks that every :class:`~raremeta.analysis.table_keys.Caution` but
+#: NONE has an entry.
+CAUTION_TEXT: dict[str, str] = {
+    Caution.WALD_ZERO_ARM: "caution: normal-approximation interval, unreliable because every "
+    "trial has an arm without events",
 }
 
 
