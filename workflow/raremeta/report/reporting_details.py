@@ -2,7 +2,7 @@
 
 The per-arm detail comes from ``reporting.csv`` through its typed reader
 (``raremeta.io.results_reading.reporting_details``: per role without a count, its arms'
-details, ORBIT letters and reason); an arm without a declared detail, or a table without the
+details and ORBIT letters); an arm without a declared detail, or a table without the
 detail columns, reads "not reported", the ``reported`` code's meaning.
 """
 
@@ -20,12 +20,13 @@ DETAIL_WORDS = {
 }
 
 
-def arm_text(details: tuple[str, ...], orbit: tuple[str, ...] = (), reason: str = "") -> str:
-    """E.g. "not reported (ORBIT E; collected for one arm only)"."""
+def arm_text(details: tuple[str, ...], orbit: tuple[str, ...] = ()) -> str:
+    """E.g. "not reported (ORBIT E)": the detail and its ORBIT letters; the reason, a sentence
+    with its source, is the summary's (a figure line has no room for it).
+    """
     words = dict.fromkeys(DETAIL_WORDS.get(str(d), str(d).replace("_", " ")) for d in details)
     text = " / ".join(words) or DETAIL_WORDS["unspecified"]
-    extra = "; ".join(x for x in (f"ORBIT {', '.join(orbit)}" if orbit else "", reason) if x)
-    return f"{text} ({extra})" if extra else text
+    return f"{text} (ORBIT {', '.join(orbit)})" if orbit else text
 
 
 def arm_details(reporting: pd.DataFrame, outcome: str) -> dict[tuple[str, str], str]:
@@ -43,7 +44,7 @@ def arm_details(reporting: pd.DataFrame, outcome: str) -> dict[tuple[str, str], 
                 out[key] = ""
             elif role in per_role:
                 given = per_role[role]
-                out[key] = arm_text(tuple(given.details), tuple(given.orbit), given.reason)
+                out[key] = arm_text(tuple(given.details), tuple(given.orbit))
             else:
                 out[key] = DETAIL_WORDS["unspecified"]
     return out
