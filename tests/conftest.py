@@ -34,6 +34,9 @@ HARMONISED_CONTRACT = [
     # issue 13: appended
     "source_kinds",
     "follow_up_weeks",
+    # issue 20: appended (the arms behind the row's counts: study.yaml `population`, `drug`)
+    "population",
+    "drug",
 ]
 
 

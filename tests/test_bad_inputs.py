@@ -53,12 +53,15 @@ CLASSES = {
         "n-not-a-number",
         "n-of-zero",
         "one-arm",
+        "population-not-allowed",
     ],
     "study.yaml semantic checks": [
         "data-as-of-not-a-date",
         "duplicate-arm-ids",
         "id-not-folder",
         "no-comparator",
+        "reporting-arm-not-declared",
+        "reporting-contradicts-counts",
     ],
     "adverse_events.csv structure (encoding, quoting, delimiter, header, columns)": [
         "empty-file",

@@ -12,7 +12,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_project_config_has_pres_and_seizure():
     config = load_config(ROOT / "config.yaml")
-    assert [o.id for o in config.outcomes] == ["pres", "seizure"]
+    # issue 20, item 18: TMA and hypertension added
+    assert [o.id for o in config.outcomes] == ["pres", "seizure", "tma", "hypertension"]
     assert config.multi_arm == "combine"
     assert config.outcome("pres").primary is None  # primary: auto, the README's rule
     # synonyms required by issue 2

@@ -35,7 +35,8 @@ def test_columns_are_the_contract():
     assert list(frame.columns) == HARMONISED_CONTRACT
     # README.md: one row per study, outcome and role (every role of every study and outcome)
     keys = list(zip(frame.study, frame.outcome, frame.role, strict=True))
-    assert len(keys) == len(set(keys)) == 3 * 2 * 2, keys  # 3 seed trials, 2 outcomes, 2 roles
+    # 3 seed trials, 4 outcomes (pres, seizure, tma, hypertension), 2 roles
+    assert len(keys) == len(set(keys)) == 3 * 4 * 2, keys
 
 
 def test_seed_counts_equal_the_extraction_form():
@@ -62,7 +63,7 @@ def test_not_reported_is_never_zero():
     frame, _ = seed()
     missing = frame[~frame.reported]
     assert missing.events.isna().all()
-    assert len(missing) == 7  # 12 study-outcome-role cells, 5 reported
+    assert len(missing) == 19  # 24 study-outcome-role cells, 5 reported
     assert (frame[frame.reported].events.notna()).all()
 
 

@@ -162,7 +162,9 @@ def test_a_method_registered_at_run_time_appears_everywhere(toy, tmp_path):
     # AURA-LV 4/177 vs 0/88; seizures Liu 2015 1/181 vs 0/181
     assert toy_rows.loc["pres", "estimate"] == pytest.approx(4 / 177 - 0 / 88, rel=1e-9)
     assert toy_rows.loc["seizure", "estimate"] == pytest.approx(1 / 181, rel=1e-9)
-    assert list(toy_rows["toy_total_events"]) == [4, 1]
+    assert list(toy_rows.loc[["pres", "seizure"], "toy_total_events"]) == [4, 1]
+    # issue 20: TMA and hypertension are reported by no seed trial: no study, no total
+    assert toy_rows.loc[["tma", "hypertension"], "toy_total_events"].isna().all()
     assert set(toy_rows["estimator"]) == {"toy estimator"}
     assert pooled.columns[-1] == "toy_total_events"
     studies = pd.read_csv(outputs["studies"])

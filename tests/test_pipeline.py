@@ -98,6 +98,8 @@ SENSITIVITY_CONTRACT = [
 ]
 #: reporting.csv (issue 12, item 4): one row per study and configured outcome
 REPORTING_CONTRACT = ["study", "label", "outcome", "cni", "comparator", "reported"]
+# issue 20, item 16: appended
+REPORTING_CONTRACT += ["reporting_detail", "reporting_orbit", "reporting_reason"]
 #: absolute_effects.csv (issue 11, item 6)
 ABSOLUTE_CONTRACT = [
     "outcome",
@@ -186,6 +188,10 @@ PRIMARY_CONTRACT = {
 }
 
 
+#: The seed's study folders (data/raw/).
+STUDY_IDS = ("aura-lv", "liu-2015", "mok-2016")
+
+
 def digest(project: Path) -> dict[str, str]:
     files = sorted((project / "results").rglob("*.csv")) + sorted(
         (project / "data" / "processed").rglob("*.csv")
@@ -233,6 +239,8 @@ def test_seed_run_writes_every_table(seed_run):
         ("liu-2015", "seizure"): "both_arms",
         ("mok-2016", "pres"): "one_arm",
         ("mok-2016", "seizure"): "neither",
+        # issue 20: TMA and hypertension are in none of the seed's adverse_events.csv files
+        **{(s, o): "neither" for s in STUDY_IDS for o in ("tma", "hypertension")},
     }
     absolute = pd.read_csv(seed_run / "results/tables/absolute_effects.csv")
     assert list(absolute.columns) == ABSOLUTE_CONTRACT
@@ -248,22 +256,34 @@ def test_seed_run_writes_every_table(seed_run):
         "follow_up_weeks",
         "source_kinds",
         "data_as_of",
+        # issue 20, item 14: appended
+        "population_cni",
+        "population_comparator",
         "in_comparison",  # issue 20, item 4
     ]
     # issue 20 (appended): aura-lv is in the PRES comparison, Liu 2015 in the seizure one; Mok's
     # tacrolimus arm reported PRES without its comparator arm (only in the pooled rates)
     assert list(table.in_comparison) == ["pres", "seizure", ""]
-    assert list(studies.columns[-9:]) == [
-        "source_kinds_cni",
-        "source_kinds_comparator",
-        "follow_up_weeks",
-        # issue 20: appended
+    columns = list(studies.columns)
+    assert columns[-6:] == [
+        # issue 20: appended (per-study intervals without a continuity correction)
         "rd_crude",
         "rd_crude_ci_low",
         "rd_crude_ci_high",
         "or_firth",
         "or_firth_ci_low",
         "or_firth_ci_high",
+    ]
+    i = columns.index("source_kinds_cni")
+    assert columns[i : i + 7] == [
+        "source_kinds_cni",
+        "source_kinds_comparator",
+        "follow_up_weeks",
+        # issue 20, item 14: appended
+        "population_cni",
+        "population_comparator",
+        "drug_cni",
+        "drug_comparator",
     ]
 
 
@@ -296,9 +316,11 @@ def test_seed_sources_follow_up_and_data_as_of(seed_run):
     ]
     summary = (seed_run / "results/tables/summary.md").read_text()
     assert summary.count("Data as of 2026-11-24: the latest extraction") == 1
-    assert "| Source of the counts; follow-up | AURA-LV 2019: letter or review, follow-up not " in (
-        summary
-    )
+    # issue 20, item 9: a value every trial shares is summarised (PRES: AURA-LV and Mok)
+    assert (
+        "| Source of the counts; follow-up (trials reporting it) | 2 trials: letter or review, "
+        "follow-up not stated |"
+    ) in summary
     assert summary.count("the counts come from letters or reviews.") == 2  # PRES and seizure
     methods = (seed_run / "results/methods.md").read_text()
     assert methods.startswith("Data are as of 2026-11-24, the latest date of extraction")
@@ -317,10 +339,11 @@ def test_one_row_per_method_and_outcome(seed_run):
             strict=True,
         )
     )
-    assert len(keys) == len(set(keys)) == 2 * 21
-    for outcome in ("pres", "seizure"):
+    # 4 configured outcomes (config.yaml: pres, seizure, tma, hypertension) x 21 rows
+    assert len(keys) == len(set(keys)) == 4 * 21
+    for outcome in ("pres", "seizure", "tma", "hypertension"):
         assert {key[1:] for key in keys if key[0] == outcome} == PRIMARY_CONTRACT, outcome
-    assert pooled.primary.sum() == 2  # "true"/"false" parse as booleans
+    assert pooled.primary.sum() == 4  # one per outcome; "true"/"false" parse as booleans
 
 
 def test_seed_pres_numbers(seed_run):
@@ -362,8 +385,8 @@ def test_rerun_is_a_no_op_and_byte_identical(seed_run):
     # the figures too (one rerun of every job, figures included, serves both checks: issue 19,
     # item 8; was test_figures_are_byte_identical_across_runs, with --forcerun figures)
     figures = sorted((seed_run / "results" / "figures").iterdir())
-    # forest and incidence, 2 outcomes, and the reporting matrix; png/pdf/svg
-    assert len(figures) == 15
+    # forest and incidence, 4 outcomes, and the reporting matrix; png/pdf/svg: (2 x 4 + 1) x 3
+    assert len(figures) == 27
     before_figures = {p.name: p.read_bytes() for p in figures}
     written = {p.name: p.stat().st_mtime_ns for p in figures}
     assert b"CreationDate" not in before_figures["forest_pres.pdf"]
@@ -430,13 +453,19 @@ def test_seed_summary_leads_with_the_rule_then_exact_then_absolute(seed_run):
     pres = text.split("## Posterior reversible encephalopathy syndrome")[1].split("## Seizure")[0]
     rows = [line for line in pres.splitlines() if line.startswith("| ") and "---" not in line]
     rows = rows[1:]  # the empty header row
-    assert rows[0].startswith("| Primary: OR, Firth penalised likelihood (pre-specified rule: no")
+    # issue 20, item 10: the shipped config declares no protocol, so not "pre-specified"
+    assert rows[0].startswith(
+        "| Primary: OR, Firth penalised likelihood (by the rule in config.yaml: no comparator"
+    )
     assert "4.59 \\[0.482, 611\\]" in rows[0]  # Firth 4.590778 [0.4817419, 610.9152]
     assert rows[1] == "| OR, median-unbiased, exact conditional CI | 2.66 \\[0.329, ∞), p = 0.305 |"
-    assert rows[2].startswith(
-        "| Absolute effect per 1,000 patients (trials in the comparison) "
-        "| 22.6 \\[6.19, 56.8\\] with CNI"
+    # issue 20, item 13: the stratified risk difference per 1,000 (MN, 4/177 vs 0/88: 22.6
+    # [-19.7, 56.7], absolute_effects.csv), then the single trial's own per-arm risks
+    assert rows[2] == (
+        "| Risk difference per 1,000 patients (stratified by trial; Mantel-Haenszel weights, "
+        "Miettinen-Nurminen CI) | 22.6 \\[-19.7, 56.7\\] |"
     )
+    assert rows[3].startswith("| Risk per 1,000 patients in AURA-LV 2019 | 22.6 \\[6.19, 56.8\\]")
     assert "Peto" not in pres.split("|")[0]  # the sentence never leads with Peto
     seizure = text.split("## Seizure")[1].split("## Methods")[0]
     assert "median-unbiased odds ratio of 1.00" in seizure  # one event, balanced arms: exactly 1

@@ -23,6 +23,8 @@ def _trials(*rows: dict) -> pd.DataFrame:
         "follow_up_weeks": 52.0,
         "population_cni": "safety",
         "population_comparator": "safety",
+        "randomised_arms_cni": 1.0,
+        "randomised_arms_comparator": 1.0,
     }
     return pd.DataFrame([{**base, "label": f"T{i}", **r} for i, r in enumerate(rows)])
 
@@ -57,6 +59,14 @@ def test_a_clean_comparison_of_two_trials_has_no_limitation():
         ),
         (({"follow_up_weeks": math.nan}, {}), "Follow-up is not stated for T0;"),
         (
+            ({"randomised_arms_cni": 2.0}, {}),
+            "Randomised arms are combined in T0 (e.g. doses counted together)",
+        ),
+        (
+            ({"population_cni": "safety;randomised"}, {}),
+            "The denominators of T0 are randomised numbers, not safety populations.",
+        ),
+        (
             ({"follow_up_weeks": 24.0}, {}),
             "Follow-up differs between trials (24 to 52 weeks); counts are not adjusted for it.",
         ),
@@ -87,12 +97,18 @@ CONFIG = {"outcomes": {"a": {"label": "A", "terms": ["x"]}}}
 
 def _pooled(*rows: tuple[str, str, str, str]) -> pd.DataFrame:
     return pd.DataFrame(
-        [{"method": m, "model": model, "status": st, "reason": r} for m, model, st, r in rows]
+        [
+            {"outcome": "a", "method": m, "model": model, "status": st, "reason": r}
+            for m, model, st, r in rows
+        ]
     )
 
 
 def _sensitivity(*rows: tuple[str, str, str]) -> pd.DataFrame:
-    return pd.DataFrame([{"analysis_code": c, "status": st, "reason": r} for c, st, r in rows])
+    return pd.DataFrame(
+        [("a", c, st, r) for c, st, r in rows],
+        columns=["outcome", "analysis_code", "status", "reason"],
+    )
 
 
 def _paragraph(config: dict, pooled: pd.DataFrame, sensitivity: pd.DataFrame) -> str:
@@ -145,3 +161,22 @@ def test_with_random_effects_estimated_the_full_sentence_and_no_not_applicable_l
     assert "DerSimonian-Laird, REML and Paule-Mandel" in text
     assert "Not applicable" not in text and "Not estimable" not in text
     assert "chosen by the rule pre-specified in protocol CRD42026000001 (2026-02-03)" in text
+
+
+def test_an_outcome_no_trial_reported_is_named_once_and_changes_no_list():
+    # issue 20, item 18: TMA with no comparison must not add "no study reports it in both arms"
+    # to the reasons of the methods that ran for the outcomes with data
+    config = {
+        "outcomes": {"a": {"label": "A", "terms": ["x"]}, "t": {"label": "TMA", "terms": ["y"]}}
+    }
+    pooled = pd.concat(
+        [
+            _pooled(("IV", "random", "not_applicable", "single_study")),
+            _pooled(("IV", "random", "not_estimable", "no_comparable_study")).assign(outcome="t"),
+        ]
+    )
+    text = _paragraph(config, pooled, _sensitivity())
+    assert "No trial reported tma in both arms; nothing was pooled for it." in text
+    assert "For each outcome with a comparison we computed" in text
+    assert "no study reports it in both arms" not in text
+    assert "Not applicable with these data, one trial per outcome: random-effects models" in text

@@ -194,6 +194,7 @@ def final_outputs():
         "data/processed/harmonisation_log.csv",
         *(f"results/tables/{table}.csv" for table in RESULTS_TABLES.values()),
         "results/tables/reporting.csv",
+        "results/tables/characteristics.csv",
         "results/tables/summary.md",
         "results/tables/summary.html",
         "results/tables/summary.tex",

@@ -76,6 +76,12 @@ rule gather_studies:
             category="Tables",
             labels={"table": "studies"},
         ),
+        characteristics=report(
+            "results/tables/characteristics.csv",
+            caption="../report/characteristics.rst",
+            category="Tables",
+            labels={"table": "characteristics"},
+        ),
     log:
         "logs/gather_studies.log",
     benchmark:

@@ -7,6 +7,7 @@ rule summary_tables:
         absolute="results/tables/absolute_effects.csv",
         reporting="results/tables/reporting.csv",
         study_table="results/tables/studies.csv",
+        characteristics="results/tables/characteristics.csv",
     output:
         markdown=report(
             "results/tables/summary.md",

@@ -20,4 +20,5 @@ run_gather_studies(
     reporting=Path(snakemake.output.reporting),
     checksums=Path(snakemake.output.checksums),
     study_table=Path(snakemake.output.study_table),
+    characteristics=Path(snakemake.output.characteristics),
 )

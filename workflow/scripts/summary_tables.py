@@ -17,6 +17,7 @@ run_summary(
     absolute=Path(snakemake.input.absolute),
     reporting=Path(snakemake.input.reporting),
     study_table=Path(snakemake.input.study_table),
+    characteristics=Path(snakemake.input.characteristics),
     config=snakemake.params.analysis,
     markdown=Path(snakemake.output.markdown),
     html_out=Path(snakemake.output.html),

@@ -15,8 +15,8 @@ from raremeta.analysis.result_tables import (
 )
 from raremeta.analysis.table_keys import AnalysisCode, Caution, RateSubset
 from raremeta.harmonise.reporting import REPORTING_COLUMNS
-from raremeta.harmonise.study_table import STUDY_TABLE_COLUMNS
-from raremeta.io.raw_studies import ReportingState
+from raremeta.harmonise.study_table import CHARACTERISTIC_COLUMNS, STUDY_TABLE_COLUMNS
+from raremeta.io.raw_studies import PercentCheck, Population, ReportingDetail, ReportingState
 from raremeta.stats import registry
 from raremeta.stats.results import Reason, status_of
 
@@ -24,6 +24,33 @@ from raremeta.stats.results import Reason, status_of
 def _listed(words: list[str]) -> str:
     words = list(dict.fromkeys(words))
     return ", ".join(words[:-1]) + " or " + words[-1] if len(words) > 1 else words[0]
+
+
+#: What each code of the new enums means (a missing entry fails at import).
+_DETAIL_MEANING = {
+    ReportingDetail.NOT_FOUND: "the sources reached do not mention the outcome",
+    ReportingDetail.NOT_REPORTED: "a source says it was not collected or not reported for the arm",
+    ReportingDetail.UNSPECIFIED: "the study folder does not say",
+}
+_CHECK_MEANING = {
+    PercentCheck.OK: "agrees to within half a unit of its last printed digit, plus config.yaml "
+    "`percent_tolerance`",
+    PercentCheck.MISMATCH: "disagrees; also a data-quality warning in the harmonisation log",
+    PercentCheck.NO_COUNT: "a percentage without a count",
+    PercentCheck.NO_PERCENT: "a count without a printed percentage",
+}
+_POPULATION_MEANING = {
+    Population.SAFETY: "the safety population",
+    Population.RANDOMISED: "the number randomised",
+    Population.OTHER: "another basis, described in `n_basis`",
+}
+REPORTING_DETAILS = ", ".join(f"`{d}` ({_DETAIL_MEANING[d]})" for d in ReportingDetail)
+PERCENT_CHECKS = ", ".join(f"`{c}` ({_CHECK_MEANING[c]})" for c in PercentCheck) + "."
+POPULATIONS = (
+    ", ".join(f"`{p}` ({_POPULATION_MEANING[p]})" for p in Population)
+    + ": the distinct codes of the arms in that order, separated by `;`, with `not_stated` "
+    "added when some arms state none; empty when no arm states one (never guessed)."
+)
 
 
 def _caution_description() -> str:
@@ -241,6 +268,23 @@ STUDIES = {
     },
     "follow_up_weeks": "Weeks of follow-up over which the study counted adverse events, as its "
     "source states it (study.yaml); empty when not stated.",
+    **{
+        f"population_{role}": f"Which patients the {role} arms' n counts (study.yaml arm field "
+        f"`population`): {POPULATIONS}"
+        for role in ("cni", "comparator")
+    },
+    **{
+        f"drug_{role}": f"The {role} arms' drugs (study.yaml arm field `drug`): the distinct "
+        "values of the arms the counts come from (every arm of the role when it did not report "
+        "the outcome), in arm order, separated by `;`."
+        for role in ("cni", "comparator")
+    },
+    **{
+        f"randomised_arms_{role}": f"How many randomised arms the {role} counts combine: one "
+        "per arm entered, or the arm's `combines` (study.yaml) when the source gives several "
+        "arms (e.g. doses) only together. More than 1: a dose effect cannot be seen."
+        for role in ("cni", "comparator")
+    },
 }
 ABSOLUTE = {
     "outcome": _COMMON["outcome"],
@@ -276,6 +320,32 @@ REPORTING = {
     "comparator": "true if any comparator arm of the study reported a term of the outcome.",
     "reported": f"{_listed(list(ReportingState))}. A study that reported the outcome in "
     "neither arm appears in no other table's rows for that outcome.",
+    "reporting_detail": "Why each role that reported the outcome in no arm did not, as "
+    "`<role>:<code>`, roles in the order cni, comparator, separated by `;` (e.g. "
+    "`comparator:not_reported`); empty when both roles reported it. Codes (study.yaml "
+    f"`reporting:`): {REPORTING_DETAILS}. A role of several arms whose codes differ lists "
+    "them joined with `+` (`cni:not_found+unspecified`).",
+    "reporting_orbit": "The ORBIT classification letters given in study.yaml `reporting:` "
+    "(Kirkham et al., BMJ 2010;340:c365; for harms Saini et al., BMJ 2014;349:g6501), in the "
+    "format of `reporting_detail`; empty when none is given.",
+    "reporting_reason": "The reasons given in study.yaml `reporting:`, as a JSON object from "
+    'role to reason (`{"comparator": "..."}`; several arms\' distinct reasons joined with '
+    "` | `); empty when none is given. JSON keeps free text with `;` or `:` unambiguous.",
+}
+CHARACTERISTICS = {
+    "study": "Study id (its folder under data/raw/).",
+    "label": "Study label (study.yaml).",
+    "population": "Which patients (characteristics.csv), e.g. `all randomised` or an arm id.",
+    "characteristic": "What was counted (characteristics.csv).",
+    "count": "Patients with the characteristic; empty when the source gives a percentage only.",
+    "denominator": "Patients the count or percentage refers to.",
+    "reported_percent": "The percentage the source prints; empty when it prints none.",
+    "computed_percent": "100 x count / denominator; empty without a count.",
+    "percent_check": f"The printed percentage against the count: {PERCENT_CHECKS}",
+    "source": "The document the number comes from.",
+    "location": "Where in the source.",
+    "quote": "Verbatim quote.",
+    "source_kind": "`primary` or `secondary` (characteristics.csv).",
 }
 STUDY_TABLE = {
     "study": "Study id (its folder under data/raw/).",
@@ -290,6 +360,11 @@ STUDY_TABLE = {
     "data_as_of": "The date the study's counts reflect (study.yaml `data_as_of`: the latest "
     "extraction, or the registry record's versionHolder date); empty when not stated. The "
     "summary's 'data as of' line is the latest of these.",
+    **{
+        f"population_{role}": f"Which patients the n of the study's {role} arms counts "
+        f"(study.yaml arm field `population`): {POPULATIONS}"
+        for role in ("cni", "comparator")
+    },
     "in_comparison": "Ids of the outcomes whose comparative analysis (pooled_effects.csv) uses "
     "the study (it reported the outcome in both arms), `;`-separated in config.yaml order; "
     "empty when none, and for a study that is not pooled. A study that reported an outcome in "
@@ -346,9 +421,17 @@ def tables() -> tuple[tuple[str, str, list[str], dict[str, str]], ...]:
         ),
         (
             "studies.csv",
-            "One row per study folder: pooled or not, follow-up, kinds of source, data as of.",
+            "One row per study folder: pooled or not, follow-up, kinds of source, data as of, "
+            "populations.",
             STUDY_TABLE_COLUMNS,
             STUDY_TABLE,
+        ),
+        (
+            "characteristics.csv",
+            "One row per study and baseline characteristic (characteristics.csv; not pooled), "
+            "with the check of its printed percentage.",
+            CHARACTERISTIC_COLUMNS,
+            CHARACTERISTICS,
         ),
     )
 

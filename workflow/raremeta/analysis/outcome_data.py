@@ -40,6 +40,14 @@ class OutcomeData:
         Comparison id -> each reporting role's kinds of source (of the counts used).
     follow_up_weeks : dict
         Comparison id -> the study's follow-up in weeks (NaN when not stated).
+    populations : dict
+        Comparison id -> each role's population code (harmonised ``population``; empty: not
+        stated).
+    drugs : dict
+        Comparison id -> each role's drugs (harmonised ``drug``).
+    randomised_arms : dict
+        Comparison id -> how many randomised arms each role's counts combine (harmonised
+        ``randomised_arms``; NaN for a table written before the column existed).
     """
 
     outcome: str
@@ -49,6 +57,9 @@ class OutcomeData:
     labels: dict[str, str] = field(default_factory=dict)
     source_kinds: dict[str, dict[Role, frozenset[SourceKind]]] = field(default_factory=dict)
     follow_up_weeks: dict[str, float] = field(default_factory=dict)
+    populations: dict[str, dict[Role, str]] = field(default_factory=dict)
+    drugs: dict[str, dict[Role, str]] = field(default_factory=dict)
+    randomised_arms: dict[str, dict[Role, float]] = field(default_factory=dict)
 
     def arms(self, role: Role) -> tuple[list[float], list[float]]:
         """Events and patients of every arm of ``role`` that reported the outcome."""
@@ -70,7 +81,8 @@ def outcome_data(harmonised: pd.DataFrame, outcome: str) -> OutcomeData:
     rows = harmonised[harmonised["outcome"] == outcome]
     grouped: dict[str, dict[str, dict]] = {}
     columns = ["comparison", "label", "role", "events", "n", "reported"]
-    columns += ["source_kinds", "follow_up_weeks"]
+    columns += ["source_kinds", "follow_up_weeks", "population", "drug"]
+    columns += [c for c in ("randomised_arms",) if c in rows.columns]
     for record in rows[columns].to_dict("records"):
         grouped.setdefault(str(record["comparison"]), {})[record["role"]] = record
     ids, cells = [], []
@@ -79,6 +91,9 @@ def outcome_data(harmonised: pd.DataFrame, outcome: str) -> OutcomeData:
     labels: dict[str, str] = {}
     kinds: dict[str, dict[Role, frozenset[SourceKind]]] = {}
     follow_up: dict[str, float] = {}
+    populations: dict[str, dict[Role, str]] = {}
+    drugs: dict[str, dict[Role, str]] = {}
+    randomised_arms: dict[str, dict[Role, float]] = {}
     for comparison in sorted(grouped):
         by_role = grouped[comparison]
         first = next(iter(by_role.values()))
@@ -86,6 +101,17 @@ def outcome_data(harmonised: pd.DataFrame, outcome: str) -> OutcomeData:
         follow_up[comparison] = cell_float(first["follow_up_weeks"])
         kinds[comparison] = {
             role: _kinds(by_role[role]["source_kinds"] if role in by_role else "") for role in ROLES
+        }
+        populations[comparison] = {
+            role: cell_text(by_role[role]["population"]) if role in by_role else ""
+            for role in ROLES
+        }
+        drugs[comparison] = {
+            role: cell_text(by_role[role]["drug"]) if role in by_role else "" for role in ROLES
+        }
+        randomised_arms[comparison] = {
+            role: cell_float(by_role[role].get("randomised_arms")) if role in by_role else math.nan
+            for role in ROLES
         }
         arm_counts: ArmCounts = {}
         for role in ROLES:
@@ -105,7 +131,18 @@ def outcome_data(harmonised: pd.DataFrame, outcome: str) -> OutcomeData:
                 Reason.NOT_REPORTED_COMPARATOR if cni else Reason.NOT_REPORTED_CNI
             )
     tables = Tables.from_counts(*zip(*cells, strict=True), ids) if ids else None
-    return OutcomeData(outcome, tables, excluded, counts, labels, kinds, follow_up)
+    return OutcomeData(
+        outcome,
+        tables,
+        excluded,
+        counts,
+        labels,
+        kinds,
+        follow_up,
+        populations,
+        drugs,
+        randomised_arms,
+    )
 
 
 def outcomes_in_comparison(rows: Iterable[Mapping[str, Any]], outcomes: Sequence[str]) -> list[str]:

@@ -171,6 +171,12 @@ STUDY_COLUMNS = [
     "source_kinds_cni",
     "source_kinds_comparator",
     "follow_up_weeks",
+    "population_cni",
+    "population_comparator",
+    "drug_cni",
+    "drug_comparator",
+    "randomised_arms_cni",
+    "randomised_arms_comparator",
     "rd_crude",
     "rd_crude_ci_low",
     "rd_crude_ci_high",
@@ -411,6 +417,10 @@ def study_effects_frame(data: OutcomeData, fits: OutcomeFits) -> pd.DataFrame:
         for role in ROLES:
             kinds = data.source_kinds[row["study"]][role]
             row[f"source_kinds_{role}"] = source_kinds_code(kinds)
+            row[f"population_{role}"] = data.populations.get(row["study"], {}).get(role, "")
+            row[f"drug_{role}"] = data.drugs.get(row["study"], {}).get(role, "")
+            arms = data.randomised_arms.get(row["study"], {}).get(role, math.nan)
+            row[f"randomised_arms_{role}"] = arms
             events, n = counts[role]
             row[f"events_{role}"], row[f"n_{role}"] = events, n
             risk = _risk(events, n)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from raremeta.harmonise.quality import quality_warnings
 from raremeta.io.analysis_config import AnalysisConfig, Outcome
-from raremeta.io.raw_studies import ROLES, Arm, EventRecord, Role, SourceKind, Study
+from raremeta.io.raw_studies import ROLES, Arm, EventRecord, Population, Role, SourceKind, Study
 from raremeta.io.terms import normalise_term
 
 if TYPE_CHECKING:  # pandas only for the review-wide frames: a per-study job does not import it
@@ -35,6 +35,9 @@ HARMONISED_COLUMNS = [
     "note",
     "source_kinds",
     "follow_up_weeks",
+    "population",
+    "drug",
+    "randomised_arms",
 ]
 LOG_COLUMNS = ["kind", "study", "file", "line", "message"]
 
@@ -107,6 +110,38 @@ def source_kinds_code(kinds: Iterable[str]) -> str:
     return ";".join(k.value for k in SourceKind if k in given)
 
 
+#: The ``population`` code of arms some of which state their population and some do not.
+POPULATION_NOT_STATED = "not_stated"
+
+
+def population_code(arms: Iterable[Arm]) -> str:
+    """The populations behind some arms' ``n``, as the tables write them: the distinct codes of
+    :class:`~raremeta.io.raw_studies.Population` the arms state, in its order, ``;``-separated,
+    with ``not_stated`` added when some arms state none (``"safety;randomised"``,
+    ``"randomised;not_stated"``); empty when no arm states one (never guessed).
+
+    Examples
+    --------
+    >>> from raremeta.io.raw_studies import Arm, Population
+    >>> a = Arm("a", "A", "cni", "x", 10, "randomised", Population.RANDOMISED)
+    >>> b = Arm("b", "B", "cni", "y", 10, "table 1", Population.SAFETY)
+    >>> c = Arm("c", "C", "cni", "y", 10, "table 1")
+    >>> population_code([a, b]), population_code([a, c]), population_code([c])
+    ('safety;randomised', 'randomised;not_stated', '')
+    """
+    stated = [a.population for a in arms]
+    given = {p for p in stated if p is not None}
+    if not given:
+        return ""
+    codes = [p.value for p in Population if p in given]
+    return ";".join(codes + ([POPULATION_NOT_STATED] if None in stated else []))
+
+
+def drug_code(arms: Iterable[Arm]) -> str:
+    """The distinct ``drug`` values of some arms, in arm order, ``;``-separated."""
+    return ";".join(dict.fromkeys(a.drug for a in arms))
+
+
 def _role_row(
     study: Study,
     comparison: str,
@@ -153,6 +188,11 @@ def _role_row(
         # the kinds of source of the counts used (the chosen row of each reporting arm)
         "source_kinds": source_kinds_code(counted),
         "follow_up_weeks": study.follow_up_weeks,
+        # the arms the row's counts come from (every arm of the role when none reported)
+        "population": population_code(p.arm for p in (reporting or parts)),
+        "drug": drug_code(p.arm for p in (reporting or parts)),
+        # how many randomised arms the counts combine (entries combining several count each)
+        "randomised_arms": sum(p.arm.combines for p in (reporting or parts)),
     }
     return row, notes
 

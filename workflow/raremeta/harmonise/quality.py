@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from raremeta.io.raw_studies import Study
+from raremeta.io.raw_studies import PercentCheck, Study
 
 
 def percent_decimals(percent: float) -> int:
@@ -41,11 +41,37 @@ def percent_mismatch(
     True
     """
     actual = 100.0 * count / denominator
-    allowed = 0.5 * 10.0 ** (-percent_decimals(percent)) + tolerance + 1e-9
-    if abs(actual - percent) <= allowed:
+    if _agrees(actual, percent, tolerance):
         return None
     shown = f"{percent:.10g}"
     return f"{count:g}/{denominator:g} is {actual:.1f}%, not the reported {shown}%"
+
+
+def _agrees(actual: float, percent: float, tolerance: float) -> bool:
+    allowed = 0.5 * 10.0 ** (-percent_decimals(percent)) + tolerance + 1e-9
+    return abs(actual - percent) <= allowed
+
+
+def percent_check(
+    count: float | None, denominator: float, percent: float | None, tolerance: float = 0.0
+) -> PercentCheck:
+    """The :class:`PercentCheck` of a count, its denominator and the printed percentage (the
+    rule of :func:`percent_mismatch`).
+
+    Examples
+    --------
+    >>> percent_check(48, 150, 28), percent_check(4, 150, 2.7)
+    (<PercentCheck.MISMATCH: 'mismatch'>, <PercentCheck.OK: 'ok'>)
+    >>> percent_check(None, 150, 28), percent_check(4, 150, None)
+    (<PercentCheck.NO_COUNT: 'no_count'>, <PercentCheck.NO_PERCENT: 'no_percent'>)
+    """
+    if count is None:
+        return PercentCheck.NO_COUNT
+    if percent is None:
+        return PercentCheck.NO_PERCENT
+    if percent_mismatch(count, denominator, percent, tolerance) is None:
+        return PercentCheck.OK
+    return PercentCheck.MISMATCH
 
 
 def quality_warnings(study: Study, tolerance: float = 0.0) -> list[dict[str, str]]:

@@ -97,6 +97,7 @@ class AnalysisConfig:
     role_labels: RoleLabels
     protocol: Protocol | None
     forest_rows: tuple[str, ...]
+    characteristics_question: str
 
     @cached_property
     def term_outcomes(self) -> dict[str, str]:
@@ -216,6 +217,7 @@ def parse_config(
         role_labels=RoleLabels(roles["cni"].strip(), roles["comparator"].strip()),
         protocol=protocol,
         forest_rows=tuple(document["forest_rows"]),
+        characteristics_question=document.get("characteristics_question", "").strip(),
     )
 
 

@@ -64,10 +64,14 @@ def read_checked_json(path: Path, rule: str) -> dict[str, Any]:
 
 #: The layout of :class:`StudyRecord` files, stored in each (``"format"``) and a param of rule
 #: `study`: a new layout reruns every study's job instead of failing on the old files.
-STUDY_RECORD_FORMAT = 2
+STUDY_RECORD_FORMAT = 4
 
 #: The rule that writes the per-study files (named in the message of a damaged one).
 STUDY_RULE = "study"
+
+
+#: The fields of :class:`StudyRecord` that hold rows (lists of dicts), not facts.
+ROW_FIELDS = ("harmonised", "alternative", "log", "missing_arms", "characteristics")
 
 
 @dataclass(frozen=True)
@@ -89,12 +93,22 @@ class StudyRecord:
     #: The kinds of source of every count the folder gives (``primary;registry``).
     source_kinds: str
     data_as_of: str
+    #: The populations behind the ``n`` of each role's arms (``safety;randomised``; empty:
+    #: not stated), :func:`raremeta.harmonise.outcome_rows.population_code`.
+    population_cni: str
+    population_comparator: str
     #: Rows of ``data/processed/harmonised.csv`` (one per outcome, comparison and role).
     harmonised: tuple[dict[str, Any], ...]
     #: The same with the other multi-arm handling.
     alternative: tuple[dict[str, Any], ...]
     #: Rows of ``data/processed/harmonisation_log.csv``.
     log: tuple[dict[str, Any], ...]
+    #: One row per configured outcome and arm that did not report it, with what
+    #: ``study.yaml`` says about it (:func:`raremeta.harmonise.reporting.missing_arms`).
+    missing_arms: tuple[dict[str, Any], ...] = ()
+    #: Rows of ``results/tables/characteristics.csv``
+    #: (:func:`raremeta.harmonise.study_table.characteristic_rows`).
+    characteristics: tuple[dict[str, Any], ...] = ()
 
     @property
     def pooled(self) -> bool:
@@ -103,7 +117,7 @@ class StudyRecord:
 
     def facts(self) -> dict[str, Any]:
         """The study's facts (every field but the rows) and ``pooled``, by name."""
-        rows = {"harmonised", "alternative", "log"}
+        rows = set(ROW_FIELDS)
         facts = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in rows}
         return {**facts, "pooled": self.pooled}
 
@@ -143,7 +157,7 @@ class StudyRecord:
         values = {}
         for name in names:
             value = content[name]
-            if name in ("harmonised", "alternative", "log"):
+            if name in ROW_FIELDS:
                 if not isinstance(value, list) or not all(isinstance(r, dict) for r in value):
                     raise wrong(f"'{name}' is not a list of rows")
                 value = tuple(value)

@@ -54,6 +54,44 @@ class ReportingState(StrEnum):
         return cls.ONE_ARM if cni or comparator else cls.NEITHER
 
 
+class Population(StrEnum):
+    """Which patients an arm's ``n`` counts (the optional arm field ``population``)."""
+
+    SAFETY = "safety"  # the safety population: patients who received treatment
+    RANDOMISED = "randomised"  # the number randomised
+    OTHER = "other"
+
+
+class ReportingDetail(StrEnum):
+    """Why an arm has no count for an outcome (``detail`` in ``study.yaml``'s ``reporting:``).
+
+    ``NOT_FOUND``: the sources reached do not mention the outcome; ``NOT_REPORTED``: a source
+    says it was not collected or not reported for the arm. ``UNSPECIFIED`` is never written in
+    ``study.yaml``: the tables use it for an arm that did not report and has no declared detail.
+    """
+
+    NOT_FOUND = "not_found"
+    NOT_REPORTED = "not_reported"
+    UNSPECIFIED = "unspecified"
+
+
+#: The ORBIT classification letters accepted in ``reporting:`` (``orbit``): A-I classify
+#: missing benefit outcomes (Kirkham et al., BMJ 2010;340:c365); the harm-outcome system of
+#: Saini et al. (BMJ 2014;349:g6501) has 13 categories, A-M.
+ORBIT_LETTERS = tuple("ABCDEFGHIJKLM")
+
+
+@dataclass(frozen=True)
+class ArmReportingNote:
+    """What ``study.yaml`` says about one arm that has no count for one outcome."""
+
+    outcome: str
+    arm: str
+    detail: ReportingDetail
+    orbit: str = ""
+    reason: str = ""
+
+
 class SourceKind(StrEnum):
     """The kind of document a count comes from (``source_kind`` in ``adverse_events.csv``)."""
 
@@ -90,6 +128,10 @@ class Arm:
     drug: str
     n: int
     n_basis: str
+    #: Which patients ``n`` counts; None when the study file does not state it.
+    population: Population | None = None
+    #: How many randomised arms this entry combines (``combines``; 1 when not stated).
+    combines: int = 1
 
 
 @dataclass(frozen=True)
@@ -108,6 +150,17 @@ class EventRecord:
     reported_percent: float | None = None
     n_at_risk: int | None = None
     table: str = ""
+
+
+class PercentCheck(StrEnum):
+    """How a characteristic's printed percentage compares with its count and denominator
+    (``percent_check`` in ``results/tables/characteristics.csv``).
+    """
+
+    OK = "ok"  # agrees to within half a unit of its last printed digit (plus the tolerance)
+    MISMATCH = "mismatch"  # disagrees: a data-quality warning
+    NO_COUNT = "no_count"  # a percentage without a count: nothing to check
+    NO_PERCENT = "no_percent"  # a count without a printed percentage: nothing to check
 
 
 @dataclass(frozen=True)
@@ -144,6 +197,8 @@ class Study:
     same_participants_as: str = ""
     follow_up_weeks: float | None = None
     data_as_of: str = ""
+    #: ``reporting:`` of ``study.yaml``: why an outcome has no count for an arm.
+    reporting: tuple[ArmReportingNote, ...] = ()
 
     def arm(self, arm_id: str) -> Arm:
         """Return the arm with this id."""
@@ -209,6 +264,18 @@ def _study_yaml(folder: Path, shown: str) -> tuple[dict | None, list[Problem]]:
                 )
             )
         seen.add(arm["id"])
+    declared = list(dict.fromkeys(arm["id"] for arm in document["arms"]))
+    for outcome, by_arm in document.get("reporting", {}).items():
+        for arm_id in by_arm:
+            if arm_id not in declared:
+                problems.append(
+                    Problem(
+                        name,
+                        f"arm is not declared in arms (declared: {', '.join(declared)})",
+                        column=f"reporting.{outcome}",
+                        value=arm_id,
+                    )
+                )
     roles = {arm["role"] for arm in document["arms"]}
     for role in ROLES:
         if role not in roles:
@@ -286,8 +353,28 @@ def load_study(folder: Path, shown: str | None = None) -> Study:
     if document is None:
         raise InvalidInputError(problems)
     arms = tuple(
-        Arm(a["id"], a["label"], a["role"], a["drug"], a["n"], a["n_basis"])
+        Arm(
+            a["id"],
+            a["label"],
+            a["role"],
+            a["drug"],
+            a["n"],
+            a["n_basis"],
+            Population(a["population"]) if "population" in a else None,
+            int(a.get("combines", 1)),
+        )
         for a in document["arms"]
+    )
+    reporting = tuple(
+        ArmReportingNote(
+            outcome,
+            arm_id,
+            ReportingDetail(note["detail"]),
+            note.get("orbit", ""),
+            note.get("reason", ""),
+        )
+        for outcome, by_arm in document.get("reporting", {}).items()
+        for arm_id, note in by_arm.items()
     )
     by_id = {a.id: a for a in arms}
     events: list[EventRecord] = []
@@ -379,6 +466,7 @@ def load_study(folder: Path, shown: str | None = None) -> Study:
         same_participants_as=document.get("same_participants_as", ""),
         follow_up_weeks=document.get("follow_up_weeks"),
         data_as_of=document.get("data_as_of", ""),
+        reporting=reporting,
         folder=shown,
     )
 

@@ -106,6 +106,10 @@ def _limits(rows: list, measure: str) -> tuple[float, float]:
     return lo, hi
 
 
+#: The line a figure of an outcome that no trial reported in any arm shows.
+NO_TRIAL_TEXT = "No trial reported this outcome"
+
+
 def forest_plot(
     title: str,
     measure: str,
@@ -170,6 +174,15 @@ def forest_plot(
         ):
             left.text(cols[key], y, text, fontsize=fs, fontweight="bold", va="center", ha="left")
         y = 3
+        if not studies:
+            left.text(
+                cols["label"],
+                y,
+                f"{NO_TRIAL_TEXT} (see the reporting matrix)",
+                fontsize=fs,
+                va="center",
+                style="italic",
+            )
         max_label = 40
         weights = [s.weight for s in studies if s.included and math.isfinite(s.weight)]
         wmax = max(weights) if weights else 1.0

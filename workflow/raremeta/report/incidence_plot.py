@@ -14,6 +14,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.transforms import blended_transform_factory
 
 from raremeta.report.figure_files import STYLE
+from raremeta.report.forest import NO_TRIAL_TEXT
 from raremeta.stats.results import RateMethod
 
 ROLE_NAMES = {"cni": "CNI arms", "comparator": "Comparator arms"}
@@ -104,6 +105,17 @@ def incidence_plot(title: str, arms: list[ArmRate], pooled: dict) -> plt.Figure:
         for tick, (_, kind, *_rest) in zip(ax.get_yticklabels(), lines, strict=True):
             if kind == "header":
                 tick.set_fontweight("bold")
+        if not arms:
+            ax.text(
+                0.03,
+                0.5,
+                NO_TRIAL_TEXT,
+                fontsize=8,
+                ha="left",
+                va="center",
+                style="italic",
+                transform=ax.transAxes,
+            )
         ax.set_xlabel("Patients with the event (%), 95% CI", fontsize=8)
         ax.set_xlim(left=0)
         ax.tick_params(labelsize=8)

@@ -52,6 +52,9 @@ class RunFacts:
         Whether any random-effects row produced an estimate.
     random_effects_reasons : tuple of str
         The reasons of the random-effects rows when none did.
+    no_comparison : tuple of str
+        Outcomes (ids) that no trial reported in both arms: nothing was pooled for them, and
+        their rows say nothing about what the methods can do with data.
     analyses : tuple of str
         Sensitivity ``analysis_code`` values with at least one estimated row.
     not_applicable : dict
@@ -64,6 +67,7 @@ class RunFacts:
     random_effects_reasons: tuple[str, ...]
     analyses: tuple[str, ...]
     not_applicable: dict[str, tuple[str, ...]]
+    no_comparison: tuple[str, ...] = ()
 
 
 def run_facts(pooled: pd.DataFrame, sensitivity: pd.DataFrame) -> RunFacts:
@@ -78,6 +82,12 @@ def run_facts(pooled: pd.DataFrame, sensitivity: pd.DataFrame) -> RunFacts:
         }
         return yes, no
 
+    empty = pooled.groupby("outcome", sort=False)["reason"].agg(
+        lambda r: bool((r == Reason.NO_COMPARABLE_STUDY).all())
+    )
+    no_comparison = tuple(empty.index[empty])
+    pooled = pooled[~pooled["outcome"].isin(no_comparison)]
+    sensitivity = sensitivity[~sensitivity["outcome"].isin(no_comparison)]
     estimated, not_estimated = split(pooled, "method")
     random = pooled[pooled["model"] == RANDOM]
     analyses, not_applicable = split(
@@ -92,6 +102,7 @@ def run_facts(pooled: pd.DataFrame, sensitivity: pd.DataFrame) -> RunFacts:
         () if random_done else tuple(dict.fromkeys(random["reason"].fillna("").map(str))),
         analyses,
         not_applicable,
+        no_comparison,
     )
 
 
@@ -228,6 +239,14 @@ def methods_paragraph(
     not_estimable = " ".join(
         f"Not estimable with these data, {why}: {_join(what)}." for why, what in unestimable.items()
     )
+    labels = {o.id: o.label for o in config.outcomes}
+    none = [labels.get(o, o).lower() for o in facts.no_comparison]
+    nothing = (
+        f"No trial reported {_join(none)} in both arms; nothing was pooled for "
+        f"{'it' if len(none) == 1 else 'them'}. "
+        if none
+        else ""
+    )
     packages = ", ".join(f"{name} {version}" for name, version in software.items())
     text = (
         _as_of_sentence(data_as_of)
@@ -237,7 +256,8 @@ def methods_paragraph(
         "not adjusted for its length. "
         "Adverse-event terms were mapped to outcomes ignoring case, spacing and hyphenation: "
         f"{outcomes}. Outcomes not reported for an arm were treated as missing, never as zero; "
-        f"{arms}. For each outcome we computed {_join(methods)}. Per-arm incidence was pooled "
+        f"{arms}. {nothing}For each outcome{' with a comparison' if none else ''} we "
+        f"computed {_join(methods)}. Per-arm incidence was pooled "
         "crudely (Clopper-Pearson) and with a random-intercept logistic model (Stijnen, Hamza "
         f"and Özdemir 2010). {_primary_sentence(config)} "
         + (f"Sensitivity analyses used {_join(sens)}. " if sens else "")

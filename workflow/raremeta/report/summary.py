@@ -24,10 +24,10 @@ from raremeta.analysis.wording import (
     status_text,
 )
 from raremeta.io.analysis_config import Protocol, RoleLabels
-from raremeta.io.raw_studies import ReportingState
+from raremeta.io.raw_studies import ROLES, PercentCheck, ReportingDetail, ReportingState, Role
+from raremeta.io.results_reading import ArmReporting, is_true, reporting_details
 from raremeta.io.results_reading import cell_float as _f
 from raremeta.io.results_reading import cell_text as _text
-from raremeta.io.results_reading import is_true
 from raremeta.report.numbers import (
     fmt_ci,
     fmt_p,
@@ -347,13 +347,22 @@ POPULATION_WORDS = {
     "safety": "safety population",
     "randomised": "randomised patients",
     "other": "other population",
-    "": "population not stated",
+    "not_stated": "population not stated",
 }
 
 
+def _population_codes(row: pd.Series) -> set[str]:
+    """The population codes of a study's two roles (``not_stated`` for an empty cell)."""
+    codes = set()
+    for role in ("cni", "comparator"):
+        cell = _text(row.get(f"population_{role}", ""))
+        codes |= set(cell.split(";")) if cell else {"not_stated"}
+    return codes
+
+
 def _population(row: pd.Series) -> str:
-    codes = {_text(row.get(f"population_{role}", "")) for role in ("cni", "comparator")}
-    return " / ".join(POPULATION_WORDS.get(c, c) for c in sorted(codes))
+    codes = _population_codes(row)
+    return " / ".join(POPULATION_WORDS[c] for c in POPULATION_WORDS if c in codes)
 
 
 def _trials(labels: list[str]) -> str:
@@ -392,13 +401,9 @@ def limitations(inc: pd.DataFrame, context: SummaryContext) -> list[str]:
     if "population_cni" in inc.columns:
         for code, words in (
             ("randomised", "are randomised numbers, not safety populations"),
-            ("", "do not state whether they count randomised or treated patients"),
+            ("not_stated", "do not state whether they count randomised or treated patients"),
         ):
-            trials = [
-                str(r["label"])
-                for _, r in inc.iterrows()
-                if code in {_text(r["population_cni"]), _text(r["population_comparator"])}
-            ]
+            trials = [str(r["label"]) for _, r in inc.iterrows() if code in _population_codes(r)]
             if trials:
                 whose = (
                     "The denominators"
@@ -422,18 +427,81 @@ def limitations(inc: pd.DataFrame, context: SummaryContext) -> list[str]:
             f"Follow-up differs between trials ({fmt_weeks(stated[0])} to "
             f"{fmt_weeks(stated[-1])} weeks); counts are not adjusted for it."
         )
-    if "arms_combined_cni" in inc.columns:
+    if "randomised_arms_cni" in inc.columns:
         combined = [
             str(r["label"])
             for _, r in inc.iterrows()
-            if _f(r["arms_combined_cni"]) > 1 or _f(r["arms_combined_comparator"]) > 1
+            if _f(r["randomised_arms_cni"]) > 1 or _f(r["randomised_arms_comparator"]) > 1
         ]
         if combined:
             out.append(
-                f"Arms of different doses are combined ({_trials(combined)}): a dose effect "
-                "cannot be seen."
+                f"Randomised arms are combined in {_trials(combined)} (e.g. doses counted "
+                "together): a dose effect cannot be seen."
             )
     return out
+
+
+#: How each reporting detail heads the summary's rows of trials without a count.
+DETAIL_HEADINGS = {
+    ReportingDetail.NOT_FOUND: "Not found in the sources reached",
+    ReportingDetail.NOT_REPORTED: "Not reported: a source says it was not collected or not "
+    "reported",
+    ReportingDetail.UNSPECIFIED: "Not reported in either arm (no detail recorded)",
+}
+#: How a detail reads for one arm.
+DETAIL_WORDS = {
+    ReportingDetail.NOT_FOUND: "not found in the sources reached",
+    ReportingDetail.NOT_REPORTED: "not reported by the source",
+    ReportingDetail.UNSPECIFIED: "not reported",
+}
+
+
+def _arm_words(role: Role, arm: ArmReporting, context: SummaryContext) -> str:
+    detail = arm.detail or ReportingDetail.UNSPECIFIED
+    orbit = f" (ORBIT {'/'.join(arm.orbit)})" if arm.orbit else ""
+    return f"{context.roles.of(role)} arm {DETAIL_WORDS[detail]}{orbit}"
+
+
+def _excluded_why(
+    row: pd.Series, details: dict[Role, ArmReporting], context: SummaryContext
+) -> str:
+    """Why a study is not in the comparison: its arms' reporting details where recorded,
+    else the reason code's words.
+    """
+    known = {
+        role: arm
+        for role, arm in details.items()
+        if arm.detail not in (None, ReportingDetail.UNSPECIFIED)
+    }
+    if not known:
+        return _reason(row, context)
+    return "; ".join(_arm_words(role, arm, context) for role, arm in known.items())
+
+
+def _reporting_rows(reporting: pd.DataFrame, context: SummaryContext) -> list[tuple[str, str]]:
+    """The trials that reported the outcome in neither arm, grouped by why (the reporting
+    details of ``reporting.csv``: not found in the sources reached, or a source says it was
+    not reported); a trial whose two arms differ is listed under each arm's detail.
+    """
+    groups: dict[ReportingDetail, list[str]] = {}
+    silent = reporting[reporting["reported"] == ReportingState.NEITHER]
+    for _, r in silent.iterrows():
+        arms = reporting_details(r) or {
+            role: ArmReporting((ReportingDetail.UNSPECIFIED,)) for role in ROLES
+        }
+        found = {arm.detail or ReportingDetail.UNSPECIFIED for arm in arms.values()}
+        if len(found) == 1:
+            groups.setdefault(found.pop(), []).append(str(r["label"]))
+            continue
+        for role, arm in arms.items():
+            groups.setdefault(arm.detail or ReportingDetail.UNSPECIFIED, []).append(
+                f"{r['label']} ({context.roles.of(role)} arm)"
+            )
+    return [
+        (f"{DETAIL_HEADINGS[d]} (see reporting.csv)", "; ".join(groups[d]))
+        for d in ReportingDetail
+        if d in groups
+    ]
 
 
 def _sensitivity_value(row: pd.Series, context: SummaryContext) -> str:
@@ -502,6 +570,17 @@ def summarise(
     inc = s[s["included"].map(is_true)]
     k = len(inc)
     key = row_key(primary)
+    if s.empty:  # no trial has a count in any arm: say why, nothing to tabulate
+        rows = (
+            []
+            if reporting is None
+            else _reporting_rows(reporting[reporting["outcome"] == outcome], context)
+        )
+        sentence = (
+            f"No trial has a count of {label.lower()} in either arm, so there is nothing to "
+            "compare or pool."
+        )
+        return OutcomeSummary(outcome, label, rows, sentence)
     a = None
     if absolute is not None:
         found = absolute[absolute["outcome"] == outcome]
@@ -559,23 +638,22 @@ def summarise(
             )
         )
     excluded = s[~s["included"].map(is_true)]
+    details = {}
+    if reporting is not None:
+        mine = reporting[reporting["outcome"] == outcome]
+        details = {r["study"]: reporting_details(r) for _, r in mine.iterrows()}
     if len(excluded):
         rows.append(
             (
                 "Not in the comparison",
-                "; ".join(f"{r['label']} ({_reason(r, context)})" for _, r in excluded.iterrows()),
+                "; ".join(
+                    f"{r['label']} ({_excluded_why(r, details.get(r['study'], {}), context)})"
+                    for _, r in excluded.iterrows()
+                ),
             )
         )
     if reporting is not None:
-        neither = reporting["reported"] == ReportingState.NEITHER
-        silent = reporting[(reporting["outcome"] == outcome) & neither]
-        if len(silent):
-            rows.append(
-                (
-                    "Not reported in either arm (see reporting.csv)",
-                    "; ".join(str(x) for x in silent["label"]),
-                )
-            )
+        rows += _reporting_rows(reporting[reporting["outcome"] == outcome], context)
     if len(s):
         rows.append(("Source of the counts; follow-up (trials reporting it)", sources_text(s)))
     if k and "population_cni" in inc.columns:
@@ -679,6 +757,56 @@ def escape_latex(text: str) -> str:
     return out.replace("∞", r"$\infty$")
 
 
+@dataclass(frozen=True)
+class CharacteristicsSummary:
+    """What each trial reports about baseline characteristics (``characteristics.csv``), and
+    what trial totals cannot answer about them (config ``characteristics_question``).
+    """
+
+    question: str
+    items: list[tuple[str, str]]
+
+
+def characteristics_summary(
+    table: pd.DataFrame, studies: list[tuple[str, str]], question: str = ""
+) -> CharacteristicsSummary:
+    """One line per trial (``studies``: id and label, in table order) listing the baseline
+    characteristics it reports, with the counts' check against the printed percentage (a
+    mismatch is stated: ``48/150 (32.0%; the source prints 28%)``); trials that report none
+    say so.
+    """
+    items = []
+    for study, label in studies:
+        mine = table[table["study"] == study]
+        if mine.empty:
+            items.append((label, "no baseline characteristic recorded"))
+            continue
+        parts = []
+        for _, r in mine.iterrows():
+            count, denominator = _f(r["count"]), _f(r["denominator"])
+            printed = _f(r["reported_percent"])
+            if math.isfinite(count):
+                value = f"{count:g}/{denominator:g} ({fmt_value(_f(r['computed_percent']))}%"
+                if _text(r["percent_check"]) == PercentCheck.MISMATCH:
+                    value += f"; the source prints {printed:g}%, which does not match"
+                value += ")"
+            else:
+                value = f"{printed:g}% of {denominator:g} (no count given)"
+            parts.append(f"{r['characteristic']} ({r['population']}): {value}")
+        items.append((label, "; ".join(parts)))
+    return CharacteristicsSummary(question, items)
+
+
+def _characteristics_text(c: CharacteristicsSummary) -> list[str]:
+    lead = (
+        f"Trial totals cannot answer {c.question}: no trial reports the outcomes by these "
+        "characteristics. What each trial reports at baseline:"
+        if c.question
+        else "What each trial reports at baseline (trial totals cannot show who is at higher risk):"
+    )
+    return [lead, *(f"{label}: {text}." for label, text in c.items)]
+
+
 def _closing(block: OutcomeSummary) -> list[str]:
     """The paragraphs after a block's table: its limitations, then its conclusion."""
     out = []
@@ -689,7 +817,12 @@ def _closing(block: OutcomeSummary) -> list[str]:
     return out
 
 
-def to_markdown(blocks: list[OutcomeSummary], methods: str, preamble: str = "") -> str:
+def to_markdown(
+    blocks: list[OutcomeSummary],
+    methods: str,
+    preamble: str = "",
+    characteristics: CharacteristicsSummary | None = None,
+) -> str:
     """All outcomes as one Markdown document, ``preamble`` (e.g. the data-as-of line) first."""
     parts = ["# Summary of results", ""]
     if preamble:
@@ -706,11 +839,20 @@ def to_markdown(blocks: list[OutcomeSummary], methods: str, preamble: str = "") 
         parts += [f"| {escape_markdown(a)} | {escape_markdown(v)} |" for a, v in b.rows]
         parts.append("")
         parts += [f"{escape_markdown(t)}\n" for t in _closing(b)]
+    if characteristics is not None:
+        lead, *items = _characteristics_text(characteristics)
+        parts += ["## Patient characteristics", "", escape_markdown(lead), ""]
+        parts += [f"- {escape_markdown(t)}" for t in items] + [""]
     parts += ["## Methods", "", escape_markdown(methods), ""]
     return "\n".join(parts)
 
 
-def to_html(blocks: list[OutcomeSummary], methods: str, preamble: str = "") -> str:
+def to_html(
+    blocks: list[OutcomeSummary],
+    methods: str,
+    preamble: str = "",
+    characteristics: CharacteristicsSummary | None = None,
+) -> str:
     """All outcomes as one self-contained HTML page (every data string escaped)."""
     e = html.escape
     parts = [
@@ -733,11 +875,20 @@ def to_html(blocks: list[OutcomeSummary], methods: str, preamble: str = "") -> s
         parts += [f"<tr><td>{e(a)}</td><td>{e(v)}</td></tr>" for a, v in b.rows]
         parts.append("</table>")
         parts += [f"<p>{e(t)}</p>" for t in _closing(b)]
+    if characteristics is not None:
+        lead, *items = _characteristics_text(characteristics)
+        parts += ["<h2>Patient characteristics</h2>", f"<p>{e(lead)}</p>", "<ul>"]
+        parts += [f"<li>{e(t)}</li>" for t in items] + ["</ul>"]
     parts += ["<h2>Methods</h2>", f"<p>{e(methods)}</p>", "</body></html>", ""]
     return "\n".join(parts)
 
 
-def to_latex(blocks: list[OutcomeSummary], methods: str, preamble: str = "") -> str:
+def to_latex(
+    blocks: list[OutcomeSummary],
+    methods: str,
+    preamble: str = "",
+    characteristics: CharacteristicsSummary | None = None,
+) -> str:
     r"""All outcomes as a LaTeX fragment (``\\input`` it; needs no extra packages)."""
     parts = ["% Generated by raremeta; do not edit."]
     if preamble:
@@ -753,5 +904,9 @@ def to_latex(blocks: list[OutcomeSummary], methods: str, preamble: str = "") -> 
         parts += [f"{escape_latex(a)} & {escape_latex(v)} \\\\" for a, v in b.rows]
         parts += ["\\hline", "\\end{tabular}", ""]
         parts += [f"{escape_latex(t)}\n" for t in _closing(b)]
+    if characteristics is not None:
+        lead, *items = _characteristics_text(characteristics)
+        parts += ["\\subsection*{Patient characteristics}", escape_latex(lead), "\\begin{itemize}"]
+        parts += [f"\\item {escape_latex(t)}" for t in items] + ["\\end{itemize}", ""]
     parts += ["\\subsection*{Methods}", escape_latex(methods), ""]
     return "\n".join(parts)

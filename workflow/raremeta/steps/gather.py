@@ -10,7 +10,7 @@ from pathlib import Path
 from raremeta.analysis.outcome_data import outcomes_in_comparison
 from raremeta.harmonise.outcome_rows import HARMONISED_COLUMNS, LOG_COLUMNS, sort_rows
 from raremeta.harmonise.reporting import REPORTING_COLUMNS, reporting_rows
-from raremeta.harmonise.study_table import STUDY_TABLE_COLUMNS
+from raremeta.harmonise.study_table import CHARACTERISTIC_COLUMNS, STUDY_TABLE_COLUMNS
 from raremeta.io.checksums import sha256
 from raremeta.io.errors import InvalidInputError, Problem
 from raremeta.io.intermediate import (
@@ -62,11 +62,14 @@ def run_gather_studies(
     reporting: Path,
     checksums: Path,
     study_table: Path,
+    characteristics: Path | None = None,
 ) -> None:
     """Write ``harmonised.csv``, its multi-arm alternative, the harmonisation log, the
-    outcome-reporting matrix (study x outcome), the checksums of the first three and the
-    study table (one row per study: pooled or not, follow-up, kinds of source, data as of, the
-    outcomes whose comparison uses it).
+    outcome-reporting matrix (study x outcome, with why a role reported nothing), the
+    checksums of the first three, the study table (one row per study: pooled or not,
+    follow-up, kinds of source, data as of, populations, the outcomes whose comparison uses
+    it) and the baseline characteristics (one row per study and characteristic, with the
+    check of its printed percentage).
 
     ``outcomes`` are the configured outcome ids, in order.
     """
@@ -77,7 +80,9 @@ def run_gather_studies(
     log_rows = (r for s in records for r in s.log)
     atomic_write_text(log_table, rows_to_csv(LOG_COLUMNS, log_rows))
     matrix = (
-        row for s in records for row in reporting_rows(s.study, s.label, s.harmonised, outcomes)
+        row
+        for s in records
+        for row in reporting_rows(s.study, s.label, s.harmonised, outcomes, s.missing_arms)
     )
     atomic_write_text(reporting, rows_to_csv(REPORTING_COLUMNS, matrix))
     facts = (
@@ -90,6 +95,9 @@ def run_gather_studies(
         for s in records
     )
     atomic_write_text(study_table, rows_to_csv(STUDY_TABLE_COLUMNS, facts))
+    if characteristics is not None:
+        baseline = (row for s in records for row in s.characteristics)
+        atomic_write_text(characteristics, rows_to_csv(CHARACTERISTIC_COLUMNS, baseline))
     write_checksums([harmonised, alternative, log_table], checksums)
 
 

@@ -8,11 +8,13 @@ from pathlib import Path
 from typing import Any
 
 from raremeta.harmonise.outcome_rows import harmonise_study
-from raremeta.harmonise.study_table import study_facts
+from raremeta.harmonise.reporting import missing_arms
+from raremeta.harmonise.study_table import characteristic_rows, study_facts
 
 # the config slice of harmonisation needs the structural checks only (io), not the method
 # registry: a study job imports no numpy
 from raremeta.io.analysis_config import analysis_from
+from raremeta.io.errors import InvalidInputError
 from raremeta.io.intermediate import StudyRecord, write_study_record
 from raremeta.io.raw_studies import load_study_folders
 
@@ -22,7 +24,9 @@ def run_study(folder: Path, config: Path | Mapping[str, Any], out: Path) -> None
 
     ``out`` holds a :class:`~raremeta.io.intermediate.StudyRecord`: the facts of the study's
     row of ``results/tables/studies.csv``, its rows of ``data/processed/harmonised.csv``, the
-    same with the other multi-arm handling, and its harmonisation-log rows.
+    same with the other multi-arm handling, its harmonisation-log rows, why each arm that did
+    not report an outcome did not (``reporting:`` of ``study.yaml``) and its rows of
+    ``results/tables/characteristics.csv``.
 
     Raises
     ------
@@ -31,10 +35,19 @@ def run_study(folder: Path, config: Path | Mapping[str, Any], out: Path) -> None
     """
     config = analysis_from(config)
     (study,) = load_study_folders([Path(folder)])
+    missing, problems, reporting_log = missing_arms(study, config)
+    if problems:
+        raise InvalidInputError(problems)
     rows, log = harmonise_study(study, config)
+    log += reporting_log
     alternative, _ = harmonise_study(study, replace(config, multi_arm=config.other_multi_arm))
     record = StudyRecord(
-        **study_facts(study), harmonised=tuple(rows), alternative=tuple(alternative), log=tuple(log)
+        **study_facts(study),
+        harmonised=tuple(rows),
+        alternative=tuple(alternative),
+        log=tuple(log),
+        missing_arms=tuple(missing),
+        characteristics=tuple(characteristic_rows(study, config.percent_tolerance)),
     )
     write_study_record(out, record)
     for record in log:

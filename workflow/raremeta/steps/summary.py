@@ -16,6 +16,7 @@ from raremeta.io.writing import atomic_write_text
 from raremeta.report.methods_text import methods_paragraph, run_facts
 from raremeta.report.summary import (
     SummaryContext,
+    characteristics_summary,
     data_as_of_text,
     summarise,
     to_html,
@@ -39,6 +40,7 @@ def run_summary(
     codebook: Path | None = None,
     reporting: Path | None = None,
     study_table: Path | None = None,
+    characteristics: Path | None = None,
 ) -> None:
     """Write the summary tables (with the data-as-of line), the methods paragraph and the
     tables' codebook.
@@ -62,9 +64,17 @@ def run_summary(
         versions(),
         as_of,
     )
-    atomic_write_text(markdown, to_markdown(blocks, methods, preamble))
-    atomic_write_text(html_out, to_html(blocks, methods, preamble))
-    atomic_write_text(latex, to_latex(blocks, methods, preamble))
+    baseline = None
+    if characteristics is not None and study_table is not None:
+        table = pd.read_csv(study_table, dtype=str, keep_default_na=False)
+        baseline = characteristics_summary(
+            pd.read_csv(characteristics, dtype={"study": str}, keep_default_na=False),
+            list(zip(table["study"], table["label"], strict=True)),
+            config.characteristics_question,
+        )
+    atomic_write_text(markdown, to_markdown(blocks, methods, preamble, baseline))
+    atomic_write_text(html_out, to_html(blocks, methods, preamble, baseline))
+    atomic_write_text(latex, to_latex(blocks, methods, preamble, baseline))
     atomic_write_text(methods_out, methods + "\n")
     if codebook is not None:
         atomic_write_text(codebook, codebook_markdown())
