@@ -360,16 +360,16 @@ STUDY_TABLE = {
     "data_as_of": "The date the study's counts reflect (study.yaml `data_as_of`: the latest "
     "extraction, or the registry record's versionHolder date); empty when not stated. The "
     "summary's 'data as of' line is the latest of these.",
-    **{
-        f"population_{role}": f"Which patients the n of the study's {role} arms counts "
-        f"(study.yaml arm field `population`): {POPULATIONS}"
-        for role in ("cni", "comparator")
-    },
     "in_comparison": "Ids of the outcomes whose comparative analysis (pooled_effects.csv) uses "
     "the study (it reported the outcome in both arms), `;`-separated in config.yaml order; "
     "empty when none, and for a study that is not pooled. A study that reported an outcome in "
     "one arm only is in that role's pooled rates (pooled_rates.csv, subset all_arms) but not in "
     "the comparison.",
+    **{
+        f"population_{role}": f"Which patients the n of the study's {role} arms counts "
+        f"(study.yaml arm field `population`): {POPULATIONS}"
+        for role in ("cni", "comparator")
+    },
 }
 
 

@@ -672,8 +672,8 @@ def in_roles(text: str, roles: RoleLabels | None) -> str:
 #: the codebook); a test checks that every :class:`~raremeta.analysis.table_keys.Caution` but
 #: NONE has an entry.
 CAUTION_TEXT: dict[str, str] = {
-    Caution.WALD_ZERO_ARM: "caution: normal-approximation interval, and every trial has an arm "
-    "without events, whose variance it takes as zero",
+    Caution.WALD_ZERO_ARM: "caution: normal-approximation interval, unreliable because every "
+    "trial has an arm without events",
 }
 
 

@@ -20,9 +20,9 @@ STUDY_TABLE_COLUMNS = [
     "follow_up_weeks",
     "source_kinds",
     "data_as_of",
+    "in_comparison",
     "population_cni",
     "population_comparator",
-    "in_comparison",
 ]
 
 #: Columns of ``results/tables/characteristics.csv``: one row per study and baseline

@@ -67,9 +67,9 @@ def run_gather_studies(
     """Write ``harmonised.csv``, its multi-arm alternative, the harmonisation log, the
     outcome-reporting matrix (study x outcome, with why a role reported nothing), the
     checksums of the first three, the study table (one row per study: pooled or not,
-    follow-up, kinds of source, data as of, populations, the outcomes whose comparison uses
-    it) and the baseline characteristics (one row per study and characteristic, with the
-    check of its printed percentage).
+    follow-up, kinds of source, data as of, the outcomes whose comparison uses it,
+    populations) and the baseline characteristics (one row per study and characteristic,
+    with the check of its printed percentage).
 
     ``outcomes`` are the configured outcome ids, in order.
     """
