@@ -37,6 +37,8 @@ HARMONISED_CONTRACT = [
     # issue 20: appended (the arms behind the row's counts: study.yaml `population`, `drug`)
     "population",
     "drug",
+    # issue 20, item 14: how many randomised arms the counts combine (arm field `combines`)
+    "randomised_arms",
 ]
 
 

@@ -500,3 +500,31 @@ def test_configfile_config_and_the_old_option_run_another_review(seed_run, tmp_p
     old = run_snakemake(project, "--config", "analysis_config=other.yaml")
     assert old.returncode != 0
     assert "use --configfile PATH" in old.stderr and "Traceback" not in old.stderr
+
+
+def test_seed_summary_reporting_details_and_the_letters_question(seed_run):
+    # issue 20, items 16 and 17: data/raw/*/study.yaml `reporting:` (Mok's reply states PRES
+    # for the tacrolimus arm only; Liu 2015's sources reached do not mention PRES) and Mok's
+    # characteristics.csv (Xu 2020: "48 out of 150 patients (28%)", which is 32.0%; Mok 2022:
+    # "four (2.7%)" with APS, 4/150 = 2.67%)
+    text = (seed_run / "results/tables/summary.md").read_text(encoding="utf-8")
+    pres = text.split("## Posterior reversible encephalopathy syndrome")[1].split("## Seizure")[0]
+    assert (
+        "| Not in the comparison | Mok 2016/2020 (comparator arm not reported by the source) |"
+        in (pres)
+    )
+    assert "| Not found in the sources reached (see reporting.csv) | Liu 2015 |" in pres
+    characteristics = text.split("## Patient characteristics")[1].split("## Methods")[0]
+    assert characteristics.lstrip().startswith(
+        "Trial totals cannot answer whether antiphospholipid-antibody-positive patients are at "
+        "higher risk of PRES or seizures: no trial reports the outcomes by these characteristics."
+    )
+    assert (
+        "Anticardiolipin or lupus anticoagulant present at entry (all randomised): 48/150 "
+        "(32.0%; the source prints 28%, which does not match)"
+    ) in characteristics
+    assert (
+        "Antiphospholipid syndrome (consensus criteria) at entry (all randomised): 4/150 (2.67%)"
+        in (characteristics)
+    )
+    assert "- AURA-LV 2019: no baseline characteristic recorded." in characteristics

@@ -291,9 +291,11 @@ def test_seed_run_handles_outcomes_no_trial_reported(seed_results):
         }
         assert sum(r["primary"] == "true" for r in pooled) == 1
         rates = [r for r in _rows(seed_results, "pooled_rates.csv") if r["outcome"] == outcome]
-        assert len(rates) == 4  # crude and GLMM per role
-        assert {(r["status"], r["reason"]) for r in rates} == {
-            ("not_estimable", "no_reporting_arm")
+        # crude and GLMM per role, over all arms and over the trials in the comparison (issue 20)
+        assert len(rates) == 8
+        assert {(r["subset"], r["status"], r["reason"]) for r in rates} == {
+            ("all_arms", "not_estimable", "no_reporting_arm"),
+            ("comparison", "not_estimable", "no_comparable_study"),
         }
         # a trial that reported it in neither arm is listed in reporting.csv only
         assert not [r for r in _rows(seed_results, "study_effects.csv") if r["outcome"] == outcome]

@@ -65,13 +65,15 @@ def run_summary(
         as_of,
     )
     baseline = None
-    if characteristics is not None and study_table is not None:
+    if characteristics is not None and study_table is not None:  # None: nothing to say
+        found = pd.read_csv(characteristics, dtype={"study": str}, keep_default_na=False)
         table = pd.read_csv(study_table, dtype=str, keep_default_na=False)
-        baseline = characteristics_summary(
-            pd.read_csv(characteristics, dtype={"study": str}, keep_default_na=False),
-            list(zip(table["study"], table["label"], strict=True)),
-            config.characteristics_question,
-        )
+        if len(found) or config.characteristics_question:
+            baseline = characteristics_summary(
+                found,
+                list(zip(table["study"], table["label"], strict=True)),
+                config.characteristics_question,
+            )
     atomic_write_text(markdown, to_markdown(blocks, methods, preamble, baseline))
     atomic_write_text(html_out, to_html(blocks, methods, preamble, baseline))
     atomic_write_text(latex, to_latex(blocks, methods, preamble, baseline))
