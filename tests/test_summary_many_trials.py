@@ -93,7 +93,9 @@ def test_the_stratified_difference_leads_and_crude_risks_are_labelled(summary):
     ]
     # 324/3050 = 106.2 and 630/3050 = 206.6 per 1,000: shown only under that label
     assert crude.startswith("106 \\[") and " vs 207 \\[" in crude
-    assert "excess of up to" in summary.split("## Methods")[0].rstrip().splitlines()[-1]
+    # the block's last line (the patient-characteristics section follows the outcome blocks)
+    block = summary.split("## Adverse event")[1].split("\n## ")[0]
+    assert "excess of up to" in block.rstrip().splitlines()[-1]
 
 
 def test_one_set_of_numbers_per_block(summary):
