@@ -68,7 +68,7 @@ def study_facts(study: Study) -> dict:
 def characteristic_rows(study: Study, tolerance: float = 0.0) -> list[dict]:
     """The study's baseline characteristics as rows of :data:`CHARACTERISTIC_COLUMNS`:
     ``computed_percent`` is 100 x count / denominator (empty without a count) and
-    ``percent_check`` the :class:`~raremeta.harmonise.quality.PercentCheck` of the printed
+    ``percent_check`` the :class:`~raremeta.io.raw_studies.PercentCheck` of the printed
     percentage (the check behind the harmonisation log's data-quality warnings; ``tolerance``
     is ``percent_tolerance`` of ``config.yaml``).
     """
