@@ -256,7 +256,7 @@ def detail_reader(monkeypatch):
     not found in the sources reached; Mok's MMF arm for PRES not reported (the author's reply
     states PRES for the tacrolimus arm only).
     """
-    from raremeta.io import results_reading
+    from raremeta.report import reporting_details as figure_details
 
     details = {
         "liu-2015": {"cni": _Detail(("not_found",)), "comparator": _Detail(("not_found",))},
@@ -265,16 +265,16 @@ def detail_reader(monkeypatch):
         },
     }
     monkeypatch.setattr(
-        results_reading, "reporting_details", lambda row: details.get(row["study"], {}),
-        raising=False,
-    )  # fmt: skip
+        figure_details, "reporting_details", lambda row: details.get(row["study"], {})
+    )
 
 
 def test_incidence_shows_an_arm_without_a_count_with_its_reporting_detail(detail_reader):
     fig = incidence_for_outcome("pres", "PRES", seed_studies(), seed_rates(), seed_reporting())
     texts = _texts(fig)
     assert "Mok 2016/2020" in texts  # the MMF arm: listed, not silently missing
-    assert "not reported (ORBIT E)" in texts  # the reason is the summary's, not the figure's
+    # the reason is the summary's, not the figure's
+    assert "not reported by the source (ORBIT E)" in texts
     # Liu 2015 reported PRES in neither arm: in the reporting matrix, not here
     assert not any("Liu 2015" in t for t in texts)
     assert "Trials that reported the outcome in neither arm: see the reporting matrix." in texts
@@ -303,10 +303,12 @@ def test_incidence_rates_over_all_arms_are_not_a_randomised_comparison():
 
 
 def test_reporting_matrix_labels_outcomes_names_the_arm_and_fits_its_content():
+    # the seed's reporting.csv: Liu 2015's PRES and Mok's seizures are not found in the sources
+    # reached (study.yaml reporting:), AURA-LV's seizures too
     rows = [
-        ("AURA-LV 2019", [("both_arms", ["cni", "comparator"]), ("neither", [])]),
-        ("Liu 2015", [("neither", []), ("both_arms", ["cni", "comparator"])]),
-        ("Mok 2016/2020", [("one_arm", ["cni"]), ("neither", [])]),
+        ("AURA-LV 2019", [("both_arms", ["cni", "comparator"], ""), ("neither", [], "NF")]),
+        ("Liu 2015", [("neither", [], "NF"), ("both_arms", ["cni", "comparator"], "")]),
+        ("Mok 2016/2020", [("one_arm", ["cni"], ""), ("neither", [], "NF")]),
     ]
     labels = ["Posterior reversible encephalopathy syndrome", "Seizure"]
     fig = reporting_plot(rows, labels, {"cni": "CNI", "comparator": "comparator"})
@@ -314,6 +316,10 @@ def test_reporting_matrix_labels_outcomes_names_the_arm_and_fits_its_content():
     assert "Seizure" in texts and "seizure" not in texts and "pres" not in texts
     assert any("encephalopathy" in t for t in texts)
     assert texts.count("CNI") == 1  # Mok's one-arm PRES cell names the arm that reported it
+    # issue 20, item 16: the matrix shows why a study has no count, and says what the mark means
+    assert texts.count("NF") == 3
+    assert "NF: not found in the sources reached (both arms)" in texts
+    assert not any(t.startswith("NR:") for t in texts)  # no such cell: no such legend line
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
     frame = fig.bbox
@@ -329,10 +335,6 @@ def test_reporting_details_from_the_reporting_table_columns():
     """The same words from the ``reporting_detail`` columns as ``reporting.csv`` writes them
     (``<role>:<detail>`` per role, reasons as JSON), read by the table's own reader.
     """
-    from raremeta.io import results_reading
-
-    if not hasattr(results_reading, "reporting_details"):
-        pytest.skip("reporting.csv has no detail columns on this branch yet")
     reporting = seed_reporting()
     reporting["reporting_detail"] = ["", "cni:not_found;comparator:not_found",
                                      "comparator:not_reported"]  # fmt: skip
@@ -340,4 +342,4 @@ def test_reporting_details_from_the_reporting_table_columns():
     reporting["reporting_reason"] = ["", "", '{"comparator": "stated for tacrolimus only"}']
     fig = incidence_for_outcome("pres", "PRES", seed_studies(), seed_rates(), reporting)
     texts = _texts(fig)
-    assert "not reported" in texts and not any("tacrolimus only" in t for t in texts)
+    assert "not reported by the source" in texts and not any("tacrolimus only" in t for t in texts)

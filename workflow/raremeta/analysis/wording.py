@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from raremeta.analysis.table_keys import AnalysisCode, Caution, PrimaryRule, RateSubset
 from raremeta.io.analysis_config import Protocol, RoleLabels
+from raremeta.io.raw_studies import ReportingDetail
 from raremeta.stats import registry
 from raremeta.stats.registry import (
     CONDITIONAL_ML,
@@ -687,3 +688,17 @@ METHODS_REASON_TEXT = {
 #: What the random-effects part of the inverse-variance sentence is called when it is not
 #: applicable.
 RANDOM_EFFECTS_WORDS = "random-effects models and prediction intervals"
+
+
+#: Why an arm has no count of an outcome (``ReportingDetail`` codes of ``reporting.csv``), in
+#: the words of the summary and the figures, and the short mark of the reporting matrix.
+REPORTING_DETAIL_WORDS: dict[str, str] = {
+    ReportingDetail.NOT_FOUND: "not found in the sources reached",
+    ReportingDetail.NOT_REPORTED: "not reported by the source",
+    ReportingDetail.UNSPECIFIED: "not reported",
+}
+REPORTING_DETAIL_MARKS: dict[str, str] = {
+    ReportingDetail.NOT_FOUND: "NF",
+    ReportingDetail.NOT_REPORTED: "NR",
+    ReportingDetail.UNSPECIFIED: "",
+}

@@ -10,14 +10,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from raremeta.io.raw_studies import ROLES
-
-#: The reporting-detail codes (``ReportingDetail``) in words.
-DETAIL_WORDS = {
-    "not_found": "not found in the sources",
-    "not_reported": "not reported",
-    "unspecified": "not reported",
-}
+from raremeta.analysis.wording import REPORTING_DETAIL_WORDS as DETAIL_WORDS
+from raremeta.io.raw_studies import ROLES, ReportingDetail
+from raremeta.io.results_reading import reporting_details
 
 
 def arm_text(details: tuple[str, ...], orbit: tuple[str, ...] = ()) -> str:
@@ -25,19 +20,15 @@ def arm_text(details: tuple[str, ...], orbit: tuple[str, ...] = ()) -> str:
     with its source, is the summary's (a figure line has no room for it).
     """
     words = dict.fromkeys(DETAIL_WORDS.get(str(d), str(d).replace("_", " ")) for d in details)
-    text = " / ".join(words) or DETAIL_WORDS["unspecified"]
+    text = " / ".join(words) or DETAIL_WORDS[ReportingDetail.UNSPECIFIED]
     return f"{text} (ORBIT {', '.join(orbit)})" if orbit else text
 
 
 def arm_details(reporting: pd.DataFrame, outcome: str) -> dict[tuple[str, str], str]:
     """(study, role) -> why the arm has no count of ``outcome`` ("" where it has one)."""
-    try:
-        from raremeta.io.results_reading import reporting_details
-    except ImportError:  # before the reader of the detail columns exists
-        reporting_details = None
     out = {}
     for _, row in reporting[reporting["outcome"] == outcome].iterrows():
-        per_role = reporting_details(row) if reporting_details is not None else {}
+        per_role = reporting_details(row)
         for role in ROLES:
             key = (str(row["study"]), str(role))
             if str(row[role]).lower() == "true":
@@ -46,5 +37,5 @@ def arm_details(reporting: pd.DataFrame, outcome: str) -> dict[tuple[str, str], 
                 given = per_role[role]
                 out[key] = arm_text(tuple(given.details), tuple(given.orbit))
             else:
-                out[key] = DETAIL_WORDS["unspecified"]
+                out[key] = DETAIL_WORDS[ReportingDetail.UNSPECIFIED]
     return out

@@ -9,7 +9,9 @@ import matplotlib.pyplot as plt
 from matplotlib.colors import ListedColormap
 from matplotlib.patches import Patch
 
-from raremeta.io.raw_studies import ReportingState
+from raremeta.analysis.wording import REPORTING_DETAIL_MARKS, REPORTING_DETAIL_WORDS
+from raremeta.io.raw_studies import ROLES, ReportingState, Role
+from raremeta.io.results_reading import ArmReporting
 from raremeta.report.figure_files import STYLE, text_width_in, wrap_to_width
 
 #: Reporting state (``results/tables/reporting.csv``) -> (colour index, legend text).
@@ -18,6 +20,25 @@ STATUSES = {
     ReportingState.ONE_ARM: (1, "reported in one arm only (the cell names it)"),
     ReportingState.NEITHER: (0, "not reported (in neither arm)"),
 }
+#: What a reporting-detail mark in a cell of the matrix means (its legend lines).
+MARK_LEGEND = {
+    mark: f"{mark}: {REPORTING_DETAIL_WORDS[detail]} (both arms)"
+    for detail, mark in REPORTING_DETAIL_MARKS.items()
+    if mark
+}
+
+
+def detail_mark(details: dict[Role, ArmReporting]) -> str:
+    """The cell mark of a study that reported an outcome in neither arm: ``NF`` (not found in
+    the sources reached) or ``NR`` (a source says it was not reported) when both arms share
+    that detail; empty otherwise.
+    """
+    found = {arm.detail for arm in details.values()}
+    if len(details) < len(ROLES) or len(found) != 1 or None in found:
+        return ""
+    return REPORTING_DETAIL_MARKS[found.pop()]
+
+
 COLOURS = ["#ffffff", "#9ecae1", "#08519c"]
 #: Default display labels of the two roles (``config.yaml`` ``roles:`` overrides them).
 DEFAULT_ROLES = {"cni": "CNI", "comparator": "comparator"}
@@ -34,7 +55,7 @@ TITLE = "Outcome reporting by study"
 
 
 def reporting_plot(
-    rows: list[tuple[str, list[tuple[str, list[str]]]]],
+    rows: list[tuple[str, list[tuple[str, list[str], str]]]],
     outcomes: list[str],
     roles: dict[str, str] | None = None,
 ) -> plt.Figure:
@@ -42,9 +63,10 @@ def reporting_plot(
 
     Parameters
     ----------
-    rows : list of (str, list of (str, list of str))
+    rows : list of (str, list of (str, list of str, str))
         One per study, top to bottom: its label and, for each of ``outcomes``, its state (a key
-        of :data:`STATUSES`) and the roles whose arms reported the outcome.
+        of :data:`STATUSES`), the roles whose arms reported the outcome and the mark of why it
+        reported it in neither arm (:func:`detail_mark`; "" for none).
     outcomes : list of str
         The outcomes' labels, left to right.
     roles : dict, optional
@@ -57,12 +79,18 @@ def reporting_plot(
     """
     roles = {**DEFAULT_ROLES, **(roles or {})}
     studies = [label for label, _ in rows]
-    grid = [[STATUSES[state][0] for state, _ in cells] for _, cells in rows]
+    grid = [[STATUSES[state][0] for state, *_ in cells] for _, cells in rows]
     one_arm = [
         (col, row, roles[reporting[0]])
         for row, (_, cells) in enumerate(rows)
-        for col, (state, reporting) in enumerate(cells)
+        for col, (state, reporting, _) in enumerate(cells)
         if state == ReportingState.ONE_ARM and len(reporting) == 1
+    ]
+    marks = [
+        (col, row, mark)
+        for row, (_, cells) in enumerate(rows)
+        for col, (state, _, mark) in enumerate(cells)
+        if state == ReportingState.NEITHER and mark
     ]
     # Labels are plain texts and the grid two line collections: a tick per study (an artist
     # with two lines and two texts each) made a 300-study matrix take seconds per format.
@@ -87,7 +115,9 @@ def reporting_plot(
     left = MARGIN_IN + max((text_width_in(s, LABEL_PT) for s in studies), default=0) + PAD_IN
     title_h = 0.35
     top = title_h + max((text_width_in(o, LABEL_PT) for o in outcomes), default=0) + PAD_IN
+    used = {mark for *_, mark in marks}
     legend = [text for _, text in STATUSES.values()]
+    legend += [text for mark, text in MARK_LEGEND.items() if mark in used]
     legend_w = MARGIN_IN + 0.35 + max(text_width_in(t, 8) for t in legend) + MARGIN_IN
     legend_h = 0.19 * len(legend) + 0.05
     width = max(left + cells_w + MARGIN_IN, legend_w, text_width_in(TITLE, 10) + 2 * MARGIN_IN)
@@ -120,12 +150,16 @@ def reporting_plot(
                 col + 0.5, -dy, outcome, ha="center", va="bottom", rotation=90,
                 fontsize=LABEL_PT, multialignment="left", linespacing=1.1,
             )  # fmt: skip
-        for col, row, text in one_arm:
+        for col, row, text in one_arm + marks:
             ax.text(col + 0.5, row + 0.5, text, ha="center", va="center", fontsize=CELL_PT)
         fig.text(MARGIN_IN / width, 1 - 0.2 / height, TITLE, ha="left", va="center", fontsize=10)
         handles = [
             Patch(facecolor=COLOURS[i], edgecolor="#888888", label=text)
             for i, text in STATUSES.values()
+        ] + [
+            Patch(facecolor="none", edgecolor="none", label=text)
+            for mark, text in MARK_LEGEND.items()
+            if mark in used
         ]
         fig.legend(
             handles=handles,

@@ -16,6 +16,7 @@ import pandas as pd
 from raremeta.analysis.table_keys import AnalysisCode
 from raremeta.analysis.wording import (
     CAUTION_TEXT,
+    REPORTING_DETAIL_WORDS,
     SUBSET_LABELS,
     in_roles,
     method_words,
@@ -448,18 +449,12 @@ DETAIL_HEADINGS = {
     "reported",
     ReportingDetail.UNSPECIFIED: "Not reported in either arm (no detail recorded)",
 }
-#: How a detail reads for one arm.
-DETAIL_WORDS = {
-    ReportingDetail.NOT_FOUND: "not found in the sources reached",
-    ReportingDetail.NOT_REPORTED: "not reported by the source",
-    ReportingDetail.UNSPECIFIED: "not reported",
-}
 
 
 def _arm_words(role: Role, arm: ArmReporting, context: SummaryContext) -> str:
     detail = arm.detail or ReportingDetail.UNSPECIFIED
     orbit = f" (ORBIT {'/'.join(arm.orbit)})" if arm.orbit else ""
-    return f"{context.roles.of(role)} arm {DETAIL_WORDS[detail]}{orbit}"
+    return f"{context.roles.of(role)} arm {REPORTING_DETAIL_WORDS[detail]}{orbit}"
 
 
 def _excluded_why(

@@ -78,13 +78,18 @@ def run_reporting_figure(
     import matplotlib.pyplot as plt
 
     from raremeta.io.raw_studies import ROLES
+    from raremeta.io.results_reading import reporting_details
     from raremeta.report.figure_files import save_figure
-    from raremeta.report.reporting_plot import reporting_plot
+    from raremeta.report.reporting_plot import detail_mark, reporting_plot
 
     table = pd.read_csv(reporting, dtype=str, keep_default_na=False)
     status = {
-        (r.study, r.outcome): (r.reported, [role for role in ROLES if getattr(r, role) == "true"])
-        for r in table.itertuples()
+        (r["study"], r["outcome"]): (
+            r["reported"],
+            [role for role in ROLES if r[role] == "true"],
+            detail_mark(reporting_details(r)),
+        )
+        for _, r in table.iterrows()
     }
     studies = dict(zip(table["study"], table["label"], strict=True))
     rows = [(label, [status[(s, o)] for o in outcomes]) for s, label in studies.items()]
