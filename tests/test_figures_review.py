@@ -149,6 +149,9 @@ def test_axis_title_single_trial_and_role_labels():
     assert "← Favours JAK inhibitor" in texts and "Favours placebo →" in texts
     assert "JAK inhibitor\nevents/N" in texts and "Placebo\nevents/N" in texts
     assert not any("CNI" in t for t in texts)
+    # Mok's reason (reason code not_reported_comparator) names the role by its label too
+    assert "not reported for placebo" in texts
+    assert not any("comparator" in t for t in texts)
 
 
 def test_pooled_block_is_called_pooled_with_two_trials():

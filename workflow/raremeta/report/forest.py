@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import textwrap
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 
 import matplotlib
 
@@ -23,7 +23,8 @@ from matplotlib.patches import Polygon
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from raremeta.analysis.table_keys import Caution
-from raremeta.analysis.wording import short_reason, status_text
+from raremeta.analysis.wording import in_roles, short_reason, status_text
+from raremeta.io.analysis_config import RoleLabels
 from raremeta.report.figure_files import STYLE, text_width_in, wrap_to_width
 from raremeta.report.numbers import fmt_ci, fmt_count, fmt_sources, fmt_value, fmt_weeks
 
@@ -50,7 +51,7 @@ AXIS_TITLES = {
 #: Risk differences are drawn and printed per 1,000 patients.
 PER_1000 = 1000.0
 #: Default display labels of the two roles (``config.yaml`` ``roles:`` overrides them).
-DEFAULT_ROLES = {"cni": "CNI", "comparator": "comparator"}
+DEFAULT_ROLES = asdict(RoleLabels.default())
 #: The mark and footnote of each pooled-row caution (``pooled_effects.csv`` ``caution``).
 CAUTIONS = {
     Caution.WALD_ZERO_ARM: (
@@ -229,6 +230,7 @@ def forest_plot(
     roles = {**DEFAULT_ROLES, **(roles or {})}
     fs = MIN_FONT_PT
     cni, comp = roles["cni"], roles["comparator"]
+    role_labels = RoleLabels(cni, comp)
     labels = [textwrap.shorten(s.label, MAX_LABEL_CHARS, placeholder="...") for s in studies]
     # --- the text of every column, and which columns are drawn -----------------------------
     columns: list[tuple[str, str, list[str]]] = [("label", "Study", labels)]
@@ -262,7 +264,7 @@ def forest_plot(
     est_texts = []
     for s in studies:
         if not s.included:
-            est_texts.append(short_reason(s.reason))
+            est_texts.append(in_roles(short_reason(s.reason), role_labels))
         else:
             est_texts.append(
                 _fmt_effect(s.estimate, s.ci_low, s.ci_high, measure)
@@ -272,7 +274,9 @@ def forest_plot(
     pooled_texts = []
     for p in pooled:
         if not math.isfinite(p.estimate):
-            pooled_texts.append(status_text(p.status) + ":\n" + short_reason(p.reason))
+            pooled_texts.append(
+                status_text(p.status) + ":\n" + in_roles(short_reason(p.reason), role_labels)
+            )
             continue
         mark, note = CAUTIONS.get(p.caution, ("", ""))
         if note and note not in caution_notes:
