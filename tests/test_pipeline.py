@@ -527,4 +527,4 @@ def test_seed_summary_reporting_details_and_the_letters_question(seed_run):
         "Antiphospholipid syndrome (consensus criteria) at entry (all randomised): 4/150 (2.67%)"
         in (characteristics)
     )
-    assert "- AURA-LV 2019: no baseline characteristic recorded." in characteristics
+    assert "- AURA-LV 2019: none recorded from its sources." in characteristics

@@ -60,7 +60,7 @@ def test_a_clean_comparison_of_two_trials_has_no_limitation():
         (({"follow_up_weeks": math.nan}, {}), "Follow-up is not stated for T0;"),
         (
             ({"randomised_arms_cni": 2.0}, {}),
-            "Randomised arms are combined in T0 (e.g. doses counted together)",
+            "The counts of T0 combine several randomised arms (e.g. doses reported only together)",
         ),
         (
             ({"population_cni": "safety;randomised"}, {}),
@@ -98,7 +98,14 @@ CONFIG = {"outcomes": {"a": {"label": "A", "terms": ["x"]}}}
 def _pooled(*rows: tuple[str, str, str, str]) -> pd.DataFrame:
     return pd.DataFrame(
         [
-            {"outcome": "a", "method": m, "model": model, "status": st, "reason": r}
+            {
+                "outcome": "a",
+                "method": m,
+                "measure": "OR",
+                "model": model,
+                "status": st,
+                "reason": r,
+            }
             for m, model, st, r in rows
         ]
     )
@@ -140,10 +147,13 @@ def test_the_methods_text_lists_what_produced_an_estimate_and_the_rest_once_with
         "prediction intervals, Hartung-Knapp-Sidik-Jonkman intervals and leave-one-out."
     ) in text
     assert (
-        "Not estimable with these data, no comparator events (OR infinite): the "
+        "Not estimable with these data, no comparator events: the "
         "conditional maximum-likelihood odds ratio"
     ) in text
     assert "Sensitivity analyses used constant (0.5, 0.01)" in text
+    # a method that estimated one measure but not another says which (the review of issue 20:
+    # "we computed Mantel-Haenszel odds ratios" beside an MH odds ratio that was not estimable)
+    assert "the Mantel-Haenszel odds ratio" not in text  # the MH row here is estimated
     # item 5: no "was: chosen", and item 10: no protocol, so not "pre-specified"
     assert "was: chosen" not in text and "pre-specified" not in text
     assert "The primary estimate of each outcome was chosen by the rule in config.yaml:" in text
@@ -176,7 +186,28 @@ def test_an_outcome_no_trial_reported_is_named_once_and_changes_no_list():
         ]
     )
     text = _paragraph(config, pooled, _sensitivity())
-    assert "No trial reported tma in both arms; nothing was pooled for it." in text
+    assert (
+        "No trial reported tma in both arms (see the reporting matrix); nothing was pooled" in text
+    )
     assert "For each outcome with a comparison we computed" in text
     assert "no study reports it in both arms" not in text
     assert "Not applicable with these data, one trial per outcome: random-effects models" in text
+
+
+def test_measures_a_method_could_not_estimate_are_named():
+    pooled = pd.DataFrame(
+        [
+            {"outcome": "a", "method": "MH", "measure": m, "model": "common", "status": st,
+             "reason": r}
+            for m, st, r in (
+                ("OR", "not_estimable", "no_comparator_events"),
+                ("RR", "not_estimable", "no_comparator_events"),
+                ("RD", "estimated", ""),
+            )
+        ]
+    )  # fmt: skip
+    text = _paragraph(CONFIG, pooled, _sensitivity())
+    assert (
+        "Not estimable with these data, no comparator events: the Mantel-Haenszel odds ratio "
+        "and the Mantel-Haenszel risk ratio."
+    ) in text

@@ -683,7 +683,11 @@ METHODS_REASON_TEXT = {
     Reason.SINGLE_STUDY: "one trial per outcome",
     Reason.NO_STUDY_FROM_SOURCES: "no trial with every count from its own report or registry "
     "results",
-    Reason.NO_MULTI_ARM_STUDY: "no trial with several arms of one role",
+    Reason.NO_MULTI_ARM_STUDY: "no trial entered with several arms of one role",
+    Reason.NO_COMPARATOR_EVENTS: "no comparator events",
+    Reason.CONDITIONAL_MLE_INFINITE: "no comparator events",
+    Reason.NO_CNI_EVENTS: "no CNI events",
+    Reason.CONDITIONAL_MLE_ZERO: "no CNI events",
 }
 #: What the random-effects part of the inverse-variance sentence is called when it is not
 #: applicable.

@@ -4,7 +4,7 @@ rows in the results tables, and the software the workflow imported, with version
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -28,13 +28,15 @@ AUTO_RULE = (
     "Miettinen-Nurminen interval; when the Mantel-Haenszel odds ratio is finite and positive, "
     "that odds ratio; otherwise the Firth odds ratio (never the Peto odds ratio)"
 )
+#: Effect measures in the methods paragraph's words.
+MEASURE_NAMES = {"OR": "odds ratio", "RR": "risk ratio", "RD": "risk difference"}
 #: Why the rule, which depends on the data, is acceptable (README, "Choice of primary method").
 AUTO_RULE_CAVEAT = (
     "The rule depends on the data (one comparator event in a trial without any would switch a "
-    "headline from the Firth to the Mantel-Haenszel odds ratio); its branches are fixed in "
-    "advance, none is chosen for its result, each is the least biased estimator that exists "
-    "for the data at hand, and all of them and the exact conditional analysis are reported "
-    "side by side."
+    "headline from the Firth to the Mantel-Haenszel odds ratio); it looks only at which counts "
+    "are zero, never at an estimate, each branch takes the estimator recommended for such data "
+    "(Cochrane Handbook 10.4.4.2; Bradburn et al. 2007; Evrenoglou et al. 2022), and all of "
+    "them and the exact conditional analysis are reported side by side."
 )
 
 
@@ -52,6 +54,9 @@ class RunFacts:
         Whether any random-effects row produced an estimate.
     random_effects_reasons : tuple of str
         The reasons of the random-effects rows when none did.
+    measures_not_estimated : dict
+        (method, measure) -> reasons, for the measures without any estimate of a method that
+        estimated another (e.g. the MH odds ratio and risk ratio beside the MH risk difference).
     no_comparison : tuple of str
         Outcomes (ids) that no trial reported in both arms: nothing was pooled for them, and
         their rows say nothing about what the methods can do with data.
@@ -68,6 +73,7 @@ class RunFacts:
     analyses: tuple[str, ...]
     not_applicable: dict[str, tuple[str, ...]]
     no_comparison: tuple[str, ...] = ()
+    measures_not_estimated: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
 
 
 def run_facts(pooled: pd.DataFrame, sensitivity: pd.DataFrame) -> RunFacts:
@@ -89,6 +95,8 @@ def run_facts(pooled: pd.DataFrame, sensitivity: pd.DataFrame) -> RunFacts:
     pooled = pooled[~pooled["outcome"].isin(no_comparison)]
     sensitivity = sensitivity[~sensitivity["outcome"].isin(no_comparison)]
     estimated, not_estimated = split(pooled, "method")
+    pairs = pooled.assign(pair=list(zip(pooled["method"], pooled["measure"], strict=True)))
+    _, missing_pairs = split(pairs[pairs["method"].isin(estimated)], "pair")
     random = pooled[pooled["model"] == RANDOM]
     analyses, not_applicable = split(
         sensitivity[sensitivity["analysis_code"] != AnalysisCode.NO_COMPARABLE_STUDY],
@@ -103,6 +111,7 @@ def run_facts(pooled: pd.DataFrame, sensitivity: pd.DataFrame) -> RunFacts:
         analyses,
         not_applicable,
         no_comparison,
+        missing_pairs,
     )
 
 
@@ -236,14 +245,18 @@ def methods_paragraph(
     for n, why in missing.items():
         words = METHOD_WORDS[METHOD_WORDS[n].sentence_with or n]
         unestimable.setdefault(_why(why), []).append(words.sentence)
+    for (name, measure), why in facts.measures_not_estimated.items():
+        words = f"the {METHOD_WORDS[name].label.split(',')[0]} {MEASURE_NAMES[measure]}"
+        unestimable.setdefault(_why(why), []).append(words)
     not_estimable = " ".join(
         f"Not estimable with these data, {why}: {_join(what)}." for why, what in unestimable.items()
     )
     labels = {o.id: o.label for o in config.outcomes}
     none = [labels.get(o, o).lower() for o in facts.no_comparison]
+    either = ", ".join(none[:-1]) + " or " + none[-1] if len(none) > 1 else "".join(none)
     nothing = (
-        f"No trial reported {_join(none)} in both arms; nothing was pooled for "
-        f"{'it' if len(none) == 1 else 'them'}. "
+        f"No trial reported {either} in both arms (see the reporting matrix); nothing was "
+        f"pooled for {'it' if len(none) == 1 else 'them'}. "
         if none
         else ""
     )

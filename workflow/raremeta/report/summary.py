@@ -436,8 +436,8 @@ def limitations(inc: pd.DataFrame, context: SummaryContext) -> list[str]:
         ]
         if combined:
             out.append(
-                f"Randomised arms are combined in {_trials(combined)} (e.g. doses counted "
-                "together): a dose effect cannot be seen."
+                f"The counts of {_trials(combined)} combine several randomised arms (e.g. doses "
+                "reported only together): a dose effect cannot be seen."
             )
     return out
 
@@ -534,7 +534,11 @@ def _rate_rows(r: pd.DataFrame, context: SummaryContext) -> list[tuple[str, str]
                     if math.isfinite(_f(x["estimate"]))
                     else f"{status_text(str(x['status']))}: {_reason(x, context)}"
                 )
-                noun = "Rate" if k == 1 else "Pooled rate"
+                if subset == "comparison" and k <= 1:
+                    continue  # one trial: its own risks are in the row above
+                if subset == "comparison":
+                    where += "; not a randomised comparison"
+                noun = "Risk" if k == 1 else "Pooled risk"
                 rows.append((f"{noun} per 1,000, {name} ({method}; {where})", f"{value}, k = {k}"))
     return rows
 
@@ -774,7 +778,7 @@ def characteristics_summary(
     for study, label in studies:
         mine = table[table["study"] == study]
         if mine.empty:
-            items.append((label, "no baseline characteristic recorded"))
+            items.append((label, "none recorded from its sources"))
             continue
         parts = []
         for _, r in mine.iterrows():
