@@ -169,7 +169,7 @@ def test_drug_columns_and_a_constant_column_summarised_under_the_plot():
     # source (both "secondary") and follow-up (both not stated) are the same for every trial
     assert "Source" not in texts and "Follow-up\n(weeks)" not in texts
     under = next(t for t in texts if t.startswith("All trials: "))
-    assert "source of the counts secondary" in under and "follow-up not stated" in under
+    assert "counts from letter or review" in under and "follow-up not stated" in under
     # denominators differ (randomised vs not stated): a column
     assert "Denominator" in texts and "randomised" in texts and "not stated" in texts
 

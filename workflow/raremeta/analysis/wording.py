@@ -706,3 +706,12 @@ REPORTING_DETAIL_MARKS: dict[str, str] = {
     ReportingDetail.NOT_REPORTED: "NR",
     ReportingDetail.UNSPECIFIED: "",
 }
+
+
+#: Which patients a denominator counts (``population_*`` codes of the tables), in words.
+POPULATION_WORDS: dict[str, str] = {
+    "safety": "safety population",
+    "randomised": "randomised patients",
+    "other": "other population",
+    "not_stated": "population not stated",
+}

@@ -23,7 +23,7 @@ from matplotlib.patches import Polygon
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from raremeta.analysis.table_keys import Caution
-from raremeta.analysis.wording import in_roles, short_reason, status_text
+from raremeta.analysis.wording import POPULATION_WORDS, in_roles, short_reason, status_text
 from raremeta.io.analysis_config import RoleLabels
 from raremeta.report.figure_files import STYLE, text_width_in, wrap_to_width
 from raremeta.report.numbers import fmt_ci, fmt_count, fmt_sources, fmt_value, fmt_weeks
@@ -60,7 +60,7 @@ CAUTIONS = {
     ),
 }
 #: What the population codes (``population_*`` columns) are called.
-POPULATION_WORDS = {
+POPULATION_SHORT = {
     "safety": "safety",
     "randomised": "randomised",
     "other": "other",
@@ -148,8 +148,18 @@ def _drugs(code: str) -> str:
 
 
 def _population(cni: str, comparator: str) -> str:
-    a, b = POPULATION_WORDS.get(cni, cni), POPULATION_WORDS.get(comparator, comparator)
+    a, b = POPULATION_SHORT.get(cni, cni), POPULATION_SHORT.get(comparator, comparator)
     return a if a == b else f"{a} / {b}"
+
+
+def _population_stated(cni: str | None, comparator: str | None) -> str:
+    """A study's denominators in words under the plot (``randomised patients``)."""
+    words = [
+        POPULATION_WORDS[code]
+        for code in POPULATION_WORDS
+        if code in {c for cell in (cni, comparator) for c in (cell or "not_stated").split(";")}
+    ]
+    return " / ".join(words)
 
 
 def _descriptive_columns(
@@ -173,9 +183,16 @@ def _descriptive_columns(
         values = [
             _population(s.population_cni or "", s.population_comparator or "") for s in studies
         ]
-        out.append(("population", "Denominator", values, [f"denominators {v}" for v in values]))
+        stated = [
+            _population_stated(s.population_cni, s.population_comparator) + " as denominators"
+            for s in studies
+        ]
+        out.append(("population", "Denominator", values, stated))
     values = [fmt_sources(s.source_kinds_cni, s.source_kinds_comparator, True) for s in studies]
-    out.append(("source", "Source", values, [f"source of the counts {v}" for v in values]))
+    stated = [
+        "counts from " + fmt_sources(s.source_kinds_cni, s.source_kinds_comparator) for s in studies
+    ]
+    out.append(("source", "Source", values, stated))
     values = [fmt_weeks(s.follow_up_weeks) for s in studies]
     stated = [
         f"follow-up {v} weeks" if math.isfinite(s.follow_up_weeks) else f"follow-up {v}"

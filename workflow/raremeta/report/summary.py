@@ -16,6 +16,7 @@ import pandas as pd
 from raremeta.analysis.table_keys import AnalysisCode
 from raremeta.analysis.wording import (
     CAUTION_TEXT,
+    POPULATION_WORDS,
     REPORTING_DETAIL_WORDS,
     SUBSET_LABELS,
     in_roles,
@@ -341,15 +342,6 @@ def sources_text(s: pd.DataFrame) -> str:
         follow = f"follow-up {fmt_weeks(weeks)} weeks" if stated else "follow-up not stated"
         values.append((str(r["label"]), f"{kinds}, {follow}"))
     return _summarised(values, "trials")
-
-
-#: How a denominator's population code (``population_*`` columns) reads.
-POPULATION_WORDS = {
-    "safety": "safety population",
-    "randomised": "randomised patients",
-    "other": "other population",
-    "not_stated": "population not stated",
-}
 
 
 def _population_codes(row: pd.Series) -> set[str]:
