@@ -8,6 +8,7 @@ from __future__ import annotations
 from raremeta.analysis import wording
 from raremeta.analysis.result_tables import (
     ABSOLUTE_COLUMNS,
+    CUMULATIVE_COLUMNS,
     RATE_COLUMNS,
     SENSITIVITY_COLUMNS,
     pooled_columns,
@@ -153,6 +154,17 @@ SENSITIVITY = {
     "caution": POOLED["caution"],
 }
 
+CUMULATIVE = {
+    **_COMMON,
+    "step": "Position of the step: the primary method fitted on the first `step` studies "
+    "(studies ordered by study.yaml `year`; ties and studies without a year, which come last, "
+    "by study id); empty when no study is comparable.",
+    "study_added": "Id of the study (comparison) added at this step.",
+    "year": "Year of that study (study.yaml `year`); empty when not stated.",
+    "k": "Number of studies the method used at this step (the first `step` studies, less those "
+    "it cannot use).",
+}
+
 
 def _method_description() -> str:
     """The ``method`` column: every code of the method registry, with what it is."""
@@ -285,6 +297,8 @@ STUDIES = {
         "arms (e.g. doses) only together. More than 1: a dose effect cannot be seen."
         for role in ("cni", "comparator")
     },
+    "year": "The trial's year (study.yaml `year`); empty when not stated. It orders the "
+    "cumulative meta-analysis (cumulative.csv).",
 }
 ABSOLUTE = {
     "outcome": _COMMON["outcome"],
@@ -412,6 +426,13 @@ def tables() -> tuple[tuple[str, str, list[str], dict[str, str]], ...]:
             "Absolute effects per 1,000 patients, one row per outcome.",
             ABSOLUTE_COLUMNS,
             ABSOLUTE,
+        ),
+        (
+            "cumulative.csv",
+            "Cumulative meta-analysis: per outcome, the primary method (pooled_effects.csv row "
+            "with `primary` true) refitted as studies are added in order of year.",
+            CUMULATIVE_COLUMNS,
+            {**CUMULATIVE, "method": method["method"]},
         ),
         (
             "reporting.csv",

@@ -199,3 +199,50 @@ def _alternative(alternative: OutcomeData, primary: MethodSpec) -> PooledEffect:
     if alternative.tables is None:
         return PooledEffect.missing(primary, Reason.NO_COMPARABLE_STUDY)
     return fit_stack(TableStack.of([alternative.tables]), primary).row(0)
+
+
+def cumulative_order(labels: list[str], years: Mapping[str, int | None]) -> list[int]:
+    """Positions of ``labels`` (comparison ids) in cumulative order: by ``years`` (the study's
+    year; missing years last), ties and missing years by comparison id (which begins with the
+    study id).
+
+    >>> cumulative_order(["b", "a", "c", "d"], {"a": 2015, "b": 2015, "c": None, "d": 2010})
+    [3, 1, 0, 2]
+    """
+
+    def key(i: int) -> tuple[bool, int, str]:
+        year = years.get(labels[i])
+        return (year is None, year or 0, labels[i])
+
+    return sorted(range(len(labels)), key=key)
+
+
+def cumulative_fits(
+    tables: Tables, primary: MethodSpec, years: Mapping[str, int | None]
+) -> tuple[tuple[str, PooledEffect], ...]:
+    """Cumulative meta-analysis (Lau et al. 1992): ``primary`` (the outcome's primary method,
+    chosen once on all the studies) refitted on the first 1, 2, ..., k studies of
+    :func:`cumulative_order`, in one call of the engine over the stacked subsets (as
+    leave-one-out is fitted in :func:`fit_outcome`).
+
+    Returns
+    -------
+    tuple of (str, PooledEffect)
+        One per step: the comparison id added at that step, and the fit up to it.
+
+    References
+    ----------
+    Lau J, Antman EM, Jimenez-Silva J, Kupelnick B, Mosteller F, Chalmers TC. Cumulative
+    meta-analysis of therapeutic trials for myocardial infarction. N Engl J Med
+    1992;327:248-54.
+    """
+    order = cumulative_order(list(tables.labels), years)
+    masks = []
+    for step in range(1, tables.k + 1):
+        mask = np.zeros(tables.k, dtype=bool)
+        mask[order[:step]] = True
+        masks.append(mask)
+    fits = fit_stack(TableStack.of([tables] * tables.k, masks), primary)
+    return tuple(
+        (str(tables.labels[order[step]]), fits.row(step, masks[step])) for step in range(tables.k)
+    )

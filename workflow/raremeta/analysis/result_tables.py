@@ -137,6 +137,24 @@ ABSOLUTE_COLUMNS = [
     "status",
     "reason",
 ]
+#: Cumulative meta-analysis (cumulative.csv): one row per outcome and step.
+CUMULATIVE_COLUMNS = [
+    "outcome",
+    "step",
+    "study_added",
+    "year",
+    "k",
+    "measure",
+    "method",
+    "model",
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "status",
+    "reason",
+    "note",
+]
 #: Weight columns of study_effects.csv, by the method whose weights they hold.
 STUDY_COLUMNS = [
     "outcome",
@@ -563,3 +581,36 @@ __all__ = [
     "study_columns",
     "study_effects_frame",
 ]
+
+
+def cumulative(
+    data: OutcomeData,
+    steps: tuple[tuple[str, PooledEffect], ...],
+    primary: MethodSpec,
+    years: dict[str, int | None],
+) -> pd.DataFrame:
+    """The cumulative meta-analysis of one outcome (``steps``:
+    :func:`raremeta.analysis.fitting.cumulative_fits`), columns :data:`CUMULATIVE_COLUMNS`:
+    step i is the primary method on the first i studies; ``year`` is that of the study added
+    (empty when not stated). With no comparable study, one not-applicable row with no step.
+    """
+    rows = []
+    if not steps:
+        result = PooledEffect.missing(primary, Reason.NO_COMPARABLE_STUDY)
+        steps_rows = [(None, "", None, result)]
+    else:
+        steps_rows = [
+            (i + 1, study, years.get(study), result) for i, (study, result) in enumerate(steps)
+        ]
+    for step, study, year, result in steps_rows:
+        row = {k: v for k, v in _effect_row(result).items() if k in CUMULATIVE_COLUMNS}
+        row.update(
+            outcome=data.outcome,
+            step=step,
+            study_added=study,
+            year=year,
+            note=wording.pooled_note(result, wording.Context.NONE),
+        )
+        rows.append(row)
+    frame = pd.DataFrame(rows, columns=CUMULATIVE_COLUMNS)
+    return frame.astype({"step": "Int64", "year": "Int64"})

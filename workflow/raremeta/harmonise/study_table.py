@@ -23,6 +23,7 @@ STUDY_TABLE_COLUMNS = [
     "in_comparison",
     "population_cni",
     "population_comparator",
+    "year",
 ]
 
 #: Columns of ``results/tables/characteristics.csv``: one row per study and baseline
@@ -62,6 +63,7 @@ def study_facts(study: Study) -> dict:
         "source_kinds": source_kinds_code(r.source_kind for r in study.events),
         "data_as_of": study.data_as_of,
         **{f"population_{role}": population_code(study.arms_of(role)) for role in ROLES},
+        "year": study.year,
     }
 
 

@@ -64,7 +64,7 @@ def read_checked_json(path: Path, rule: str) -> dict[str, Any]:
 
 #: The layout of :class:`StudyRecord` files, stored in each (``"format"``) and a param of rule
 #: `study`: a new layout reruns every study's job instead of failing on the old files.
-STUDY_RECORD_FORMAT = 4
+STUDY_RECORD_FORMAT = 5
 
 #: The rule that writes the per-study files (named in the message of a damaged one).
 STUDY_RULE = "study"
@@ -109,6 +109,9 @@ class StudyRecord:
     #: Rows of ``results/tables/characteristics.csv``
     #: (:func:`raremeta.harmonise.study_table.characteristic_rows`).
     characteristics: tuple[dict[str, Any], ...] = ()
+    #: The trial's year (study.yaml ``year``; None when not stated): the order of the
+    #: cumulative meta-analysis.
+    year: int | None = None
 
     @property
     def pooled(self) -> bool:
@@ -166,6 +169,9 @@ class StudyRecord:
                     isinstance(value, int | float) and not isinstance(value, bool)
                 ):
                     raise wrong(f"'{name}' is not a number")
+            elif name == "year":
+                if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+                    raise wrong(f"'{name}' is not a whole number")
             elif not isinstance(value, str):
                 raise wrong(f"'{name}' is not text")
             values[name] = value

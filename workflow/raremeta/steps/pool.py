@@ -9,12 +9,13 @@ from typing import Any
 import pandas as pd
 
 from raremeta.analysis.configuration import analysis_from
-from raremeta.analysis.fitting import fit_outcome
+from raremeta.analysis.fitting import cumulative_fits, fit_outcome
 from raremeta.analysis.methods import SOURCE_SUBSETS
 from raremeta.analysis.outcome_data import outcome_data
 from raremeta.analysis.primary_rule import choose_primary
 from raremeta.analysis.result_tables import (
     absolute_effects,
+    cumulative,
     pooled_effects,
     pooled_rates,
     sensitivity,
@@ -27,14 +28,19 @@ from raremeta.io.results_reading import read_harmonised
 from raremeta.io.writing import write_csv
 
 #: The per-outcome results tables, by the name the rules give them.
-TABLES = ("pooled", "rates", "studies", "sensitivity", "absolute")
+TABLES = ("pooled", "rates", "studies", "sensitivity", "absolute", "cumulative")
 
 
 def outcome_tables(
-    frame: pd.DataFrame, alt: pd.DataFrame, config: AnalysisConfig, outcome: str
+    frame: pd.DataFrame,
+    alt: pd.DataFrame,
+    config: AnalysisConfig,
+    outcome: str,
+    years: Mapping[str, int | None] | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """The results tables of one outcome (keys :data:`TABLES`) from the harmonised rows and
-    the rows with the other multi-arm handling.
+    """The results tables of one outcome (keys :data:`TABLES`) from the harmonised rows, the
+    rows with the other multi-arm handling and each study's year (study id -> year; None or
+    absent: not stated, ordered last in the cumulative meta-analysis).
     """
     frame = frame[frame["outcome"] == outcome]
     alt = alt[alt["outcome"] == outcome]
@@ -46,12 +52,21 @@ def outcome_tables(
     alt_data = outcome_data(alt, outcome) if multi else None
     subsets = {name: data.from_sources(kinds) for name, kinds in SOURCE_SUBSETS.items()}
     fits = fit_outcome(data, primary.spec, config.methods, alt_data, subsets)
+    years = dict(years or {})
+    study_of = dict(zip(frame["comparison"].astype(str), frame["study"].astype(str), strict=True))
+    comparison_years = {c: years.get(s) for c, s in study_of.items()}
+    steps = (
+        cumulative_fits(data.tables, primary.spec, comparison_years)
+        if data.tables is not None
+        else ()
+    )
     return {
         "pooled": pooled_effects(data, fits, primary),
         "rates": pooled_rates(data),
         "studies": study_effects_frame(data, fits),
         "sensitivity": sensitivity(data, fits, primary.spec, label, alt_data),
         "absolute": absolute_effects(data, fits, primary),
+        "cumulative": cumulative(data, steps, primary.spec, comparison_years),
     }
 
 
@@ -82,7 +97,8 @@ def run_pool_outcome(
         name: _frame([r for s in pooled for r in getattr(s, name) if r["outcome"] == outcome])
         for name in ("harmonised", "alternative")
     }
-    tables = outcome_tables(frames["harmonised"], frames["alternative"], config, outcome)
+    years = {record.study: record.year for record in pooled}
+    tables = outcome_tables(frames["harmonised"], frames["alternative"], config, outcome, years)
     for name in TABLES:
         write_csv(tables[name], outputs[name])
 
