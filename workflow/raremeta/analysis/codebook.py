@@ -297,8 +297,6 @@ STUDIES = {
         "arms (e.g. doses) only together. More than 1: a dose effect cannot be seen."
         for role in ("cni", "comparator")
     },
-    "year": "The trial's year (study.yaml `year`); empty when not stated. It orders the "
-    "cumulative meta-analysis (cumulative.csv).",
 }
 ABSOLUTE = {
     "outcome": _COMMON["outcome"],
@@ -384,6 +382,8 @@ STUDY_TABLE = {
         f"(study.yaml arm field `population`): {POPULATIONS}"
         for role in ("cni", "comparator")
     },
+    "year": "The trial's year (study.yaml `year`); empty when not stated. It orders the "
+    "cumulative meta-analysis (cumulative.csv).",
 }
 
 
