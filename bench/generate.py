@@ -107,7 +107,8 @@ def harmonised_project(out: Path, n_studies: int, n_outcomes: int, seed: int = 1
     """Generate a project and harmonise it in-process (no Snakemake), for profiling and tests.
 
     Returns the paths of the config, the harmonised tables and where ``run_pool`` should write
-    the five results tables (``pooled``, ``rates``, ``studies``, ``sensitivity``, ``absolute``).
+    the six results tables (``pooled``, ``rates``, ``studies``, ``sensitivity``, ``absolute``,
+    ``cumulative``).
     """
     from dataclasses import replace
 
@@ -123,7 +124,7 @@ def harmonised_project(out: Path, n_studies: int, n_outcomes: int, seed: int = 1
         "alternative": out / "data" / "processed" / "alternative.csv",
         **{
             name: out / f"{name}.csv"
-            for name in ("pooled", "rates", "studies", "sensitivity", "absolute")
+            for name in ("pooled", "rates", "studies", "sensitivity", "absolute", "cumulative")
         },
     }
     config = load_config(paths["config"])
@@ -142,7 +143,10 @@ def pool_tables(paths: dict) -> None:
         paths["harmonised"],
         paths["alternative"],
         paths["config"],
-        {name: paths[name] for name in ("pooled", "rates", "studies", "sensitivity", "absolute")},
+        {
+            name: paths[name]
+            for name in ("pooled", "rates", "studies", "sensitivity", "absolute", "cumulative")
+        },
     )
 
 

@@ -260,6 +260,7 @@ def test_seed_run_writes_every_table(seed_run):
         # issue 20, item 14: appended
         "population_cni",
         "population_comparator",
+        "year",  # issue 21, item 4: appended
     ]
     # issue 20 (appended): aura-lv is in the PRES comparison, Liu 2015 in the seizure one; Mok's
     # tacrolimus arm reported PRES without its comparator arm (only in the pooled rates)

@@ -396,6 +396,7 @@ def test_same_registry_id_needs_a_link_and_the_linked_report_is_not_pooled(tmp_p
     assert "never pooled" in log[log.kind == "same_participants"].message.iloc[0]
     tables = {n: tmp_path / f"{n}.csv" for n in ("pooled", "rates", "studies", "sensitivity")}
     tables["absolute"] = tmp_path / "absolute.csv"
+    tables["cumulative"] = tmp_path / "cumulative.csv"
     config = yaml.safe_load((ROOT / "config.yaml").read_text())
     run_pool_outcome(files, config, "pres", tables)
     studies = pd.read_csv(tables["studies"])
