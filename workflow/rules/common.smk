@@ -175,6 +175,7 @@ RESULTS_TABLES = {
     "studies": "study_effects",
     "sensitivity": "sensitivity",
     "absolute": "absolute_effects",
+    "exposure": "exposure_adjusted",
 }
 
 

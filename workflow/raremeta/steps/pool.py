@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from raremeta.analysis.configuration import analysis_from
+from raremeta.analysis.exposure import exposure_adjusted
 from raremeta.analysis.fitting import fit_outcome
 from raremeta.analysis.methods import SOURCE_SUBSETS
 from raremeta.analysis.outcome_data import outcome_data
@@ -27,7 +28,7 @@ from raremeta.io.results_reading import read_harmonised
 from raremeta.io.writing import write_csv
 
 #: The per-outcome results tables, by the name the rules give them.
-TABLES = ("pooled", "rates", "studies", "sensitivity", "absolute")
+TABLES = ("pooled", "rates", "studies", "sensitivity", "absolute", "exposure")
 
 
 def outcome_tables(
@@ -52,6 +53,7 @@ def outcome_tables(
         "studies": study_effects_frame(data, fits),
         "sensitivity": sensitivity(data, fits, primary.spec, label, alt_data),
         "absolute": absolute_effects(data, fits, primary),
+        "exposure": exposure_adjusted(data),
     }
 
 
