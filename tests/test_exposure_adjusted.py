@@ -96,11 +96,16 @@ def test_outcome_without_study_says_why_in_one_line():
 
 def test_seed_states_no_follow_up_so_every_row_says_why(seed_results):
     # data/raw/*/study.yaml of the seed state no follow-up: PRES in AURA-LV (both arms) and
-    # Mok 2016 (comparator arm not reported), seizures in Liu 2015 (two arms each)
+    # Mok 2016 (comparator arm not reported), seizures in Liu 2015 (two arms each): 6 rows;
+    # TMA and hypertension (config.yaml) have no study: one line each saying so
     table = pd.read_csv(seed_results / "results/tables/exposure_adjusted.csv")
     assert list(table.columns) == EXPOSURE_COLUMNS
-    assert len(table) == 6
+    assert len(table) == 8
     assert set(table.status) == {"not_estimable"}
     assert table.rate_per_100py.isna().all() and table.follow_up_weeks.isna().all()
     assert table.note.notna().all()
-    assert set(table.reason) == {"follow_up_not_stated", "not_reported_comparator_arm"}
+    assert sorted(table.reason) == [
+        *["follow_up_not_stated"] * 5,
+        *["no_reporting_arm"] * 2,
+        "not_reported_comparator_arm",
+    ]
