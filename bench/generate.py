@@ -107,8 +107,7 @@ def harmonised_project(out: Path, n_studies: int, n_outcomes: int, seed: int = 1
     """Generate a project and harmonise it in-process (no Snakemake), for profiling and tests.
 
     Returns the paths of the config, the harmonised tables and where ``run_pool`` should write
-    the six results tables (``pooled``, ``rates``, ``studies``, ``sensitivity``, ``absolute``,
-    ``cumulative``).
+    the results tables (keys ``raremeta.steps.pool.TABLES``).
     """
     from dataclasses import replace
 
@@ -116,16 +115,14 @@ def harmonised_project(out: Path, n_studies: int, n_outcomes: int, seed: int = 1
     from raremeta.io.analysis_config import load_config
     from raremeta.io.raw_studies import load_studies
     from raremeta.io.writing import write_csv
+    from raremeta.steps.pool import TABLES
 
     generate(out, n_studies, n_outcomes, seed)
     paths = {
         "config": out / "config.yaml",
         "harmonised": out / "data" / "processed" / "harmonised.csv",
         "alternative": out / "data" / "processed" / "alternative.csv",
-        **{
-            name: out / f"{name}.csv"
-            for name in ("pooled", "rates", "studies", "sensitivity", "absolute", "cumulative")
-        },
+        **{name: out / f"{name}.csv" for name in TABLES},
     }
     config = load_config(paths["config"])
     studies = load_studies(out / "data" / "raw")
@@ -137,16 +134,13 @@ def harmonised_project(out: Path, n_studies: int, n_outcomes: int, seed: int = 1
 
 def pool_tables(paths: dict) -> None:
     """Run ``run_pool`` on a :func:`harmonised_project`."""
-    from raremeta.steps.pool import run_pool
+    from raremeta.steps.pool import TABLES, run_pool
 
     run_pool(
         paths["harmonised"],
         paths["alternative"],
         paths["config"],
-        {
-            name: paths[name]
-            for name in ("pooled", "rates", "studies", "sensitivity", "absolute", "cumulative")
-        },
+        {name: paths[name] for name in TABLES},
     )
 
 

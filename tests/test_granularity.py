@@ -74,6 +74,7 @@ def outcome_files(outcome: str) -> set[str]:
         "sensitivity",
         "absolute_effects",
         "cumulative",  # issue 21
+        "exposure_adjusted",  # issue 21
     )
     figures = {
         f"results/figures/{kind}_{outcome}.{ext}"

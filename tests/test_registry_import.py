@@ -377,7 +377,7 @@ def test_same_registry_id_needs_a_link_and_the_linked_report_is_not_pooled(tmp_p
     # issue 13, item 6: AURORA 2 continues AURORA 1 in the same patients; two folders naming one
     # registry id must say so, and the continuation is never pooled (here: one record twice)
     from raremeta.io.errors import InvalidInputError
-    from raremeta.steps.pool import run_pool_outcome
+    from raremeta.steps.pool import TABLES, run_pool_outcome
 
     raw = imported(tmp_path, "NCT00716976")
     roles = IMPORTS["NCT00716976"][1]
@@ -394,9 +394,7 @@ def test_same_registry_id_needs_a_link_and_the_linked_report_is_not_pooled(tmp_p
     files, out = _gather(raw, tmp_path / "linked")
     log = pd.read_csv(out / "log.csv")
     assert "never pooled" in log[log.kind == "same_participants"].message.iloc[0]
-    tables = {n: tmp_path / f"{n}.csv" for n in ("pooled", "rates", "studies", "sensitivity")}
-    tables["absolute"] = tmp_path / "absolute.csv"
-    tables["cumulative"] = tmp_path / "cumulative.csv"
+    tables = {n: tmp_path / f"{n}.csv" for n in TABLES}
     config = yaml.safe_load((ROOT / "config.yaml").read_text())
     run_pool_outcome(files, config, "pres", tables)
     studies = pd.read_csv(tables["studies"])

@@ -176,6 +176,7 @@ RESULTS_TABLES = {
     "sensitivity": "sensitivity",
     "absolute": "absolute_effects",
     "cumulative": "cumulative",
+    "exposure": "exposure_adjusted",
 }
 
 

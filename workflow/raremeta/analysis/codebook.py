@@ -6,6 +6,7 @@ written with, so that the two cannot drift apart.
 from __future__ import annotations
 
 from raremeta.analysis import wording
+from raremeta.analysis.exposure import EXPOSURE_COLUMNS
 from raremeta.analysis.result_tables import (
     ABSOLUTE_COLUMNS,
     CUMULATIVE_COLUMNS,
@@ -324,6 +325,34 @@ ABSOLUTE = {
     "status": "Status of the risk difference (see the codes below).",
     "reason": _COMMON["reason"],
 }
+EXPOSURE = {
+    "outcome": _COMMON["outcome"],
+    "study": "Study id (its folder under data/raw/; the comparison id for a multi-arm study); "
+    "empty on the one line of an outcome without any study.",
+    "label": "Study label (study.yaml).",
+    "role": "cni or comparator.",
+    "events": "Events of the study's arms of this role; empty when the arm did not report the "
+    "outcome.",
+    "n": "Patients of those arms.",
+    "follow_up_weeks": "Planned follow-up of the study in weeks (study.yaml); empty when not "
+    "stated.",
+    "patient_years": "Patient-years of planned follow-up: n × follow_up_weeks / 52 (every "
+    "patient counted for the whole planned follow-up; not the observed exposure).",
+    "rate_per_100py": "Events per 100 patient-years of planned follow-up: 100 × events / "
+    "patient_years; empty unless estimated.",
+    "ci_low": "Lower bound of the exact Poisson 95% interval (Garwood 1936), per 100 "
+    "patient-years.",
+    "ci_high": "Upper bound, per 100 patient-years.",
+    "ci_method": "How the interval was computed (exact Poisson (Garwood)); empty when not "
+    "estimated.",
+    "note": "Rendered text: what the rate is per, or why it is missing; when the trials of the "
+    "outcome's comparison differ in planned follow-up, every row of the outcome adds that "
+    "pooling them as proportions (pooled_effects.csv) ignores the difference.",
+    "status": "estimated or not_estimable (see the codes below).",
+    "reason": "Why the row is not estimated: `follow_up_not_stated`, `not_reported_cni_arm`, "
+    "`not_reported_comparator_arm` or, on the line of an outcome without any study, "
+    "`no_reporting_arm`; empty when estimated.",
+}
 REPORTING = {
     "study": "Study id (its folder under data/raw/).",
     "label": "Study label (study.yaml).",
@@ -433,6 +462,13 @@ def tables() -> tuple[tuple[str, str, list[str], dict[str, str]], ...]:
             "with `primary` true) refitted as studies are added in order of year.",
             CUMULATIVE_COLUMNS,
             {**CUMULATIVE, "method": method["method"]},
+        ),
+        (
+            "exposure_adjusted.csv",
+            "Exposure-adjusted incidence: events per 100 patient-years of planned follow-up, "
+            "one row per outcome, study and role.",
+            EXPOSURE_COLUMNS,
+            EXPOSURE,
         ),
         (
             "reporting.csv",

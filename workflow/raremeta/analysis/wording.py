@@ -147,6 +147,8 @@ _REASONS: dict[tuple[Reason, Context], str] = {
     (Reason.ALL_EVENTS, Context.NONE): "not estimable: every patient had the event",
     (Reason.SINGULAR_INFORMATION, Context.NONE): "not estimable: the GLMM's information matrix "
     "is singular",
+    (Reason.FOLLOW_UP_NOT_STATED, Context.NONE): "not estimable: the study states no follow-up, "
+    "so its patient-years are unknown",
 }
 #: The reasons why a study is not in an outcome's comparison (study_effects.csv).
 STUDY_REASONS = frozenset(
@@ -179,6 +181,7 @@ _SHORT = {
     Reason.SINGULAR_INFORMATION: "GLMM information matrix singular",
     Reason.NO_MULTI_ARM_STUDY: "no multi-arm study",
     Reason.METHOD_NOT_CONFIGURED: "method not configured",
+    Reason.FOLLOW_UP_NOT_STATED: "follow-up not stated",
 }
 
 #: A result's status in words.
@@ -715,3 +718,26 @@ POPULATION_WORDS: dict[str, str] = {
     "other": "other population",
     "not_stated": "population not stated",
 }
+
+
+#: How the exposure-adjusted rates' intervals are computed (``ci_method`` of
+#: exposure_adjusted.csv).
+EXPOSURE_CI_METHOD = "exact Poisson (Garwood)"
+#: What an exposure-adjusted rate is per (the ``note`` of an estimated row).
+EXPOSURE_RATE_NOTE = "per 100 patient-years of planned follow-up (patients × follow-up weeks / 52)"
+
+
+def follow_up_differs_note(weeks: list[float]) -> str:
+    """The outcome-level note when the trials of a comparison have different planned
+    follow-up (``weeks``: the distinct stated values).
+    """
+    listed = ", ".join(f"{w:g}" for w in sorted(weeks))
+    return (
+        f"the trials of the comparison have different planned follow-up ({listed} weeks): "
+        "pooling them as proportions (pooled_effects.csv) ignores the difference"
+    )
+
+
+def no_study_note() -> str:
+    """The one line of an outcome without any study in exposure_adjusted.csv."""
+    return "no study has this outcome, so there is no exposure-adjusted incidence to show"

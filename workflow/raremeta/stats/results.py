@@ -61,6 +61,7 @@ class Reason(StrEnum):
     NOT_REPORTED_CNI = "not_reported_cni_arm"
     NOT_REPORTED_COMPARATOR = "not_reported_comparator_arm"
     NO_STUDY_FROM_SOURCES = "no_study_from_sources"
+    FOLLOW_UP_NOT_STATED = "follow_up_not_stated"
 
 
 #: Reasons under which a result still has an estimate.

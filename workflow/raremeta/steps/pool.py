@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from raremeta.analysis.configuration import analysis_from
+from raremeta.analysis.exposure import exposure_adjusted
 from raremeta.analysis.fitting import cumulative_fits, fit_outcome
 from raremeta.analysis.methods import SOURCE_SUBSETS
 from raremeta.analysis.outcome_data import outcome_data
@@ -28,7 +29,7 @@ from raremeta.io.results_reading import read_harmonised
 from raremeta.io.writing import write_csv
 
 #: The per-outcome results tables, by the name the rules give them.
-TABLES = ("pooled", "rates", "studies", "sensitivity", "absolute", "cumulative")
+TABLES = ("pooled", "rates", "studies", "sensitivity", "absolute", "cumulative", "exposure")
 
 
 def outcome_tables(
@@ -67,6 +68,7 @@ def outcome_tables(
         "sensitivity": sensitivity(data, fits, primary.spec, label, alt_data),
         "absolute": absolute_effects(data, fits, primary),
         "cumulative": cumulative(data, steps, primary.spec, comparison_years),
+        "exposure": exposure_adjusted(data),
     }
 
 
