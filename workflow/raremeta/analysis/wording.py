@@ -741,3 +741,7 @@ def follow_up_differs_note(weeks: list[float]) -> str:
 def no_study_note() -> str:
     """The one line of an outcome without any study in exposure_adjusted.csv."""
     return "no study has this outcome, so there is no exposure-adjusted incidence to show"
+
+
+#: Effect measures in running text (summary and methods paragraph).
+MEASURE_WORDS = {"OR": "odds ratio", "RR": "risk ratio", "RD": "risk difference"}

@@ -5,12 +5,19 @@ from __future__ import annotations
 import functools
 import os
 import textwrap
+from dataclasses import asdict
 from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+
+from raremeta.io.analysis_config import RoleLabels
+
+#: The default display labels of the two roles, as the figures take them (the schema's
+#: ``roles`` default; ``config.yaml`` ``roles:`` overrides them).
+DEFAULT_ROLES = asdict(RoleLabels.default())
 
 #: rcParams for every figure: a bundled font, fixed SVG ids, text kept as text in SVG.
 STYLE = {

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import textwrap
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 
 import matplotlib
 
@@ -25,7 +25,7 @@ from matplotlib.ticker import FuncFormatter, NullFormatter
 from raremeta.analysis.table_keys import Caution
 from raremeta.analysis.wording import POPULATION_WORDS, in_roles, short_reason, status_text
 from raremeta.io.analysis_config import RoleLabels
-from raremeta.report.figure_files import STYLE, text_width_in, wrap_to_width
+from raremeta.report.figure_files import DEFAULT_ROLES, STYLE, text_width_in, wrap_to_width
 from raremeta.report.numbers import fmt_ci, fmt_count, fmt_sources, fmt_value, fmt_weeks
 
 ROW_HEIGHT_IN = 0.24
@@ -50,8 +50,6 @@ AXIS_TITLES = {
 }
 #: Risk differences are drawn and printed per 1,000 patients.
 PER_1000 = 1000.0
-#: Default display labels of the two roles (``config.yaml`` ``roles:`` overrides them).
-DEFAULT_ROLES = asdict(RoleLabels.default())
 #: The mark and footnote of each pooled-row caution (``pooled_effects.csv`` ``caution``).
 CAUTIONS = {
     Caution.WALD_ZERO_ARM: (

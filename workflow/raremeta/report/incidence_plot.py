@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import textwrap
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import matplotlib
 
@@ -21,13 +21,10 @@ from matplotlib.collections import LineCollection
 from matplotlib.transforms import blended_transform_factory
 
 from raremeta.analysis.table_keys import RateSubset
-from raremeta.io.analysis_config import RoleLabels
-from raremeta.report.figure_files import STYLE, text_width_in, wrap_to_width
+from raremeta.report.figure_files import DEFAULT_ROLES, STYLE, text_width_in, wrap_to_width
 from raremeta.report.numbers import fmt_count, fmt_percent
 from raremeta.stats.results import RateMethod
 
-#: Default display labels of the two roles (``config.yaml`` ``roles:`` overrides them).
-DEFAULT_ROLES = asdict(RoleLabels.default())
 #: The axis title: the unit of every rate drawn and printed.
 AXIS_TITLE = "Patients with the event (%), 95% CI"
 #: The header of the printed rates.

@@ -11,6 +11,7 @@ import pandas as pd
 from raremeta.analysis.table_keys import AnalysisCode
 from raremeta.analysis.wording import (
     ANALYSIS_SENTENCES,
+    MEASURE_WORDS,
     METHOD_WORDS,
     METHODS_REASON_TEXT,
     RANDOM_EFFECTS_WORDS,
@@ -28,8 +29,6 @@ AUTO_RULE = (
     "Miettinen-Nurminen interval; when the Mantel-Haenszel odds ratio is finite and positive, "
     "that odds ratio; otherwise the Firth odds ratio (never the Peto odds ratio)"
 )
-#: Effect measures in the methods paragraph's words.
-MEASURE_NAMES = {"OR": "odds ratio", "RR": "risk ratio", "RD": "risk difference"}
 #: Why the rule, which depends on the data, is acceptable (README, "Choice of primary method").
 AUTO_RULE_CAVEAT = (
     "The rule depends on the data (one comparator event in a trial without any would switch a "
@@ -246,7 +245,7 @@ def methods_paragraph(
         words = METHOD_WORDS[METHOD_WORDS[n].sentence_with or n]
         unestimable.setdefault(_why(why), []).append(words.sentence)
     for (name, measure), why in facts.measures_not_estimated.items():
-        words = f"the {METHOD_WORDS[name].label.split(',')[0]} {MEASURE_NAMES[measure]}"
+        words = f"the {METHOD_WORDS[name].label.split(',')[0]} {MEASURE_WORDS[measure]}"
         unestimable.setdefault(_why(why), []).append(words)
     not_estimable = " ".join(
         f"Not estimable with these data, {why}: {_join(what)}." for why, what in unestimable.items()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
 import matplotlib
 
 matplotlib.use("Agg")
@@ -12,10 +10,9 @@ from matplotlib.colors import ListedColormap
 from matplotlib.patches import Patch
 
 from raremeta.analysis.wording import REPORTING_DETAIL_MARKS, REPORTING_DETAIL_WORDS
-from raremeta.io.analysis_config import RoleLabels
 from raremeta.io.raw_studies import ROLES, ReportingState, Role
 from raremeta.io.results_reading import ArmReporting
-from raremeta.report.figure_files import STYLE, text_width_in, wrap_to_width
+from raremeta.report.figure_files import DEFAULT_ROLES, STYLE, text_width_in, wrap_to_width
 
 #: Reporting state (``results/tables/reporting.csv``) -> (colour index, legend text).
 STATUSES = {
@@ -43,8 +40,6 @@ def detail_mark(details: dict[Role, ArmReporting]) -> str:
 
 
 COLOURS = ["#ffffff", "#9ecae1", "#08519c"]
-#: Default display labels of the two roles (``config.yaml`` ``roles:`` overrides them).
-DEFAULT_ROLES = asdict(RoleLabels.default())
 #: Font sizes (points) of the labels and of the role named in a one-arm cell.
 LABEL_PT, CELL_PT = 7, 6.5
 #: Margins (inches): around the figure, between labels and the grid, of a cell's text.

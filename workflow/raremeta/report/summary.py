@@ -16,6 +16,7 @@ import pandas as pd
 from raremeta.analysis.table_keys import AnalysisCode
 from raremeta.analysis.wording import (
     CAUTION_TEXT,
+    MEASURE_WORDS,
     POPULATION_WORDS,
     REPORTING_DETAIL_WORDS,
     SUBSET_LABELS,
@@ -54,7 +55,6 @@ from raremeta.stats.registry import (
 )
 from raremeta.stats.results import RateMethod
 
-MEASURE_WORDS = {"OR": "odds ratio", "RR": "risk ratio", "RD": "risk difference"}
 #: Point estimates of two methods that differ by more than this factor get the sentence that
 #: the intervals, not the point estimates, carry the information.
 POINT_ESTIMATE_FACTOR = 1.5
