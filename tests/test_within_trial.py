@@ -88,7 +88,7 @@ def test_not_estimable_without_two_subgroups_or_events():
     # every trial with a single subgroup: no within-trial comparison at all
     cells = [SubgroupCounts("a", "neg", 1, 10, 0, 10), SubgroupCounts("b", "pos", 2, 10, 1, 10)]
     (effect,) = within_trial_interaction(cells, "neg")
-    assert (effect.k, effect.reason) == (0, Reason.NO_COMPARABLE_STUDY)
+    assert (effect.k, effect.reason) == (0, Reason.NO_WITHIN_TRIAL_CONTRAST)
     assert math.isnan(effect.estimate)
     # two subgroups, no event anywhere: the penalty alone would decide the estimate
     cells = [SubgroupCounts("a", "neg", 0, 10, 0, 10), SubgroupCounts("a", "pos", 0, 5, 0, 6)]

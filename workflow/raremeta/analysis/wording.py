@@ -149,6 +149,12 @@ _REASONS: dict[tuple[Reason, Context], str] = {
     "is singular",
     (Reason.FOLLOW_UP_NOT_STATED, Context.NONE): "not estimable: the study states no follow-up, "
     "so its patient-years are unknown",
+    (Reason.NO_SUBGROUP_COUNTS, Context.NONE): "not estimable: no trial reports this outcome's "
+    "counts by patient subgroup",
+    (Reason.NO_WITHIN_TRIAL_CONTRAST, Context.NONE): "not estimable: no trial reports this "
+    "outcome in both arms in two or more subgroups, so there is no within-trial comparison",
+    (Reason.INTERACTION_NOT_IDENTIFIED, Context.NONE): "not estimable: the trials' subgroups do "
+    "not identify this interaction within trials",
 }
 #: The reasons why a study is not in an outcome's comparison (study_effects.csv).
 STUDY_REASONS = frozenset(
@@ -182,6 +188,9 @@ _SHORT = {
     Reason.NO_MULTI_ARM_STUDY: "no multi-arm study",
     Reason.METHOD_NOT_CONFIGURED: "method not configured",
     Reason.FOLLOW_UP_NOT_STATED: "follow-up not stated",
+    Reason.NO_SUBGROUP_COUNTS: "no counts by subgroup",
+    Reason.NO_WITHIN_TRIAL_CONTRAST: "no trial with two subgroups",
+    Reason.INTERACTION_NOT_IDENTIFIED: "interaction not identified",
 }
 
 #: A result's status in words.
@@ -745,3 +754,26 @@ def no_study_note() -> str:
 
 #: Effect measures in running text (summary and methods paragraph).
 MEASURE_WORDS = {"OR": "odds ratio", "RR": "risk ratio", "RD": "risk difference"}
+
+
+#: The ``method`` of within_trial_subgroups.csv: what model gives the interaction.
+WITHIN_TRIAL_METHOD = "Firth one-stage within-trial interaction"
+
+
+def within_trial_note(subgroup: str, reference: str) -> str:
+    """The ``note`` of an estimated row of within_trial_subgroups.csv: what the ratio is."""
+    return (
+        f"ratio of the CNI vs comparator odds ratio in subgroup '{subgroup}' to that in "
+        f"'{reference}' (reference), from comparisons inside each trial only (Fisher et al., "
+        "BMJ 2017;356:j573): trial-specific intercepts, treatment and subgroup effects and a "
+        "common interaction, Firth-penalised; subgroups are never compared across trials"
+    )
+
+
+#: The ``note`` of an outcome's row when no trial reports counts by subgroup.
+NO_SUBGROUP_COUNTS_NOTE = (
+    "no trial gives adverse events by patient subgroup (adverse_events.csv 'subgroup'), so "
+    "whether the risk differs by a patient characteristic cannot be examined within trials; "
+    "the summary's 'Patient characteristics' section states what the trial totals cannot "
+    "answer (characteristics_question of config.yaml)"
+)

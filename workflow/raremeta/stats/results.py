@@ -62,6 +62,9 @@ class Reason(StrEnum):
     NOT_REPORTED_COMPARATOR = "not_reported_comparator_arm"
     NO_STUDY_FROM_SOURCES = "no_study_from_sources"
     FOLLOW_UP_NOT_STATED = "follow_up_not_stated"
+    NO_SUBGROUP_COUNTS = "no_subgroup_counts"
+    NO_WITHIN_TRIAL_CONTRAST = "no_within_trial_contrast"
+    INTERACTION_NOT_IDENTIFIED = "interaction_not_identified"
 
 
 #: Reasons under which a result still has an estimate.

@@ -131,9 +131,10 @@ def within_trial_interaction(
     -------
     tuple of InteractionEffect
         One per non-reference subgroup (in the order first met). Not estimable with
-        ``no_comparable_study`` when no trial gives two subgroups, ``no_events`` when the
-        contributing trials have no event, ``singular_information`` when the design does not
-        identify the interaction.
+        ``no_within_trial_contrast`` when no trial gives two subgroups, ``no_events`` when the
+        contributing trials have no event, ``interaction_not_identified`` when the design does
+        not identify the interaction (e.g. two trials with disjoint non-reference subgroups
+        only).
     """
     trials = contributing(cells)
     levels: list[str] = []
@@ -145,7 +146,7 @@ def within_trial_interaction(
         subgroups = list(dict.fromkeys(c.subgroup for c in cells))
         ref = reference or (subgroups[0] if subgroups else "")
         return tuple(
-            InteractionEffect(s, ref, 0, (), reason=Reason.NO_COMPARABLE_STUDY)
+            InteractionEffect(s, ref, 0, (), reason=Reason.NO_WITHIN_TRIAL_CONTRAST)
             for s in subgroups
             if s != ref
         )
@@ -160,7 +161,7 @@ def within_trial_interaction(
         )
     if np.linalg.matrix_rank(x) < x.shape[1]:
         return tuple(
-            InteractionEffect(e.subgroup, ref, e.k, names, reason=Reason.SINGULAR_INFORMATION)
+            InteractionEffect(e.subgroup, ref, e.k, names, reason=Reason.INTERACTION_NOT_IDENTIFIED)
             for e in empty
         )
     effects = []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from raremeta.analysis.result_tables import (
     sensitivity,
     study_effects_frame,
 )
+from raremeta.analysis.within_trial import within_trial_subgroups
 from raremeta.harmonise.outcome_rows import HARMONISED_COLUMNS
 from raremeta.io.analysis_config import AnalysisConfig
 from raremeta.io.intermediate import read_study_record
@@ -29,7 +30,16 @@ from raremeta.io.results_reading import read_harmonised
 from raremeta.io.writing import write_csv
 
 #: The per-outcome results tables, by the name the rules give them.
-TABLES = ("pooled", "rates", "studies", "sensitivity", "absolute", "cumulative", "exposure")
+TABLES = (
+    "pooled",
+    "rates",
+    "studies",
+    "sensitivity",
+    "absolute",
+    "cumulative",
+    "exposure",
+    "within_trial",
+)
 
 
 def outcome_tables(
@@ -38,10 +48,13 @@ def outcome_tables(
     config: AnalysisConfig,
     outcome: str,
     years: Mapping[str, int | None] | None = None,
+    subgroup_counts: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, pd.DataFrame]:
     """The results tables of one outcome (keys :data:`TABLES`) from the harmonised rows, the
-    rows with the other multi-arm handling and each study's year (study id -> year; None or
-    absent: not stated, ordered last in the cumulative meta-analysis).
+    rows with the other multi-arm handling, each study's year (study id -> year; None or
+    absent: not stated, ordered last in the cumulative meta-analysis) and the studies' counts
+    by patient subgroup (``subgroup_counts`` of the per-study records; none: the
+    within-trial table says no trial reports them).
     """
     frame = frame[frame["outcome"] == outcome]
     alt = alt[alt["outcome"] == outcome]
@@ -69,6 +82,9 @@ def outcome_tables(
         "absolute": absolute_effects(data, fits, primary),
         "cumulative": cumulative(data, steps, primary.spec, comparison_years),
         "exposure": exposure_adjusted(data),
+        "within_trial": within_trial_subgroups(
+            outcome, [r for r in subgroup_counts if r["outcome"] == outcome]
+        ),
     }
 
 
@@ -100,7 +116,10 @@ def run_pool_outcome(
         for name in ("harmonised", "alternative")
     }
     years = {record.study: record.year for record in pooled}
-    tables = outcome_tables(frames["harmonised"], frames["alternative"], config, outcome, years)
+    by_subgroup = [r for s in pooled for r in s.subgroup_counts if r["outcome"] == outcome]
+    tables = outcome_tables(
+        frames["harmonised"], frames["alternative"], config, outcome, years, by_subgroup
+    )
     for name in TABLES:
         write_csv(tables[name], outputs[name])
 
