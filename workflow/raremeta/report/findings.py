@@ -173,8 +173,7 @@ def certainty_sentence(sof: pd.DataFrame, label: str) -> str:
     certainty = cell_text(row["certainty"])
     if not cell_float(row["trials"]) > 0:
         return (
-            f"The certainty of the evidence for {label.lower()} is not rated: no trial compares "
-            "it."
+            f"The certainty of the evidence for {label.lower()} is not rated: no trial compares it."
         )
     if certainty == "not stated":
         return (
