@@ -10,7 +10,6 @@ Expected values: hand counts written in each test, and for the end-to-end table 
 from __future__ import annotations
 
 import csv
-import shutil
 from pathlib import Path
 
 import pandas as pd
