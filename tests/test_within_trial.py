@@ -94,3 +94,18 @@ def test_not_estimable_without_two_subgroups_or_events():
     cells = [SubgroupCounts("a", "neg", 0, 10, 0, 10), SubgroupCounts("a", "pos", 0, 5, 0, 6)]
     (effect,) = within_trial_interaction(cells, "neg")
     assert (effect.k, effect.reason) == (1, Reason.NO_EVENTS)
+
+
+def test_disjoint_subgroups_do_not_identify_the_interaction():
+    # trial a compares x with y, trial b z with w: 8 cells, 3 + 3 trial parameters and 3
+    # interactions (y, z, w vs x) = 9 > 8, so the design is rank-deficient
+    cells = [
+        SubgroupCounts("a", "x", 1, 10, 0, 10),
+        SubgroupCounts("a", "y", 2, 10, 1, 10),
+        SubgroupCounts("b", "z", 1, 10, 1, 10),
+        SubgroupCounts("b", "w", 0, 10, 2, 10),
+    ]
+    effects = within_trial_interaction(cells, "x")
+    assert [(e.subgroup, e.k, e.reason) for e in effects] == [
+        (s, 2, Reason.INTERACTION_NOT_IDENTIFIED) for s in ("y", "z", "w")
+    ]
