@@ -5,7 +5,10 @@ Expected values: ``tests/reference/within_trial_interaction.R`` (brglm2 0.9 ``br
 penalised LR test computed in the script), committed as
 ``tests/reference/within_trial_interaction.csv``; the data sets are written out below as in the
 script. Tolerance: 1e-6 relative (the R fit converges to epsilon 1e-12, both profiles to a
-score below 1e-6 or better).
+score below 1e-6 or better). The design fitter underneath
+(``raremeta.stats.penalised_likelihood.firth_design``) is also checked on the common-OR design
+against the Firth values of ``tests/reference/rare_event_reference.csv``
+(``make_rare_event_reference.R``).
 """
 
 from __future__ import annotations
@@ -109,3 +112,47 @@ def test_disjoint_subgroups_do_not_identify_the_interaction():
     assert [(e.subgroup, e.k, e.reason) for e in effects] == [
         (s, 2, Reason.INTERACTION_NOT_IDENTIFIED) for s in ("y", "z", "w")
     ]
+
+
+with open(ROOT / "tests/reference/rare_event_reference.csv", encoding="utf-8") as f:
+    #: Every data set with Firth reference values but the k = 100 one (6 s of dense algebra).
+    FIRTH_SETS = sorted(
+        {r["dataset"] for r in csv.DictReader(f) if r["method"] == "Firth"} - {"g21_k100_events"}
+    )
+
+
+@pytest.mark.parametrize("dataset", FIRTH_SETS)
+def test_design_fitter_on_the_common_odds_ratio_model_equals_r(dataset):
+    # firth_design with the design of the common-OR model (study intercepts + treatment) gives
+    # the Firth values of tests/reference/rare_event_reference.csv (make_rare_event_reference.R:
+    # brglm2 MPL_Jeffreys estimate and se, profile interval and penalised LR p computed there)
+    import numpy as np
+
+    from raremeta.stats.penalised_likelihood import firth_design
+
+    with open(ROOT / "tests/reference/rare_event_inputs.csv", encoding="utf-8") as f:
+        studies = [r for r in csv.DictReader(f) if r["dataset"] == dataset]
+    with open(ROOT / "tests/reference/rare_event_reference.csv", encoding="utf-8") as f:
+        expected = {
+            r["quantity"]: float(r["value"])
+            for r in csv.DictReader(f)
+            if r["dataset"] == dataset and r["method"] == "Firth"
+        }
+    k = len(studies)
+    x = np.zeros((2 * k, k + 1))
+    y, n = np.zeros(2 * k), np.zeros(2 * k)
+    for i, s in enumerate(studies):
+        x[2 * i, i] = x[2 * i + 1, i] = 1.0
+        x[2 * i, k] = 1.0  # CNI arm
+        y[2 * i], n[2 * i] = float(s["ai"]), float(s["n1i"])
+        y[2 * i + 1], n[2 * i + 1] = float(s["ci"]), float(s["n2i"])
+    fit = firth_design(x, y, n, k)
+    got = {
+        "estimate": math.exp(fit.coef[k]),
+        "se": fit.se[k],
+        "ci_low": math.exp(fit.ci_low),
+        "ci_high": math.exp(fit.ci_high),
+        "p_value": fit.p_value,
+    }
+    for name, value in got.items():
+        assert value == pytest.approx(expected[name], rel=1e-6), name
