@@ -15,7 +15,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from raremeta.analysis.within_trial import WITHIN_TRIAL_COLUMNS, within_trial_subgroups
+from raremeta.analysis.within_trial import (
+    WITHIN_TRIAL_COLUMNS,
+    within_trial_lines,
+    within_trial_subgroups,
+)
 from raremeta.harmonise.outcome_rows import harmonise
 from raremeta.harmonise.subgroup_rows import subgroup_count_rows
 from raremeta.io.analysis_config import load_config
@@ -179,6 +183,11 @@ def test_seed_has_one_not_estimable_row_per_outcome():
     assert list(table.outcome) == [o.id for o in CONFIG.outcomes]
     assert set(table.status) == {"not_estimable"} and set(table.reason) == {"no_subgroup_counts"}
     assert all("Patient characteristics" in note for note in table.note)
+    # the typed rows the summary can read: nothing estimated, the reason kept as its enum
+    lines = within_trial_lines(pd.read_csv(ROOT / "results/tables/within_trial_subgroups.csv"))
+    assert [(x.outcome, x.k, x.estimated, x.reason) for x in lines] == [
+        (o.id, 0, False, "no_subgroup_counts") for o in CONFIG.outcomes
+    ]
 
 
 def test_table_end_to_end_equals_r(tmp_path):
@@ -199,6 +208,14 @@ def test_table_end_to_end_equals_r(tmp_path):
     for name in ("estimate", "ci_low", "ci_high", "p_value"):
         # the table prints 10 significant digits
         assert row[name] == pytest.approx(float(expected[name]), rel=1e-8), name
+    (line,) = within_trial_lines(pd.read_csv(outputs["within_trial"]))
+    assert (line.subgroup, line.reference, line.k, line.estimated) == (
+        "positive",
+        "negative",
+        1,
+        True,
+    )
+    assert line.estimate == pytest.approx(float(expected["estimate"]), rel=1e-8)
 
 
 def test_one_subgroup_only_says_there_is_no_within_trial_contrast():
