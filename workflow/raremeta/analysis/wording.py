@@ -398,7 +398,7 @@ ASSUMED_RISK_TEXT: dict[str, str] = {
     "arms of the trials in the comparison)",
     AssumedRisk.TRIALS_CRUDE: "the trials' own comparator risk (crude: events over patients in "
     "the comparator arms of the trials in the comparison)",
-    AssumedRisk.POOLED_RD: "the risk difference pooled directly across the trials "
+    AssumedRisk.POOLED_RD: "the risk difference stratified by trial and pooled directly "
     "(Mantel-Haenszel weights, Miettinen-Nurminen interval), no assumed risk",
 }
 #: Each ``imprecision_reason`` code in words.
