@@ -177,6 +177,7 @@ RESULTS_TABLES = {
     "absolute": "absolute_effects",
     "cumulative": "cumulative",
     "exposure": "exposure_adjusted",
+    "subgroups": "subgroups",
 }
 
 
