@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from raremeta.analysis import wording
 from raremeta.analysis.exposure import EXPOSURE_COLUMNS
-from raremeta.analysis.subgroups import SUBGROUP_COLUMNS
 from raremeta.analysis.result_tables import (
     ABSOLUTE_COLUMNS,
     CUMULATIVE_COLUMNS,
@@ -16,6 +15,7 @@ from raremeta.analysis.result_tables import (
     pooled_columns,
     study_columns,
 )
+from raremeta.analysis.subgroups import SUBGROUP_COLUMNS
 from raremeta.analysis.table_keys import AnalysisCode, Caution, RateSubset
 from raremeta.harmonise.reporting import REPORTING_COLUMNS
 from raremeta.harmonise.study_table import CHARACTERISTIC_COLUMNS, STUDY_TABLE_COLUMNS

@@ -130,9 +130,9 @@ class StudyRecord:
     def to_json(self) -> dict[str, Any]:
         """The record as JSON content: its fields and ``"format"``."""
         content: dict[str, Any] = {"format": STUDY_RECORD_FORMAT}
-        for field in fields(self):
-            value = getattr(self, field.name)
-            content[field.name] = list(value) if isinstance(value, tuple) else value
+        for item in fields(self):
+            value = getattr(self, item.name)
+            content[item.name] = list(value) if isinstance(value, tuple) else value
         return content
 
     @classmethod

@@ -14,7 +14,6 @@ from raremeta.analysis.fitting import cumulative_fits, fit_outcome
 from raremeta.analysis.methods import SOURCE_SUBSETS
 from raremeta.analysis.outcome_data import outcome_data
 from raremeta.analysis.primary_rule import choose_primary
-from raremeta.analysis.subgroups import subgroup_table
 from raremeta.analysis.result_tables import (
     absolute_effects,
     cumulative,
@@ -23,6 +22,7 @@ from raremeta.analysis.result_tables import (
     sensitivity,
     study_effects_frame,
 )
+from raremeta.analysis.subgroups import subgroup_table
 from raremeta.harmonise.outcome_rows import HARMONISED_COLUMNS
 from raremeta.io.analysis_config import AnalysisConfig
 from raremeta.io.intermediate import read_study_record
