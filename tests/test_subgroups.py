@@ -175,7 +175,11 @@ def test_drugs_map_to_the_vocabulary_ignoring_case_and_spacing():
     cni = classify("cni_drug", labels, data, CONFIG, {}, {})
     # the seed's vocabulary: multitarget -> tacrolimus; "ciclosporin a" is not in it and is
     # kept as written (lower case), joined with the other term of the combined arms
-    assert cni.subgroup == {"a": "tacrolimus", "b": "tacrolimus", "c": "ciclosporin a + voclosporin"}
+    assert cni.subgroup == {
+        "a": "tacrolimus",
+        "b": "tacrolimus",
+        "c": "ciclosporin a + voclosporin",
+    }
     assert cni.unmapped == {"c": ("ciclosporin a",)}
     comparator = classify("comparator_drug", labels, data, CONFIG, {}, {})
     assert comparator.subgroup == {"a": "placebo", "b": "mycophenolate", "c": "placebo"}
@@ -213,3 +217,54 @@ def test_seed_subgroups_each_one_trial_and_no_test():
         for variable in ("cni_drug", "comparator_drug"):
             assert rows[(outcome, variable, "")] == (1, "one_subgroup")
     assert (table["q_between"] == "").all()
+
+
+def _study_folder(folder, subgroups):
+    import yaml
+
+    from raremeta.io.writing import csv_text
+
+    folder.mkdir(parents=True)
+    document = {
+        "id": folder.name,
+        "label": "Test",
+        "citation": "Test citation",
+        "subgroups": subgroups,
+        "arms": [
+            {"id": "a", "label": "a", "role": "cni", "drug": "tacrolimus", "n": 10, "n_basis": "t"},
+            {
+                "id": "b",
+                "label": "b",
+                "role": "comparator",
+                "drug": "placebo",
+                "n": 10,
+                "n_basis": "t",
+            },
+        ],
+    }
+    (folder / "study.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
+    rows = [["a", "Nausea", "0", "Source"]]
+    (folder / "adverse_events.csv").write_text(csv_text(["arm", "term", "events", "source"], rows))
+    return folder
+
+
+def test_study_level_subgroups_are_read_and_carried_in_the_per_study_record(tmp_path):
+    from raremeta.harmonise.study_table import study_facts
+    from raremeta.io.intermediate import StudyRecord
+    from raremeta.io.raw_studies import load_study
+
+    study = load_study(_study_folder(tmp_path / "s", {"comparator_type": "placebo"}))
+    assert study.subgroups == (("comparator_type", "placebo"),)
+    record = StudyRecord(**study_facts(study), harmonised=(), alternative=(), log=())
+    again = StudyRecord.from_json(record.to_json(), tmp_path / "s.json")
+    assert again.subgroups == {"comparator_type": "placebo"}
+
+
+@pytest.mark.parametrize(
+    "subgroups", [{"cni_drug": "tacrolimus"}, {"dose": "not_classified"}, {"Dose": "high"}]
+)
+def test_study_level_subgroups_refuse_built_in_names_and_the_reserved_value(tmp_path, subgroups):
+    from raremeta.io.raw_studies import load_study
+
+    with pytest.raises(InvalidInputError, match="subgroups"):
+        load_study(_study_folder(tmp_path / "s", subgroups))
