@@ -268,3 +268,29 @@ def test_study_level_subgroups_refuse_built_in_names_and_the_reserved_value(tmp_
 
     with pytest.raises(InvalidInputError, match="subgroups"):
         load_study(_study_folder(tmp_path / "s", subgroups))
+
+
+def test_seed_findings_for_the_summary():
+    # the committed seed table: PRES and seizure one subgroup of one trial per variable, no
+    # test; TMA and hypertension no comparable trial
+    from raremeta.analysis.subgroup_findings import subgroup_findings
+    from raremeta.stats.results import Reason, Status
+
+    table = pd.read_csv(ROOT / "results/tables/subgroups.csv", keep_default_na=False)
+    findings = {(f.outcome, f.variable): f for f in subgroup_findings(table)}
+    assert len(findings) == 8
+    pres = findings[("pres", "cni_drug")]
+    assert pres.subgroups == (("voclosporin", 1, Status.ESTIMATED, Reason.ONE_TRIAL_SUBGROUP),)
+    assert pres.one_trial_each and not pres.tested
+    assert pres.test_reason == Reason.ONE_SUBGROUP and pres.q_df is None
+    assert findings[("tma", "comparator_drug")].test_reason == Reason.NO_COMPARABLE_STUDY
+
+
+def test_findings_of_a_computed_test():
+    from raremeta.analysis.subgroup_findings import subgroup_findings
+
+    (finding,) = subgroup_findings(table_of(BCG))
+    ref = next(r for r in R if r["dataset"] == "bcg" and not r["subgroup"])
+    assert finding.tested and finding.q_df == 2
+    assert finding.q == pytest.approx(float(ref["q_between"]), rel=1e-6)
+    assert [s for s, *_ in finding.subgroups] == ["alternate", "random", "systematic"]
