@@ -17,6 +17,8 @@ from dataclasses import replace
 import pandas as pd
 import pytest
 from conftest import ROOT
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from raremeta.analysis.outcome_data import OutcomeData
 from raremeta.analysis.primary_rule import FIRTH_OR, MH_OR
@@ -294,3 +296,23 @@ def test_findings_of_a_computed_test():
     assert finding.tested and finding.q_df == 2
     assert finding.q == pytest.approx(float(ref["q_between"]), rel=1e-6)
     assert [s for s, *_ in finding.subgroups] == ["alternate", "random", "systematic"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.tuples(st.floats(-5, 5, allow_nan=False), st.floats(0.05, 3, allow_nan=False)),
+        min_size=2,
+        max_size=6,
+    ),
+    st.floats(-3, 3, allow_nan=False),
+)
+def test_q_between_ignores_the_direction_and_a_common_shift(groups, shift):
+    # swapping the arms negates every log OR, and a common shift of all subgroups is no
+    # difference between them: Q is unchanged by either (its formula is in deviations from
+    # the weighted mean)
+    ys, ses = [y for y, _ in groups], [s for _, s in groups]
+    q = q_between(ys, ses).q
+    assert q_between([-y for y in ys], ses).q == pytest.approx(q, rel=1e-9, abs=1e-9)
+    assert q_between([y + shift for y in ys], ses).q == pytest.approx(q, rel=1e-9, abs=1e-9)
+    assert q >= 0
