@@ -81,6 +81,7 @@ def outcome_files(outcome: str) -> set[str]:
         "absolute_effects",
         "cumulative",  # issue 21
         "exposure_adjusted",  # issue 21
+        "subgroups",  # issue 21
     )
     figures = {
         f"results/figures/{kind}_{outcome}.{ext}"
