@@ -179,6 +179,7 @@ RESULTS_TABLES = {
     "absolute": "absolute_effects",
     "cumulative": "cumulative",
     "exposure": "exposure_adjusted",
+    "subgroups": "subgroups",
     "within_trial": "within_trial_subgroups",
 }
 

@@ -209,6 +209,9 @@ class Study:
     data_as_of: str = ""
     #: ``reporting:`` of ``study.yaml``: why an outcome has no count for an arm.
     reporting: tuple[ArmReportingNote, ...] = ()
+    #: ``subgroups:`` of ``study.yaml``: (variable, value) of each study-level subgroup
+    #: variable the study gives, in file order.
+    subgroups: tuple[tuple[str, str], ...] = ()
     #: The rows of ``adverse_events.csv`` with a ``subgroup``: never in :attr:`events`, so
     #: harmonisation (the arm's counts) never sees them; only the within-trial interaction
     #: reads them.
@@ -570,6 +573,7 @@ def load_study(folder: Path, shown: str | None = None) -> Study:
         data_as_of=document.get("data_as_of", ""),
         reporting=reporting,
         folder=shown,
+        subgroups=tuple((str(k), str(v).strip()) for k, v in document.get("subgroups", {}).items()),
         subgroup_events=tuple(subgroup_events),
     )
 

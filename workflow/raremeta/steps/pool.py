@@ -22,6 +22,7 @@ from raremeta.analysis.result_tables import (
     sensitivity,
     study_effects_frame,
 )
+from raremeta.analysis.subgroups import subgroup_table
 from raremeta.analysis.within_trial import within_trial_subgroups
 from raremeta.harmonise.outcome_rows import HARMONISED_COLUMNS
 from raremeta.io.analysis_config import AnalysisConfig
@@ -38,6 +39,7 @@ TABLES = (
     "absolute",
     "cumulative",
     "exposure",
+    "subgroups",
     "within_trial",
 )
 
@@ -48,13 +50,15 @@ def outcome_tables(
     config: AnalysisConfig,
     outcome: str,
     years: Mapping[str, int | None] | None = None,
+    study_subgroups: Mapping[str, Mapping[str, str]] | None = None,
     subgroup_counts: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, pd.DataFrame]:
     """The results tables of one outcome (keys :data:`TABLES`) from the harmonised rows, the
     rows with the other multi-arm handling, each study's year (study id -> year; None or
-    absent: not stated, ordered last in the cumulative meta-analysis) and the studies' counts
-    by patient subgroup (``subgroup_counts`` of the per-study records; none: the
-    within-trial table says no trial reports them).
+    absent: not stated, ordered last in the cumulative meta-analysis), each study's values
+    of the study-level subgroup variables (study id -> ``study.yaml`` ``subgroups:``; absent:
+    not classified) and the studies' counts by patient subgroup (``subgroup_counts`` of the
+    per-study records; none: the within-trial table says no trial reports them).
     """
     frame = frame[frame["outcome"] == outcome]
     alt = alt[alt["outcome"] == outcome]
@@ -82,6 +86,7 @@ def outcome_tables(
         "absolute": absolute_effects(data, fits, primary),
         "cumulative": cumulative(data, steps, primary.spec, comparison_years),
         "exposure": exposure_adjusted(data),
+        "subgroups": subgroup_table(data, primary.spec, config, study_of, study_subgroups),
         "within_trial": within_trial_subgroups(
             outcome, [r for r in subgroup_counts if r["outcome"] == outcome]
         ),
@@ -116,9 +121,10 @@ def run_pool_outcome(
         for name in ("harmonised", "alternative")
     }
     years = {record.study: record.year for record in pooled}
+    subgroups = {record.study: record.subgroups for record in pooled}
     by_subgroup = [r for s in pooled for r in s.subgroup_counts if r["outcome"] == outcome]
     tables = outcome_tables(
-        frames["harmonised"], frames["alternative"], config, outcome, years, by_subgroup
+        frames["harmonised"], frames["alternative"], config, outcome, years, subgroups, by_subgroup
     )
     for name in TABLES:
         write_csv(tables[name], outputs[name])
