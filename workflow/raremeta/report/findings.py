@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from raremeta.analysis.subgroup_findings import SubgroupFinding
 from raremeta.analysis.table_keys import AssumedRisk
 from raremeta.analysis.wording import (
     ASSUMED_RISK_TEXT,
@@ -233,3 +234,48 @@ def findings_table(sof: pd.DataFrame, roles: RoleLabels) -> FindingsTable:
         rows.append((str(r["label"]), people, relative, absolute, cell_text(r["certainty"])))
     example = bool(len(sof)) and is_true(sof.iloc[0]["example_judgements"])
     return FindingsTable(header, tuple(rows), example)
+
+
+#: Built-in subgroup variables in words.
+VARIABLE_WORDS = {"cni_drug": "CNI drug", "comparator_drug": "comparator drug"}
+
+
+def _trials(k: int) -> str:
+    return f"{k} trial" + ("" if k == 1 else "s")
+
+
+def subgroup_rows(
+    findings: tuple[SubgroupFinding, ...], roles: RoleLabels
+) -> list[tuple[str, str]]:
+    """One summary row per subgroup variable of an outcome (``subgroups.csv``, typed by
+    :func:`raremeta.analysis.subgroup_findings.subgroup_findings`): each subgroup with its
+    trials, then the test of subgroup differences or why there is none. Trials' subgroups are
+    observational comparisons, and the label says so. Empty for an outcome without a
+    comparison or without configured variables.
+    """
+    rows = []
+    for f in findings:
+        if not f.subgroups:
+            continue  # no comparison, or no variable configured: nothing to split
+        name = in_roles(VARIABLE_WORDS.get(f.variable, f.variable.replace("_", " ")), roles)
+        groups = "; ".join(f"{g} ({_trials(k)})" for g, k, _, _ in f.subgroups)
+        if f.not_classified:
+            groups += f"; not classified ({_trials(f.not_classified)})"
+        if f.tested:
+            p = fmt_p(f.p)
+            test = f"test of subgroup differences: Q = {fmt_value(f.q)}, df {f.q_df}, " + (
+                f"p {p}" if p.startswith("<") else f"p = {p}"
+            )
+        else:
+            test = "no test of subgroup differences: " + in_roles(
+                short_reason(f.test_reason), roles
+            )
+        if f.one_trial_each and len(f.subgroups) > 1:
+            test += " (each subgroup is one trial, so a difference is a difference between trials)"
+        rows.append(
+            (
+                f"Subgroups by {name} (between trials: observational, not randomised)",
+                f"{groups}; {test}",
+            )
+        )
+    return rows
