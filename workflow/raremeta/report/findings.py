@@ -21,6 +21,7 @@ from raremeta.analysis.wording import (
     in_roles,
     method_name,
     short_reason,
+    subgroup_variable_words,
 )
 from raremeta.io.analysis_config import RoleLabels
 from raremeta.io.results_reading import cell_float, cell_text, is_true
@@ -236,10 +237,6 @@ def findings_table(sof: pd.DataFrame, roles: RoleLabels) -> FindingsTable:
     return FindingsTable(header, tuple(rows), example)
 
 
-#: Built-in subgroup variables in words.
-VARIABLE_WORDS = {"cni_drug": "CNI drug", "comparator_drug": "comparator drug"}
-
-
 def _trials(k: int) -> str:
     return f"{k} trial" + ("" if k == 1 else "s")
 
@@ -257,7 +254,7 @@ def subgroup_rows(
     for f in findings:
         if not f.subgroups:
             continue  # no comparison, or no variable configured: nothing to split
-        name = in_roles(VARIABLE_WORDS.get(f.variable, f.variable.replace("_", " ")), roles)
+        name = in_roles(subgroup_variable_words(f.variable), roles)
         groups = "; ".join(f"{g} ({_trials(k)})" for g, k, _, _ in f.subgroups)
         if f.not_classified:
             groups += f"; not classified ({_trials(f.not_classified)})"
