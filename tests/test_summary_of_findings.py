@@ -423,8 +423,11 @@ def test_summary_markdown_has_the_grade_section():
     assert (
         "| Posterior reversible encephalopathy syndrome | 265 (1) | OR 4.59 \\[0.482, 611\\], "
         "p = 0.218 (Firth penalised likelihood) | 22.6 more per 1,000 (from 19.7 fewer to 56.7 "
-        "more) (risk difference pooled directly) | very low |"
+        "more) (risk difference pooled directly) | very low | risk of bias (-1); indirectness "
+        "(-1); publication bias (-1); imprecision (-3) |"
     ) in text
+    # no comparison: nothing to rate
+    assert "| Thrombotic microangiopathy | 0 (0) | not estimable | not estimable: no study " in text
 
 
 def test_findings_table_uses_role_labels():

@@ -190,6 +190,25 @@ def certainty_sentence(sof: pd.DataFrame, label: str) -> str:
     return f"The certainty of the evidence for {label.lower()} is {certainty}{example}."
 
 
+def _down(row: pd.Series) -> str:
+    """The domains that rate the certainty down, with their levels ("risk of bias (-1);
+    imprecision (-3)"); "-" when none; what is not assessed when some are not.
+    """
+    if not cell_float(row["trials"]) > 0:
+        return "-"
+    levels = {"not serious": 0, "serious": 1, "very serious": 2, "extremely serious": 3}
+    domains = [*DOMAIN_WORDS, ("imprecision", "imprecision")]
+    down = [
+        f"{words} (-{levels[cell_text(row[code])]})"
+        for code, words in domains
+        if levels.get(cell_text(row[code]), 0)
+    ]
+    missing = cell_text(row["not_assessed"]).replace("_", " ").replace(";", ", ")
+    if missing:
+        down.append(f"not assessed: {missing}")
+    return "; ".join(down) or "-"
+
+
 @dataclass(frozen=True)
 class FindingsTable:
     """The summary's GRADE table: a header and one row of cells per outcome."""
@@ -210,6 +229,7 @@ def findings_table(sof: pd.DataFrame, roles: RoleLabels) -> FindingsTable:
         "Relative effect [95% CI]",
         "Absolute effect per 1,000 treated with " + roles.cni,
         "Certainty (GRADE)",
+        "Rated down for",
     )
     rows = []
     for outcome in dict.fromkeys(sof["outcome"]):
@@ -232,7 +252,9 @@ def findings_table(sof: pd.DataFrame, roles: RoleLabels) -> FindingsTable:
         absolute = absolute_text(r, roles)
         if len(headline):
             absolute += f" ({SOURCE_SHORT[AssumedRisk(r['absolute_source'])]})"
-        rows.append((str(r["label"]), people, relative, absolute, cell_text(r["certainty"])))
+        rows.append(
+            (str(r["label"]), people, relative, absolute, cell_text(r["certainty"]), _down(r))
+        )
     example = bool(len(sof)) and is_true(sof.iloc[0]["example_judgements"])
     return FindingsTable(header, tuple(rows), example)
 

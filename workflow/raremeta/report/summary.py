@@ -904,7 +904,10 @@ def to_html(
         parts.append(f"<p>{e(preamble)}</p>")
     if findings is not None:
         parts += ["<h2>Summary of findings</h2>", f"<p>{e(_findings_lead(findings))}</p>"]
-        parts += ["<table>", "<tr>" + "".join(f"<th>{e(h)}</th>" for h in findings.header)]
+        parts += [
+            "<table>",
+            "<tr>" + "".join(f"<th>{e(h)}</th>" for h in findings.header) + "</tr>",
+        ]
         parts += ["<tr>" + "".join(f"<td>{e(c)}</td>" for c in r) + "</tr>" for r in findings.rows]
         parts.append("</table>")
     for b in blocks:
