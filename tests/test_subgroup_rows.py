@@ -1,5 +1,5 @@
 """Counts by patient subgroup: the raw contract (``adverse_events.csv`` ``subgroup``,
-``study.yaml`` arm ``subgroups``), harmonisation ignoring them, the per-study rows
+``study.yaml`` arm ``patient_subgroups``), harmonisation ignoring them, the per-study rows
 (raremeta.harmonise.subgroup_rows) and the per-outcome table within_trial_subgroups.csv.
 
 Expected values: hand counts written in each test, and for the end-to-end table the R output
@@ -42,14 +42,14 @@ arms:
     drug: tacrolimus
     n: 177
     n_basis: constructed
-    subgroups: {variable: apl, groups: {negative: 137, positive: 40}}
+    patient_subgroups: {variable: apl, groups: {negative: 137, positive: 40}}
   - id: ctl
     label: Control
     role: comparator
     drug: mycophenolate
     n: 173
     n_basis: constructed
-    subgroups: {variable: apl, groups: {negative: 130, positive: 43}}
+    patient_subgroups: {variable: apl, groups: {negative: 130, positive: 43}}
 """
 # the one_trial set of within_trial_interaction.R: negative 6/137 vs 2/130, positive 0/40 vs
 # 1/43; overall rows 6/177 vs 3/173 (the subgroup counts' sums)
@@ -136,7 +136,7 @@ def test_undeclared_subgroup_is_refused_naming_file_row_field_value(tmp_path):
 
 def test_subgroup_row_of_an_arm_without_subgroups_is_refused(tmp_path):
     study = STUDY.replace(
-        "    subgroups: {variable: apl, groups: {negative: 130, positive: 43}}\n", ""
+        "    patient_subgroups: {variable: apl, groups: {negative: 130, positive: 43}}\n", ""
     )
     found = problems(folder(tmp_path, study=study))
     # the comparator's two subgroup rows (lines 6 and 7)
@@ -165,7 +165,7 @@ def test_subgroup_sizes_above_n_and_two_variables_are_refused(tmp_path):
     # 137 + 41 = 178 > 177
     study = STUDY.replace("positive: 40}", "positive: 41}")
     (problem,) = problems(folder(tmp_path, study=study))
-    assert (problem.column, problem.value) == ("arms[0].subgroups.groups", "178")
+    assert (problem.column, problem.value) == ("arms[0].patient_subgroups.groups", "178")
     # fewer is accepted: patients whose group is unknown
     study = STUDY.replace("positive: 40}", "positive: 39}")
     assert load_study(folder(tmp_path / "b", study=study)).arm("cni").subgroup_n("positive") == 39
@@ -173,7 +173,10 @@ def test_subgroup_sizes_above_n_and_two_variables_are_refused(tmp_path):
         "{variable: apl, groups: {negative: 130", "{variable: age, groups: {negative: 130"
     )
     found = problems(folder(tmp_path / "c", study=study))
-    assert [p.column for p in found] == ["arms[0].subgroups.variable", "arms[1].subgroups.variable"]
+    assert [p.column for p in found] == [
+        "arms[0].patient_subgroups.variable",
+        "arms[1].patient_subgroups.variable",
+    ]
 
 
 def test_seed_has_one_not_estimable_row_per_outcome():

@@ -394,11 +394,11 @@ EXPOSURE = {
 }
 WITHIN_TRIAL = {
     "outcome": _COMMON["outcome"],
-    "subgroup_variable": "The patient-level variable (study.yaml arm `subgroups.variable`, "
+    "subgroup_variable": "The patient-level variable (study.yaml arm `patient_subgroups.variable`, "
     "e.g. `apl`); empty on the one line of an outcome without counts by subgroup.",
     "subgroup": "The subgroup compared with the reference (adverse_events.csv `subgroup`).",
     "reference_subgroup": "The reference subgroup: the first group declared (study.yaml "
-    "`subgroups.groups`) by the first contributing trial in id order.",
+    "`patient_subgroups.groups`) by the first contributing trial in id order.",
     "k": "Trials contributing: those giving the outcome in both roles in two or more subgroups.",
     "trials": "Their ids, `;`-separated.",
     "measure": f"`{MEASURE}`: the CNI vs comparator odds ratio in `subgroup` divided by that in "

@@ -313,13 +313,15 @@ def _study_yaml(folder: Path, shown: str) -> tuple[dict | None, list[Problem]]:
 
 
 def _subgroup_problems(document: dict, name: str) -> list[Problem]:
-    """The arms' ``subgroups``: one variable across the study's arms, groups summing to no
+    """The arms' ``patient_subgroups``: one variable across the study's arms, groups summing to no
     more than the arm's ``n`` (fewer is allowed: patients whose group is not known).
     """
     problems = []
-    variables = {a["subgroups"]["variable"] for a in document["arms"] if "subgroups" in a}
+    variables = {
+        a["patient_subgroups"]["variable"] for a in document["arms"] if "patient_subgroups" in a
+    }
     for index, arm in enumerate(document["arms"]):
-        declared = arm.get("subgroups")
+        declared = arm.get("patient_subgroups")
         if declared is None:
             continue
         if len(variables) > 1:
@@ -328,7 +330,7 @@ def _subgroup_problems(document: dict, name: str) -> list[Problem]:
                     name,
                     "arms declare subgroups of different variables "
                     f"({', '.join(sorted(variables))}); one variable per study",
-                    column=f"arms[{index}].subgroups.variable",
+                    column=f"arms[{index}].patient_subgroups.variable",
                     value=declared["variable"],
                 )
             )
@@ -339,7 +341,7 @@ def _subgroup_problems(document: dict, name: str) -> list[Problem]:
                     name,
                     f"subgroup sizes sum to {total}, more than the arm's n ({arm['n']}); a "
                     "patient belongs to one group",
-                    column=f"arms[{index}].subgroups.groups",
+                    column=f"arms[{index}].patient_subgroups.groups",
                     value=str(total),
                 )
             )
@@ -356,7 +358,7 @@ def _subgroup_row_problem(arm: Arm, v: dict, file: str, line: int) -> Problem | 
         declared = ", ".join(groups) if groups else "none"
         return Problem(
             file,
-            f"subgroup is not declared under arm '{arm.id}' subgroups in {STUDY_FILE} "
+            f"subgroup is not declared under arm '{arm.id}' patient_subgroups in {STUDY_FILE} "
             f"(declared: {declared})",
             line,
             "subgroup",
@@ -456,8 +458,8 @@ def load_study(folder: Path, shown: str | None = None) -> Study:
             a["n_basis"],
             Population(a["population"]) if "population" in a else None,
             int(a.get("combines", 1)),
-            a.get("subgroups", {}).get("variable", ""),
-            tuple(a.get("subgroups", {}).get("groups", {}).items()),
+            a.get("patient_subgroups", {}).get("variable", ""),
+            tuple(a.get("patient_subgroups", {}).get("groups", {}).items()),
         )
         for a in document["arms"]
     )
