@@ -13,6 +13,7 @@ Expected values and where they come from:
 from __future__ import annotations
 
 import csv
+import math
 from pathlib import Path
 
 import pandas as pd
@@ -484,3 +485,39 @@ def test_subgroup_line_with_a_test():
         "alternate (2 trials); random (7 trials); systematic (4 trials); not classified "
         "(1 trial); test of subgroup differences: Q = 21.5, df 2, p < 0.001"
     )
+
+
+# --- the summary's within-trial lines (issue 21, item 3) ------------------------------------
+
+
+def test_within_trial_line_in_words():
+    from raremeta.analysis.within_trial import WithinTrialLine
+    from raremeta.io.analysis_config import RoleLabels
+    from raremeta.report.findings import within_trial_rows
+    from raremeta.stats.results import Reason
+
+    # tests/reference/within_trial_interaction.csv, data set "binary" (brglm2 AS_mean, profile
+    # penalised-likelihood interval): 8.688 [0.646, 1281], p = 0.110, 3 trials
+    estimated = WithinTrialLine(
+        "pres",
+        "apl",
+        "pos",
+        "neg",
+        3,
+        8.68844457669537,
+        0.646025610170699,
+        1280.82706024243,
+        0.110068746854635,
+        Reason.NONE,
+    )
+    seed = WithinTrialLine(
+        "pres", "", "", "", 0, math.nan, math.nan, math.nan, math.nan, Reason.NO_SUBGROUP_COUNTS
+    )
+    rows = within_trial_rows((estimated, seed), RoleLabels.default())
+    assert rows == [
+        (
+            "Within-trial interaction, apl pos vs neg (3 trials; one-stage Firth model, Fisher "
+            "et al. 2017)",
+            "ratio of odds ratios 8.69 [0.646, 1,281], p = 0.110",
+        )
+    ]

@@ -38,6 +38,7 @@ rule summary_tables:
         characteristics="results/tables/characteristics.csv",
         findings="results/tables/summary_of_findings.csv",
         subgroups="results/tables/subgroups.csv",
+        within_trial="results/tables/within_trial_subgroups.csv",
     output:
         markdown=report(
             "results/tables/summary.md",

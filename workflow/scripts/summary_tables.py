@@ -20,6 +20,7 @@ run_summary(
     characteristics=Path(snakemake.input.characteristics),
     findings=Path(snakemake.input.findings),
     subgroups=Path(snakemake.input.subgroups),
+    within_trial=Path(snakemake.input.within_trial),
     config=snakemake.params.analysis,
     markdown=Path(snakemake.output.markdown),
     html_out=Path(snakemake.output.html),

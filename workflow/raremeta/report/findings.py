@@ -14,6 +14,7 @@ import pandas as pd
 
 from raremeta.analysis.subgroup_findings import SubgroupFinding
 from raremeta.analysis.table_keys import AssumedRisk
+from raremeta.analysis.within_trial import WithinTrialLine
 from raremeta.analysis.wording import (
     ASSUMED_RISK_TEXT,
     IMPRECISION_BASIS_TEXT,
@@ -26,6 +27,7 @@ from raremeta.analysis.wording import (
 from raremeta.io.analysis_config import RoleLabels
 from raremeta.io.results_reading import cell_float, cell_text, is_true
 from raremeta.report.numbers import fmt_ci, fmt_p, fmt_value, fmt_values
+from raremeta.stats.results import Reason
 
 #: Short names of the assumed-risk sources, for the table's column.
 SOURCE_SHORT = {
@@ -297,4 +299,33 @@ def subgroup_rows(
                 f"{groups}; {test}",
             )
         )
+    return rows
+
+
+def within_trial_rows(
+    lines: tuple[WithinTrialLine, ...], roles: RoleLabels
+) -> list[tuple[str, str]]:
+    """One summary row per within-trial interaction of an outcome
+    (``within_trial_subgroups.csv``): the ratio of the CNI-vs-comparator odds ratios in a
+    subgroup and its reference, from the trials that report the outcome by subgroup. Nothing
+    when no trial reports counts by subgroup (the patient-characteristics section says what
+    trial totals cannot answer).
+    """
+    rows = []
+    for line in lines:
+        if line.reason == Reason.NO_SUBGROUP_COUNTS:
+            continue
+        label = (
+            f"Within-trial interaction, {subgroup_variable_words(line.subgroup_variable)} "
+            f"{line.subgroup or '-'} vs {line.reference or '-'} ({_trials(line.k)}; one-stage "
+            "Firth model, Fisher et al. 2017)"
+        )
+        if line.estimated:
+            p = fmt_p(line.p_value)
+            value = f"ratio of odds ratios {fmt_ci(line.estimate, line.ci_low, line.ci_high)}, " + (
+                f"p {p}" if p.startswith("<") else f"p = {p}"
+            )
+        else:
+            value = "not estimable: " + in_roles(short_reason(line.reason), roles)
+        rows.append((label, value))
     return rows

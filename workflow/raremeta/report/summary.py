@@ -15,6 +15,7 @@ import pandas as pd
 
 from raremeta.analysis.subgroup_findings import SubgroupFinding
 from raremeta.analysis.table_keys import AnalysisCode
+from raremeta.analysis.within_trial import WithinTrialLine
 from raremeta.analysis.wording import (
     CAUTION_TEXT,
     MEASURE_WORDS,
@@ -37,6 +38,7 @@ from raremeta.report.findings import (
     certainty_sentence,
     findings_rows,
     subgroup_rows,
+    within_trial_rows,
 )
 from raremeta.report.numbers import (
     fmt_ci,
@@ -554,6 +556,7 @@ def summarise(
     context: SummaryContext | None = None,
     findings: pd.DataFrame | None = None,
     subgroups: tuple[SubgroupFinding, ...] = (),
+    within_trial: tuple[WithinTrialLine, ...] = (),
 ) -> OutcomeSummary:
     """Collect one outcome's summary rows from the results tables: the primary row (naming
     the rule that chose it), the exact conditional row, the stratified risk difference per
@@ -565,7 +568,8 @@ def summarise(
     ``summary_of_findings.csv``) the headline absolute effect follows the primary row, the
     other absolute effects and the certainty line below it, and the closing sentence states
     the certainty. With ``subgroups`` (the typed rows of ``subgroups.csv``) each subgroup
-    variable's line follows the heterogeneity line.
+    variable's line follows the heterogeneity line, then each within-trial interaction
+    (``within_trial``, the typed rows of ``within_trial_subgroups.csv``).
     """
     context = context or SummaryContext()
     roles = context.roles
@@ -703,6 +707,7 @@ def summarise(
     else:
         rows.append(("Heterogeneity", "not assessable (fewer than two trials)"))
     rows += subgroup_rows(tuple(f for f in subgroups if f.outcome == outcome), roles)
+    rows += within_trial_rows(tuple(w for w in within_trial if w.outcome == outcome), roles)
     trial = str(inc["label"].iloc[0]) if k == 1 else ""
     sentence = plain_language(label, k, trial, primary, p, a, context, inc)
     return OutcomeSummary(

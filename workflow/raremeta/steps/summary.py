@@ -11,6 +11,7 @@ import pandas as pd
 from raremeta.analysis.codebook import codebook_markdown
 from raremeta.analysis.configuration import analysis_from
 from raremeta.analysis.subgroup_findings import subgroup_findings
+from raremeta.analysis.within_trial import within_trial_lines
 from raremeta.harmonise.study_table import data_as_of
 from raremeta.io.software import versions
 from raremeta.io.writing import atomic_write_text
@@ -45,6 +46,7 @@ def run_summary(
     characteristics: Path | None = None,
     findings: Path | None = None,
     subgroups: Path | None = None,
+    within_trial: Path | None = None,
 ) -> None:
     """Write the summary tables (with the data-as-of line), the methods paragraph and the
     tables' codebook; with ``findings`` (``summary_of_findings.csv``) the GRADE section and
@@ -62,8 +64,9 @@ def run_summary(
         if subgroups is None
         else subgroup_findings(pd.read_csv(subgroups, dtype=str, keep_default_na=False))
     )
+    inside = () if within_trial is None else within_trial_lines(pd.read_csv(within_trial))
     blocks = [
-        summarise(o.id, o.label, p, r, s, a, matrix, sens, context, sof, split)
+        summarise(o.id, o.label, p, r, s, a, matrix, sens, context, sof, split, inside)
         for o in config.outcomes
     ]
     section = None if sof is None else findings_table(sof, config.role_labels)
