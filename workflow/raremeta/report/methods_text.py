@@ -181,7 +181,11 @@ def _subgroup_sentence(config: AnalysisConfig) -> str:
         "were analysed with each outcome's primary method within each subgroup and compared "
         "with Cochran's Q between the subgroup estimates (fixed-effect, on the log scale; not "
         "computed where the method gives no Wald standard error); subgroups of trials are "
-        "observational comparisons. "
+        "observational comparisons. Effects of patient-level characteristics are estimated "
+        "only within trials that report adverse events by subgroup, with a one-stage "
+        "Firth-penalised logistic model (trial-specific intercepts, treatment and subgroup "
+        "effects, and a common treatment-by-subgroup term; Fisher et al. 2017), never by "
+        "comparing subgroups across trials. "
     )
 
 
