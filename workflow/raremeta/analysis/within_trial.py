@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
 from raremeta.analysis import wording
+from raremeta.analysis.within_trial_findings import WithinTrialLine, within_trial_lines
 from raremeta.io.raw_studies import Role
 from raremeta.stats.results import Reason, status_of
 from raremeta.stats.within_trial import (
@@ -130,54 +130,6 @@ def within_trial_subgroups(outcome: str, rows: Iterable[Mapping[str, Any]]) -> p
             }
         )
     return pd.DataFrame(out, columns=WITHIN_TRIAL_COLUMNS)
-
-
-@dataclass(frozen=True)
-class WithinTrialLine:
-    """One row of within_trial_subgroups.csv, typed, for the summary: the interaction of
-    ``subgroup`` against ``reference`` (NaN numbers and a ``reason`` when not estimated).
-    """
-
-    outcome: str
-    subgroup_variable: str
-    subgroup: str
-    reference: str
-    k: int
-    estimate: float
-    ci_low: float
-    ci_high: float
-    p_value: float
-    reason: Reason
-
-    @property
-    def estimated(self) -> bool:
-        """True when the row has an estimate."""
-        return self.reason in (Reason.NONE, Reason.NO_CONFIDENCE_INTERVAL)
-
-
-def within_trial_lines(table: pd.DataFrame) -> tuple[WithinTrialLine, ...]:
-    """The rows of within_trial_subgroups.csv (as :func:`within_trial_subgroups` returns them
-    or as pandas reads the file) as :class:`WithinTrialLine`, in table order.
-    """
-
-    def text(value: Any) -> str:
-        return "" if pd.isna(value) else str(value)
-
-    return tuple(
-        WithinTrialLine(
-            outcome=str(r["outcome"]),
-            subgroup_variable=text(r["subgroup_variable"]),
-            subgroup=text(r["subgroup"]),
-            reference=text(r["reference_subgroup"]),
-            k=int(r["k"]),
-            estimate=float(r["estimate"]),
-            ci_low=float(r["ci_low"]),
-            ci_high=float(r["ci_high"]),
-            p_value=float(r["p_value"]),
-            reason=Reason(text(r["reason"])),
-        )
-        for r in table.to_dict("records")
-    )
 
 
 __all__ = [

@@ -14,7 +14,7 @@ import pandas as pd
 
 from raremeta.analysis.subgroup_findings import SubgroupFinding
 from raremeta.analysis.table_keys import AssumedRisk
-from raremeta.analysis.within_trial import WithinTrialLine
+from raremeta.analysis.within_trial_findings import WithinTrialLine
 from raremeta.analysis.wording import (
     ASSUMED_RISK_TEXT,
     IMPRECISION_BASIS_TEXT,

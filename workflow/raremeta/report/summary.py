@@ -15,7 +15,7 @@ import pandas as pd
 
 from raremeta.analysis.subgroup_findings import SubgroupFinding
 from raremeta.analysis.table_keys import AnalysisCode
-from raremeta.analysis.within_trial import WithinTrialLine
+from raremeta.analysis.within_trial_findings import WithinTrialLine
 from raremeta.analysis.wording import (
     CAUTION_TEXT,
     MEASURE_WORDS,

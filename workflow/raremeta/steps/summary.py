@@ -11,7 +11,7 @@ import pandas as pd
 from raremeta.analysis.codebook import codebook_markdown
 from raremeta.analysis.configuration import analysis_from
 from raremeta.analysis.subgroup_findings import subgroup_findings
-from raremeta.analysis.within_trial import within_trial_lines
+from raremeta.analysis.within_trial_findings import within_trial_lines
 from raremeta.harmonise.study_table import data_as_of
 from raremeta.io.software import versions
 from raremeta.io.writing import atomic_write_text
