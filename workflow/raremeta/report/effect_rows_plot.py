@@ -209,7 +209,13 @@ def effect_rows_plot(
             )  # fmt: skip
         y_axis = y + 0.8
         null = 1.0 if log else 0.0
-        ax.plot([null, null], [3.3, y_axis], color="black", linewidth=0.8)
+        ax.add_collection(
+            LineCollection(
+                [[(null, a), (null, b)] for a, b in _null_spans(rows, y_axis)],
+                colors="black",
+                linewidths=0.8,
+            )
+        )
         ax.set_ylim(rows_total, 0)
         ax.tick_params(labelsize=fs)
         ax.spines["bottom"].set_position(("data", y_axis))
@@ -222,3 +228,20 @@ def effect_rows_plot(
         for n, line in enumerate(foot):
             left.text(MARGIN_IN, y_axis + FOOT_ROW + 0.8 * n, line, fontsize=fs, va="center")
     return fig
+
+
+def _null_spans(rows: list[EffectRow], y_axis: float) -> list[tuple[float, float]]:
+    """The stretches of the line of no effect: over every run of headings and effects (row i
+    at y = 4 + i), from just under the column headers or the line above, to the axis after the
+    last row; a line of text (e.g. a test for subgroup differences) is never crossed.
+    """
+    spans: list[tuple[float, float]] = []
+    start = None
+    for i, r in enumerate([*rows, EffectRow(RowKind.TEXT)]):
+        y = 4 + i
+        if r.kind != RowKind.TEXT and start is None:
+            start = 3.3 if i == 0 else y - 0.5
+        elif r.kind == RowKind.TEXT and start is not None:
+            spans.append((start, y_axis if i == len(rows) else y - 0.5))
+            start = None
+    return spans
