@@ -78,7 +78,7 @@ def outcome_files(outcome: str) -> set[str]:
     )
     figures = {
         f"results/figures/{kind}_{outcome}.{ext}"
-        for kind in ("forest", "incidence")
+        for kind in ("forest", "incidence", "cumulative")
         for ext in ("png", "pdf", "svg")
     }
     return {f"results/outcomes/{outcome}/{t}.csv" for t in tables} | figures

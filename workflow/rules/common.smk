@@ -205,7 +205,7 @@ def final_outputs():
     ]
     figures = expand(
         "results/figures/{kind}_{outcome}.{ext}",
-        kind=["forest", "incidence"],
+        kind=["forest", "incidence", "cumulative"],
         outcome=OUTCOMES,
         ext=FIGURE_FORMATS,
     )
@@ -217,8 +217,13 @@ def final_outputs():
 FIGURE_CAPTIONS = {
     "forest": "../report/forest.rst",
     "incidence": "../report/incidence.rst",
+    "cumulative": "../report/cumulative_figure.rst",
 }
-FIGURE_CATEGORIES = {"forest": "Forest plots", "incidence": "Per-arm incidence"}
+FIGURE_CATEGORIES = {
+    "forest": "Forest plots",
+    "incidence": "Per-arm incidence",
+    "cumulative": "Cumulative meta-analysis",
+}
 
 
 def figure_files(kind, outcome="{outcome}"):

@@ -1,4 +1,4 @@
-"""Rules `forest_plot`, `incidence_plot` and `reporting_plot`: one figure, in every format."""
+"""Rules `figures` (forest, incidence, cumulative) and `reporting_figure`: every format."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pandas as pd
 FIGURE_INPUTS = {
     "forest": ("pooled", "studies"),
     "incidence": ("studies", "rates", "reporting"),
+    "cumulative": ("cumulative", "studies", "pooled"),
 }
 
 
@@ -22,10 +23,10 @@ def run_outcome_figure(
     roles: dict[str, str] | None = None,
     forest_rows: tuple[str, ...] = (),
 ) -> None:
-    """Draw the forest (``kind="forest"``) or incidence plot of one outcome from its results
-    tables (``inputs``, keys :data:`FIGURE_INPUTS`; ``reporting`` is the review-wide
-    ``reporting.csv``, optional: without it an arm without a count reads "no count") into every
-    file of ``outputs`` (one per format, told by the suffix).
+    """Draw the forest (``kind="forest"``), incidence or cumulative plot of one outcome from
+    its results tables (``inputs``, keys :data:`FIGURE_INPUTS`; ``reporting`` is the
+    review-wide ``reporting.csv``, optional: without it an arm without a count reads "no
+    count") into every file of ``outputs`` (one per format, told by the suffix).
 
     ``roles`` are the display labels of the roles ``cni`` and ``comparator`` (config ``roles:``)
     and ``forest_rows`` the registry methods whose rows a forest plot adds to the primary and
@@ -33,6 +34,7 @@ def run_outcome_figure(
     """
     import matplotlib.pyplot as plt
 
+    from raremeta.report.cumulative_plot import cumulative_for_outcome
     from raremeta.report.figure_files import save_figure
     from raremeta.report.outcome_figures import forest_for_outcome, incidence_for_outcome
 
@@ -53,6 +55,10 @@ def run_outcome_figure(
     if kind == "forest":
         fig = forest_for_outcome(
             outcome, label, tables["pooled"], tables["studies"], roles, tuple(forest_rows)
+        )
+    elif kind == "cumulative":
+        fig = cumulative_for_outcome(
+            outcome, label, tables["cumulative"], tables["studies"], tables.get("pooled"), roles
         )
     else:
         fig = incidence_for_outcome(
