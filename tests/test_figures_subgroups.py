@@ -26,6 +26,7 @@ from figure_checks import arrows, layout_problems, points, texts
 
 from raremeta.report.figure_files import save_figure
 from raremeta.report.subgroup_plot import differences_line, subgroups_for_outcome
+from raremeta.steps.figures import run_outcome_figure
 
 NAN = math.nan
 INF = math.inf
@@ -170,3 +171,15 @@ def test_the_bytes_are_reproducible(tmp_path, ext):
     first, second = (p.read_bytes() for p in paths)
     assert first == second
     assert b"CreationDate" not in first and b"<dc:date>" not in first
+
+
+def test_the_figures_step_reads_the_table_as_written(tmp_path):
+    table = fixture_table()
+    table.loc[0, "subgroup"] = "NA"  # a subgroup value, not a missing cell
+    table.to_csv(tmp_path / "subgroups.csv", index=False)
+    outputs = [tmp_path / f"subgroups_pres.{ext}" for ext in ("png", "pdf", "svg")]
+    run_outcome_figure("subgroups", "pres", "PRES", {"subgroups": tmp_path / "subgroups.csv"},
+                       outputs)  # fmt: skip
+    assert all(p.stat().st_size > 0 for p in outputs)
+    svg = outputs[2].read_text(encoding="utf-8")  # text kept as text (svg.fonttype none)
+    assert ">NA<" in svg and "Q = 3.84, df = 1, p = 0.050" in svg
