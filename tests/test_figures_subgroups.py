@@ -152,6 +152,17 @@ def test_an_outcome_without_rows_is_a_small_panel():
     fig = subgroups_for_outcome("seizure", "Seizure", fixture_table())
     assert "No subgroup analysis for this outcome." in texts(fig)
     assert fig.get_size_inches()[1] < 1.5
+    # only test rows, as for an outcome no trial reports in both arms: why, in words
+    tma = pd.DataFrame(
+        [_row(variable, "", 0, (NAN,) * 4, status="not_estimable", reason="no_comparable_study",
+              outcome="tma") for variable in ("cni_drug", "comparator_drug")],
+        columns=COLUMNS,
+    )  # fmt: skip
+    fig = subgroups_for_outcome("tma", "TMA", tma)
+    t = texts(fig)
+    assert "No subgroup analysis for this outcome." in t
+    assert "No study reports it in both arms." in t  # wording.short_reason, once
+    assert fig.get_size_inches()[1] < 1.5
 
 
 def test_a_risk_difference_is_drawn_per_1000():

@@ -43,15 +43,22 @@ NO_STEP = "No trial reported this outcome in both arms: no cumulative meta-analy
 NO_YEAR = "year not stated"
 
 
-def reason_words(status: str, reason: str, roles: RoleLabels | None = None) -> str:
-    """A row's status and reason code in words (the short forms of the wording tables),
-    ``not estimable: no comparator events (OR infinite)``; a code the tables do not know is
-    given as it is, its underscores as spaces.
+def reason_short(reason: str, roles: RoleLabels | None = None) -> str:
+    """A reason code in words (the short form of the wording tables, the roles by their
+    labels); a code the tables do not know is given as it is, its underscores as spaces.
     """
     try:
         words = short_reason(reason)
     except (KeyError, ValueError):
         words = reason.replace("_", " ")
+    return in_roles(words, roles)
+
+
+def reason_words(status: str, reason: str, roles: RoleLabels | None = None) -> str:
+    """A row's status and reason code in words (:func:`reason_short`),
+    ``not estimable: no comparator events (OR infinite)``.
+    """
+    words = reason_short(reason) if reason else ""
     try:
         head = status_text(status)
     except ValueError:

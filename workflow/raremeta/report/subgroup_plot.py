@@ -20,7 +20,7 @@ import pandas as pd
 
 from raremeta.io.analysis_config import RoleLabels
 from raremeta.io.results_reading import cell_float, cell_text, is_true
-from raremeta.report.cumulative_plot import reason_words
+from raremeta.report.cumulative_plot import reason_short, reason_words
 from raremeta.report.effect_rows_plot import EffectRow, RowKind, effect_rows_plot
 from raremeta.report.figure_files import DEFAULT_ROLES, no_comparison_figure
 from raremeta.report.numbers import fmt_count, fmt_p, fmt_value
@@ -42,8 +42,12 @@ OBSERVATIONAL_NOTE = (
     "Subgroups of trials are observational comparisons: a difference between them is not "
     "randomised and may reflect any other way the trials differ."
 )
-#: What an outcome without any subgroup row shows.
+#: What an outcome without any subgroup row shows (then the reason of its rows, in words).
 NO_ROWS = "No subgroup analysis for this outcome."
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def variable_words(name: str, roles: dict[str, str]) -> str:
@@ -77,8 +81,7 @@ def differences_line(row: pd.Series | None, roles: RoleLabels | None = None) -> 
     reason = cell_text(row["reason"])
     if not reason:
         return TEST + "not computed"
-    words = reason_words(cell_text(row["status"]), reason, roles)
-    return f"{TEST}not computed ({words.split(': ', 1)[-1]})"
+    return f"{TEST}not computed ({reason_short(reason, roles)})"
 
 
 def _method(row: pd.Series, pooled: pd.DataFrame | None) -> str:
@@ -115,8 +118,10 @@ def subgroups_for_outcome(
     role_labels = RoleLabels(roles["cni"], roles["comparator"])
     title = TITLE.format(label=label)
     t = subgroups[subgroups["outcome"] == outcome]
-    if t.empty:
-        return no_comparison_figure(title, NO_ROWS)
+    if (t["subgroup"].map(cell_text) == "").all():  # no subgroup row: say why, in one panel
+        reasons = list(dict.fromkeys(r for r in t["reason"].map(cell_text) if r))
+        detail = "; ".join(reason_short(r, role_labels) for r in reasons)
+        return no_comparison_figure(title, NO_ROWS, _capital(detail) + "." if detail else "")
     cni = roles["cni"][:1].upper() + roles["cni"][1:]
     comparator = roles["comparator"][:1].upper() + roles["comparator"][1:]
     headers = ("Subgroup", "k", f"{cni}\nevents/N", f"{comparator}\nevents/N")
@@ -149,8 +154,8 @@ def subgroups_for_outcome(
                     ci_low=cell_float(r["ci_low"]),
                     ci_high=cell_float(r["ci_high"]),
                     reason=words,
-                    mark=f"({words.split(': ', 1)[-1]})" if reason and math.isfinite(estimate)
-                    else "",
+                    mark=f"({reason_short(reason, role_labels)})"
+                    if reason and math.isfinite(estimate) else "",
                 )
             )  # fmt: skip
         test = block[is_test]
