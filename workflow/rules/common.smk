@@ -59,6 +59,8 @@ STUDIES = (
     else []
 )
 STUDY_FILE_PATTERN = "data/processed/studies/{study}.json"
+# The reviewer's GRADE judgements (optional: without it every judged domain is not assessed).
+CERTAINTY_FILE = "data/certainty.yaml"
 FIGURE_FORMATS = ["png", "pdf", "svg"]
 
 # One run at a time per folder: Snakemake's own lock check can let two runs that start in the
@@ -188,6 +190,11 @@ def outcome_tables(outcome="{outcome}"):
     }
 
 
+def certainty_input(wildcards=None):
+    """The judgements file when there is one (listed, not read)."""
+    return [CERTAINTY_FILE] if Path(CERTAINTY_FILE).is_file() else []
+
+
 def final_outputs():
     """Every table and figure a reader cites, review-wide and per outcome (byte-reproducible;
     provenance.json is not)."""
@@ -197,6 +204,7 @@ def final_outputs():
         *(f"results/tables/{table}.csv" for table in RESULTS_TABLES.values()),
         "results/tables/reporting.csv",
         "results/tables/characteristics.csv",
+        "results/tables/summary_of_findings.csv",
         "results/tables/summary.md",
         "results/tables/summary.html",
         "results/tables/summary.tex",

@@ -1,3 +1,31 @@
+rule summary_of_findings:
+    input:
+        pooled="results/tables/pooled_effects.csv",
+        rates="results/tables/pooled_rates.csv",
+        absolute="results/tables/absolute_effects.csv",
+        study_table="results/tables/studies.csv",
+        certainty=certainty_input,
+    output:
+        report(
+            "results/tables/summary_of_findings.csv",
+            caption="../report/summary_of_findings.rst",
+            category="Tables",
+            labels={"table": "summary_of_findings"},
+        ),
+    log:
+        "logs/summary_of_findings.log",
+    conda:
+        "../envs/raremeta.yaml"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    params:
+        analysis=config,
+    script:
+        "../scripts/summary_of_findings.py"
+
+
 rule summary_tables:
     input:
         pooled="results/tables/pooled_effects.csv",
@@ -8,6 +36,7 @@ rule summary_tables:
         reporting="results/tables/reporting.csv",
         study_table="results/tables/studies.csv",
         characteristics="results/tables/characteristics.csv",
+        findings="results/tables/summary_of_findings.csv",
     output:
         markdown=report(
             "results/tables/summary.md",
@@ -58,6 +87,7 @@ rule summary_tables:
 rule provenance:
     input:
         raw=raw_files,
+        judgements=certainty_input,
         outputs=final_outputs(),
         checksums="data/processed/checksums.sha256",
     output:

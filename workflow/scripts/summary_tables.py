@@ -18,6 +18,7 @@ run_summary(
     reporting=Path(snakemake.input.reporting),
     study_table=Path(snakemake.input.study_table),
     characteristics=Path(snakemake.input.characteristics),
+    findings=Path(snakemake.input.findings),
     config=snakemake.params.analysis,
     markdown=Path(snakemake.output.markdown),
     html_out=Path(snakemake.output.html),

@@ -15,11 +15,13 @@ from raremeta.analysis.result_tables import (
     pooled_columns,
     study_columns,
 )
-from raremeta.analysis.table_keys import AnalysisCode, Caution, RateSubset
+from raremeta.analysis.summary_of_findings import SOF_COLUMNS
+from raremeta.analysis.table_keys import AnalysisCode, AssumedRisk, Caution, RateSubset
 from raremeta.harmonise.reporting import REPORTING_COLUMNS
 from raremeta.harmonise.study_table import CHARACTERISTIC_COLUMNS, STUDY_TABLE_COLUMNS
 from raremeta.io.raw_studies import PercentCheck, Population, ReportingDetail, ReportingState
 from raremeta.stats import registry
+from raremeta.stats.certainty import ImprecisionBasis, ImprecisionReason, Rating
 from raremeta.stats.results import Reason, status_of
 
 
@@ -415,6 +417,95 @@ STUDY_TABLE = {
     "cumulative meta-analysis (cumulative.csv).",
 }
 
+_JUDGED = "`not serious`, `serious` or `very serious` (0, 1 or 2 levels down)"
+SUMMARY_OF_FINDINGS = {
+    "outcome": "Outcome id (config.yaml).",
+    "label": "Outcome label (config.yaml).",
+    "trials": "Trials of the primary estimate (pooled_effects.csv `k` of the primary row).",
+    "participants": "Participants of the primary estimate (n_cni + n_comparator); empty when "
+    "there is none.",
+    "events": "Patients with the event in the primary estimate, both arms.",
+    "events_cni": "As in pooled_effects.csv (primary row).",
+    "n_cni": "As in pooled_effects.csv (primary row).",
+    "events_comparator": "As in pooled_effects.csv (primary row).",
+    "n_comparator": "As in pooled_effects.csv (primary row).",
+    "measure": "Relative effect's measure (primary row).",
+    "method": "Pooling method (primary row).",
+    "model": "Model (primary row).",
+    "estimate": "Relative effect (primary row).",
+    "ci_low": "Lower 95% limit of the relative effect.",
+    "ci_high": "Upper 95% limit of the relative effect (`inf`: unbounded).",
+    "p_value": "p-value of the primary row.",
+    "absolute_source": "Where the row's assumed comparator risk comes from: "
+    + "; ".join(f"`{c}` ({wording.ASSUMED_RISK_TEXT[c]})" for c in AssumedRisk)
+    + ". One row per source that applies.",
+    "headline": "true on the one row per outcome the summary leads with: the external baseline "
+    "when configured and estimable, else the trials' own risk when it gives an absolute "
+    "effect, else the directly pooled risk difference; false on every row when none is "
+    "estimable.",
+    "assumed_risk_per_1000": "Assumed comparator risk per 1,000 (for the pooled risk "
+    "difference: the crude comparator risk, for reference).",
+    "corresponding_risk_per_1000": "Risk per 1,000 with the CNI implied by the relative effect "
+    "at the assumed risk (Cochrane Handbook 14.1.5: OR x p / (1 - p + OR x p); RR x p; "
+    "p + RD); empty for the pooled risk difference and where not estimable.",
+    "corresponding_risk_ci_low_per_1000": "Its lower limit (from the relative effect's).",
+    "corresponding_risk_ci_high_per_1000": "Its upper limit.",
+    "difference_per_1000": "Extra (positive) or fewer (negative) patients with the event per "
+    "1,000 treated with a CNI.",
+    "difference_ci_low_per_1000": "Its lower 95% limit.",
+    "difference_ci_high_per_1000": "Its upper 95% limit.",
+    "absolute_status": "`estimated` or `not_estimable` (the row's absolute effect).",
+    "absolute_reason": "Why not estimable (reason codes below): `no_comparator_events` when the "
+    "assumed risk is 0, since a ratio of a zero risk is zero whatever the ratio.",
+    "baseline_source": "Citation of the external baseline risk (config.yaml); empty when none.",
+    "baseline_quote": "Its quote.",
+    "imprecision": "Computed GRADE imprecision: "
+    + ", ".join(f"`{r}` ({r.levels})" for r in Rating)
+    + " levels down; empty when there is no estimate.",
+    "imprecision_levels": "Levels down for imprecision (0-3).",
+    "imprecision_reason": "Every criterion that applied, `;`-separated: "
+    + "; ".join(f"`{c}` ({wording.IMPRECISION_REASON_TEXT[c]})" for c in ImprecisionReason)
+    + ". One level: information size not met or one threshold crossed; two: both crossed or "
+    "fewer events than config.yaml `imprecision.very_few_events`; three: extremely wide (GRADE "
+    "6; GRADE guidance 34 and 35).",
+    "imprecision_basis": "Which risk difference was judged: "
+    + "; ".join(f"`{c}` ({wording.IMPRECISION_BASIS_TEXT[c]})" for c in ImprecisionBasis if c)
+    + ".",
+    "harm_threshold_per_1000": "Appreciable harm on the risk difference, per 1,000 "
+    "(config.yaml `imprecision.harm_per_1000`, else `relative_change` x the assumed risk, "
+    "or 0, the null, where that risk is 0).",
+    "benefit_threshold_per_1000": "Appreciable benefit (fewer events), per 1,000, as a positive "
+    "number; same defaults.",
+    "optimal_information_size": "Participants a single trial needs to detect the relative "
+    "change `imprecision.relative_change` from the assumed risk (two-sided alpha, power from "
+    "config.yaml; R power.prop.test); empty when not computable (assumed risk 0).",
+    "information_size_met": "true when participants >= the optimal information size; empty "
+    "when it is not computable.",
+    "risk_of_bias": f"Reviewer's judgement (data/certainty.yaml): {_JUDGED}; empty: not assessed.",
+    "risk_of_bias_reason": "Its reason (it may cite trials' RoB 2 entries in the file).",
+    "inconsistency": f"Reviewer's judgement: {_JUDGED}; empty: not assessed.",
+    "inconsistency_reason": "Its reason.",
+    "inconsistency_suggested": "A suggestion from the data, never a decision: `serious` when "
+    "I² >= 50% or the 95% prediction interval includes no effect while the confidence interval "
+    "does not (REML random effects of the primary measure), else `not serious`; empty with "
+    "fewer than 3 trials.",
+    "inconsistency_suggestion_basis": "The I² and prediction interval it rests on, or why none.",
+    "indirectness": f"Reviewer's judgement: {_JUDGED}; empty: not assessed.",
+    "indirectness_reason": "Its reason.",
+    "publication_bias": f"Reviewer's judgement: {_JUDGED}; empty: not assessed.",
+    "publication_bias_reason": "Its reason.",
+    "certainty": "Overall GRADE certainty: `high`, `moderate`, `low` or `very low` (randomised "
+    "trials start high; each level down moves one step); `not stated` when a domain is not "
+    "assessed or imprecision has no estimate.",
+    "certainty_levels_down": "Sum of the levels down over the five domains; empty when not stated.",
+    "not_assessed": "Domains not assessed, `;`-separated; empty when all are.",
+    "judgements_file": "The judgements file read; empty when there is none.",
+    "assessed_by": "Who made the outcome's judgements (`|`-separated if several).",
+    "assessed_on": "When (`|`-separated if several).",
+    "example_judgements": "true while the judgements file marks its judgements as examples "
+    "(`example: true`): not a review team's assessment.",
+}
+
 
 def tables() -> tuple[tuple[str, str, list[str], dict[str, str]], ...]:
     """(file, what it holds, columns, column -> meaning) of every results table, with the
@@ -469,6 +560,14 @@ def tables() -> tuple[tuple[str, str, list[str], dict[str, str]], ...]:
             "one row per outcome, study and role.",
             EXPOSURE_COLUMNS,
             EXPOSURE,
+        ),
+        (
+            "summary_of_findings.csv",
+            "GRADE summary of findings (Cochrane Handbook ch. 14): per outcome, one row per "
+            "source of the assumed comparator risk, the relative effect, absolute effects per "
+            "1,000, computed imprecision and the reviewer's judgements of the other domains.",
+            SOF_COLUMNS,
+            SUMMARY_OF_FINDINGS,
         ),
         (
             "reporting.csv",

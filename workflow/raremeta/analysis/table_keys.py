@@ -63,5 +63,21 @@ class RateSubset(StrEnum):
     COMPARISON = "comparison"
 
 
+class AssumedRisk(StrEnum):
+    """Where a row's assumed comparator risk comes from (the ``absolute_source`` column)."""
+
+    #: config.yaml ``baseline_risk:`` of the outcome (with its source and quote).
+    EXTERNAL = "external_baseline"
+    #: The trials' own comparator rate: the GLMM (random-intercept logistic) rate over the
+    #: comparator arms of the trials in the comparison.
+    TRIALS_GLMM = "trials_glmm"
+    #: The trials' own comparator rate, crude (events over patients), where the GLMM has none.
+    TRIALS_CRUDE = "trials_crude"
+    #: No assumed risk: the risk difference pooled directly across the trials (Mantel-Haenszel
+    #: weights, Miettinen-Nurminen interval; ``absolute_effects.csv``); the assumed-risk column
+    #: shows the crude comparator risk for reference.
+    POOLED_RD = "pooled_risk_difference"
+
+
 #: (measure, method, model, tau2 estimator) -> the study_effects.csv column of its weights.
 WEIGHT_COLUMNS = weight_columns()

@@ -11,10 +11,11 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from raremeta.analysis.table_keys import AnalysisCode, Caution, PrimaryRule, RateSubset
+from raremeta.analysis.table_keys import AnalysisCode, AssumedRisk, Caution, PrimaryRule, RateSubset
 from raremeta.io.analysis_config import Protocol, RoleLabels
 from raremeta.io.raw_studies import ReportingDetail
 from raremeta.stats import registry
+from raremeta.stats.certainty import ImprecisionBasis, ImprecisionReason
 from raremeta.stats.registry import (
     CONDITIONAL_ML,
     EXACT_CONDITIONAL,
@@ -388,6 +389,37 @@ RATE_SUBSET_TEXT: dict[str, str] = {
     "comparison included: not a randomised comparison",
     RateSubset.COMPARISON: "the arms of the trials in the outcome's comparison (the studies of "
     "its pooled effects)",
+}
+#: Each ``absolute_source`` code of ``summary_of_findings.csv`` in words: where the assumed
+#: comparator risk comes from.
+ASSUMED_RISK_TEXT: dict[str, str] = {
+    AssumedRisk.EXTERNAL: "the external baseline risk of config.yaml (baseline_source)",
+    AssumedRisk.TRIALS_GLMM: "the trials' own comparator risk (GLMM rate over the comparator "
+    "arms of the trials in the comparison)",
+    AssumedRisk.TRIALS_CRUDE: "the trials' own comparator risk (crude: events over patients in "
+    "the comparator arms of the trials in the comparison)",
+    AssumedRisk.POOLED_RD: "the risk difference pooled directly across the trials "
+    "(Mantel-Haenszel weights, Miettinen-Nurminen interval), no assumed risk",
+}
+#: Each ``imprecision_reason`` code in words.
+IMPRECISION_REASON_TEXT: dict[str, str] = {
+    ImprecisionReason.CROSSES_ONE_THRESHOLD: "the interval crosses one threshold of appreciable "
+    "harm or benefit",
+    ImprecisionReason.CROSSES_BOTH_THRESHOLDS: "the interval crosses the thresholds of both "
+    "appreciable harm and appreciable benefit",
+    ImprecisionReason.OIS_NOT_MET: "the participants do not reach the optimal information size",
+    ImprecisionReason.OIS_NOT_COMPUTABLE: "the optimal information size cannot be computed "
+    "(no comparator risk above 0)",
+    ImprecisionReason.VERY_FEW_EVENTS: "very few events",
+    ImprecisionReason.EXTREMELY_WIDE: "the relative interval runs from a large reduction to a "
+    "large increase",
+    ImprecisionReason.NO_ESTIMATE: "no estimate to rate",
+}
+#: Each ``imprecision_basis`` code in words.
+IMPRECISION_BASIS_TEXT: dict[str, str] = {
+    ImprecisionBasis.HEADLINE: "the headline absolute effect",
+    ImprecisionBasis.POOLED_RD: "the risk difference pooled directly",
+    ImprecisionBasis.NONE: "nothing",
 }
 #: The words of every registered method (a test checks that every registry entry has them).
 METHOD_WORDS: dict[str, MethodWords] = {

@@ -38,15 +38,64 @@ class PrimaryChoice:
 
 
 @dataclass(frozen=True)
+class BaselineRisk:
+    """An external assumed comparator risk (an outcome's ``baseline_risk:``): the risk as a
+    proportion, its citation and the quote that gives it.
+    """
+
+    value: float
+    source: str
+    quote: str
+
+
+@dataclass(frozen=True)
+class ImprecisionSettings:
+    """The stated assumptions of the imprecision rating (config ``imprecision:``); see the
+    schema for each field. Thresholds are per 1,000 (None: the relative default).
+    """
+
+    harm_per_1000: float | None
+    benefit_per_1000: float | None
+    relative_change: float
+    alpha: float
+    power: float
+    very_few_events: int
+    large_effect: float
+
+    @classmethod
+    def from_document(cls, spec: Mapping[str, Any]) -> ImprecisionSettings:
+        """The settings of a schema-valid ``imprecision:`` mapping, schema defaults filled in."""
+        defaults = {
+            key: value["default"]
+            for key, value in load_schema("config")["properties"]["imprecision"][
+                "properties"
+            ].items()
+            if "default" in value
+        }
+        spec = {**defaults, **spec}
+        return cls(
+            harm_per_1000=spec.get("harm_per_1000"),
+            benefit_per_1000=spec.get("benefit_per_1000"),
+            relative_change=float(spec["relative_change"]),
+            alpha=float(spec["alpha"]),
+            power=float(spec["power"]),
+            very_few_events=int(spec["very_few_events"]),
+            large_effect=float(spec["large_effect"]),
+        )
+
+
+@dataclass(frozen=True)
 class Outcome:
-    """One outcome: its id, label, the terms that count for it and its primary method
-    (``None``: chosen by the rule, ``primary: auto``).
+    """One outcome: its id, label, the terms that count for it, its primary method
+    (``None``: chosen by the rule, ``primary: auto``) and its external baseline risk (``None``:
+    none configured).
     """
 
     id: str
     label: str
     terms: tuple[str, ...]
     primary: PrimaryChoice | None
+    baseline_risk: BaselineRisk | None = None
 
     @property
     def keys(self) -> frozenset[str]:
@@ -98,6 +147,7 @@ class AnalysisConfig:
     protocol: Protocol | None
     forest_rows: tuple[str, ...]
     characteristics_question: str
+    imprecision: ImprecisionSettings | None = None
 
     @cached_property
     def term_outcomes(self) -> dict[str, str]:
@@ -133,6 +183,14 @@ def _primary(
         return None
     tau2 = spec.get("tau2_estimator", "") if spec.get("model") == "random" else ""
     return PrimaryChoice(spec["measure"], spec["method"], spec["model"], tau2)
+
+
+def _baseline_risk(spec: Mapping[str, Any] | None) -> BaselineRisk | None:
+    if spec is None:
+        return None
+    return BaselineRisk(
+        float(spec["value"]), str(spec["source"]).strip(), str(spec["quote"]).strip()
+    )
 
 
 def parse_config(
@@ -189,6 +247,7 @@ def parse_config(
                 label=spec["label"],
                 terms=tuple(spec["terms"]),
                 primary=_primary(spec.get("primary"), global_primary),
+                baseline_risk=_baseline_risk(spec.get("baseline_risk")),
             )
         )
     families = tuple(document["methods"])
@@ -218,6 +277,7 @@ def parse_config(
         protocol=protocol,
         forest_rows=tuple(document["forest_rows"]),
         characteristics_question=document.get("characteristics_question", "").strip(),
+        imprecision=ImprecisionSettings.from_document(document["imprecision"]),
     )
 
 
@@ -270,4 +330,9 @@ def outcome_slice(config: Mapping[str, Any], outcome_id: str) -> dict[str, Any]:
     so that editing another outcome does not rerun them. The slice is a valid configuration.
     """
     plain = plain_config(config)
-    return {**plain, "outcomes": {outcome_id: plain["outcomes"][outcome_id]}}
+    # the summary of findings' inputs (baseline risk, imprecision) do not change the pooling
+    outcome = {k: v for k, v in plain["outcomes"][outcome_id].items() if k != "baseline_risk"}
+    return {
+        **{k: v for k, v in plain.items() if k != "imprecision"},
+        "outcomes": {outcome_id: outcome},
+    }

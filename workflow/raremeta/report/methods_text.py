@@ -275,6 +275,14 @@ def methods_paragraph(
         + (f"Sensitivity analyses used {_join(sens)}. " if sens else "")
         + (f"{not_estimable} " if not_estimable else "")
         + (f"{not_applicable} " if not_applicable else "")
+        + "The certainty of the evidence was rated with GRADE (Cochrane Handbook chapter "
+        "14): absolute effects per 1,000 from the primary relative effect at an assumed "
+        "comparator risk (an external baseline risk where configured, else the trials' own), "
+        "or the risk difference pooled directly where that risk is 0; imprecision computed "
+        "from the risk difference's interval, thresholds of appreciable harm and benefit, the "
+        "optimal information size and the number of events (GRADE 6; GRADE guidance 34 and "
+        "35); risk of bias, inconsistency, indirectness and publication bias judged by the "
+        "reviewers (data/certainty.yaml). "
         + "Choices follow the Cochrane Handbook (chapter 10), Bradburn et al. (2007) and "
         f"Efthimiou (2018). Analyses used raremeta {versions['raremeta']} (Python "
         f"{versions['python_minor']}; {packages}; Snakemake {versions['snakemake']})."

@@ -31,6 +31,7 @@ from raremeta.io.raw_studies import ROLES, PercentCheck, ReportingDetail, Report
 from raremeta.io.results_reading import ArmReporting, is_true, reporting_details
 from raremeta.io.results_reading import cell_float as _f
 from raremeta.io.results_reading import cell_text as _text
+from raremeta.report.findings import FindingsTable, certainty_sentence, findings_rows
 from raremeta.report.numbers import (
     fmt_ci,
     fmt_p,
@@ -545,6 +546,7 @@ def summarise(
     reporting: pd.DataFrame | None = None,
     sensitivity: pd.DataFrame | None = None,
     context: SummaryContext | None = None,
+    findings: pd.DataFrame | None = None,
 ) -> OutcomeSummary:
     """Collect one outcome's summary rows from the results tables: the primary row (naming
     the rule that chose it), the exact conditional row, the stratified risk difference per
@@ -552,10 +554,14 @@ def summarise(
     trials in the comparison, the trials that did not report the outcome (from
     ``reporting.csv``), each trial's kinds of source and follow-up, the per-arm rates, the
     other key methods, the sensitivity rows by source of counts and heterogeneity; then the
-    limitations that hold and the closing sentence.
+    limitations that hold and the closing sentence. With ``findings`` (the rows of
+    ``summary_of_findings.csv``) the headline absolute effect follows the primary row, the
+    other absolute effects and the certainty line below it, and the closing sentence states
+    the certainty.
     """
     context = context or SummaryContext()
     roles = context.roles
+    sof = pd.DataFrame() if findings is None else findings[findings["outcome"] == outcome]
     p, primary = outcome_pooled(pooled, outcome)
     s = studies[studies["outcome"] == outcome]
     inc = s[s["included"].map(is_true)]
@@ -571,7 +577,7 @@ def summarise(
             f"No trial has a count of {label.lower()} in either arm, so there is nothing to "
             "compare or pool."
         )
-        return OutcomeSummary(outcome, label, rows, sentence)
+        return OutcomeSummary(outcome, label, rows, sentence, [], certainty_sentence(sof, label))
     a = None
     if absolute is not None:
         found = absolute[absolute["outcome"] == outcome]
@@ -582,6 +588,7 @@ def summarise(
             _value(primary, context),
         )
     ]
+    rows += findings_rows(sof, roles)
     for companion in companion_keys():
         row = pooled_row(p, companion)
         if row is not None and key != companion:
@@ -692,7 +699,9 @@ def summarise(
         rows,
         sentence,
         limitations(inc, context),
-        conclusion(label, a) if k else "",
+        " ".join(
+            t for t in (conclusion(label, a) if k else "", certainty_sentence(sof, label)) if t
+        ),
     )
 
 
@@ -798,6 +807,22 @@ def _characteristics_text(c: CharacteristicsSummary) -> list[str]:
     return [lead, *(f"{label}: {text}." for label, text in c.items)]
 
 
+def _findings_lead(findings: FindingsTable) -> str:
+    """The sentence above the GRADE table."""
+    lead = (
+        "GRADE summary of findings (results/tables/summary_of_findings.csv): the headline "
+        "absolute effect of each outcome, with the source of its assumed comparator risk; "
+        "imprecision is computed (config.yaml imprecision:), the other domains are judgements "
+        "(data/certainty.yaml)."
+    )
+    if findings.example:
+        lead += (
+            " The judgements are the examples shipped with the pipeline, not a review team's "
+            "assessment."
+        )
+    return lead
+
+
 def _closing(block: OutcomeSummary) -> list[str]:
     """The paragraphs after a block's table: its limitations, then its conclusion."""
     out = []
@@ -813,11 +838,18 @@ def to_markdown(
     methods: str,
     preamble: str = "",
     characteristics: CharacteristicsSummary | None = None,
+    findings: FindingsTable | None = None,
 ) -> str:
     """All outcomes as one Markdown document, ``preamble`` (e.g. the data-as-of line) first."""
     parts = ["# Summary of results", ""]
     if preamble:
         parts += [escape_markdown(preamble), ""]
+    if findings is not None:
+        parts += ["## Summary of findings", "", escape_markdown(_findings_lead(findings)), ""]
+        parts += ["| " + " | ".join(map(escape_markdown, findings.header)) + " |"]
+        parts += ["| " + " | ".join("---" for _ in findings.header) + " |"]
+        parts += ["| " + " | ".join(map(escape_markdown, r)) + " |" for r in findings.rows]
+        parts.append("")
     for b in blocks:
         parts += [
             f"## {escape_markdown(b.label)}",
@@ -843,6 +875,7 @@ def to_html(
     methods: str,
     preamble: str = "",
     characteristics: CharacteristicsSummary | None = None,
+    findings: FindingsTable | None = None,
 ) -> str:
     """All outcomes as one self-contained HTML page (every data string escaped)."""
     e = html.escape
@@ -857,6 +890,11 @@ def to_html(
     ]
     if preamble:
         parts.append(f"<p>{e(preamble)}</p>")
+    if findings is not None:
+        parts += ["<h2>Summary of findings</h2>", f"<p>{e(_findings_lead(findings))}</p>"]
+        parts += ["<table>", "<tr>" + "".join(f"<th>{e(h)}</th>" for h in findings.header)]
+        parts += ["<tr>" + "".join(f"<td>{e(c)}</td>" for c in r) + "</tr>" for r in findings.rows]
+        parts.append("</table>")
     for b in blocks:
         parts += [
             f'<h2 id="{e(b.outcome)}">{e(b.label)}</h2>',
@@ -879,11 +917,25 @@ def to_latex(
     methods: str,
     preamble: str = "",
     characteristics: CharacteristicsSummary | None = None,
+    findings: FindingsTable | None = None,
 ) -> str:
     r"""All outcomes as a LaTeX fragment (``\\input`` it; needs no extra packages)."""
     parts = ["% Generated by raremeta; do not edit."]
     if preamble:
         parts += [escape_latex(preamble), ""]
+    if findings is not None:
+        width = f"p{{{0.9 / len(findings.header):.2f}\\linewidth}}"
+        parts += [
+            "\\subsection*{Summary of findings}",
+            escape_latex(_findings_lead(findings)),
+            "",
+            f"\\begin{{tabular}}{{{width * len(findings.header)}}}",
+            "\\hline",
+            " & ".join(map(escape_latex, findings.header)) + " \\\\",
+            "\\hline",
+        ]
+        parts += [" & ".join(map(escape_latex, r)) + " \\\\" for r in findings.rows]
+        parts += ["\\hline", "\\end{tabular}", ""]
     for b in blocks:
         parts += [
             f"\\subsection*{{{escape_latex(b.label)}}}",

@@ -13,6 +13,7 @@ from raremeta.analysis.configuration import analysis_from
 from raremeta.harmonise.study_table import data_as_of
 from raremeta.io.software import versions
 from raremeta.io.writing import atomic_write_text
+from raremeta.report.findings import findings_table
 from raremeta.report.methods_text import methods_paragraph, run_facts
 from raremeta.report.summary import (
     SummaryContext,
@@ -41,9 +42,11 @@ def run_summary(
     reporting: Path | None = None,
     study_table: Path | None = None,
     characteristics: Path | None = None,
+    findings: Path | None = None,
 ) -> None:
     """Write the summary tables (with the data-as-of line), the methods paragraph and the
-    tables' codebook.
+    tables' codebook; with ``findings`` (``summary_of_findings.csv``) the GRADE section and
+    each outcome's absolute-effect and certainty lines.
     """
     config = analysis_from(config)
     p, r, s = pd.read_csv(pooled), pd.read_csv(rates), pd.read_csv(studies)
@@ -51,7 +54,11 @@ def run_summary(
     matrix = None if reporting is None else pd.read_csv(reporting, dtype=str, keep_default_na=False)
     sens = pd.read_csv(sensitivity)
     context = SummaryContext(config.role_labels, config.protocol)
-    blocks = [summarise(o.id, o.label, p, r, s, a, matrix, sens, context) for o in config.outcomes]
+    sof = None if findings is None else pd.read_csv(findings, keep_default_na=False, dtype=str)
+    blocks = [
+        summarise(o.id, o.label, p, r, s, a, matrix, sens, context, sof) for o in config.outcomes
+    ]
+    section = None if sof is None else findings_table(sof, config.role_labels)
     as_of, preamble = None, ""
     if study_table is not None:
         dates = list(pd.read_csv(study_table, dtype=str, keep_default_na=False)["data_as_of"])
@@ -74,9 +81,9 @@ def run_summary(
                 list(zip(table["study"], table["label"], strict=True)),
                 config.characteristics_question,
             )
-    atomic_write_text(markdown, to_markdown(blocks, methods, preamble, baseline))
-    atomic_write_text(html_out, to_html(blocks, methods, preamble, baseline))
-    atomic_write_text(latex, to_latex(blocks, methods, preamble, baseline))
+    atomic_write_text(markdown, to_markdown(blocks, methods, preamble, baseline, section))
+    atomic_write_text(html_out, to_html(blocks, methods, preamble, baseline, section))
+    atomic_write_text(latex, to_latex(blocks, methods, preamble, baseline, section))
     atomic_write_text(methods_out, methods + "\n")
     if codebook is not None:
         atomic_write_text(codebook, codebook_markdown())

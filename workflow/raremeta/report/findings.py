@@ -1,0 +1,235 @@
+"""The summary of findings in words: each outcome's absolute-effect lines (the headline first,
+its source named) and certainty line, and the GRADE-style table of the summary's own section.
+
+Formats what ``summary_of_findings.csv`` holds (:mod:`raremeta.analysis.summary_of_findings`);
+computes nothing.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+
+from raremeta.analysis.table_keys import AssumedRisk
+from raremeta.analysis.wording import (
+    ASSUMED_RISK_TEXT,
+    IMPRECISION_BASIS_TEXT,
+    IMPRECISION_REASON_TEXT,
+    in_roles,
+    method_name,
+    short_reason,
+)
+from raremeta.io.analysis_config import RoleLabels
+from raremeta.io.results_reading import cell_float, cell_text, is_true
+from raremeta.report.numbers import fmt_ci, fmt_p, fmt_value, fmt_values
+
+#: Short names of the assumed-risk sources, for the table's column.
+SOURCE_SHORT = {
+    AssumedRisk.EXTERNAL: "external baseline risk",
+    AssumedRisk.TRIALS_GLMM: "trials' comparator risk (GLMM)",
+    AssumedRisk.TRIALS_CRUDE: "trials' comparator risk (crude)",
+    AssumedRisk.POOLED_RD: "risk difference pooled directly",
+}
+#: The judged domains, in GRADE's order, as the certainty line names them.
+DOMAIN_WORDS = (
+    ("risk_of_bias", "risk of bias"),
+    ("inconsistency", "inconsistency"),
+    ("indirectness", "indirectness"),
+    ("publication_bias", "publication bias"),
+)
+
+
+def _more_fewer(values: list[str], raw: list[float]) -> list[str]:
+    """Printed differences as "x more" / "x fewer"."""
+    out = []
+    for text, x in zip(values, raw, strict=True):
+        if not math.isfinite(x):
+            out.append(text)
+        elif x > 0:
+            out.append(f"{text} more")
+        elif x < 0:
+            out.append(f"{text.lstrip('-')} fewer")
+        else:
+            out.append("0 more")
+    return out
+
+
+def difference_text(row: pd.Series) -> str:
+    """``22.6 more per 1,000 (from 19.7 fewer to 56.7 more)`` (GRADE's wording)."""
+    raw = [
+        cell_float(row["difference_per_1000"]),
+        cell_float(row["difference_ci_low_per_1000"]),
+        cell_float(row["difference_ci_high_per_1000"]),
+    ]
+    est, lo, hi = _more_fewer(fmt_values(raw), raw)
+    return f"{est} per 1,000 (from {lo} to {hi})"
+
+
+def absolute_text(row: pd.Series, roles: RoleLabels) -> str:
+    """One absolute-effect row in words: what it is, or why there is none."""
+    if cell_text(row["absolute_status"]) != "estimated":
+        reason = cell_text(row["absolute_reason"])
+        if reason == "no_comparator_events" and cell_float(row["assumed_risk_per_1000"]) == 0:
+            return in_roles(
+                "not estimable: the comparator arms had no events (0 per 1,000), and a ratio "
+                "of a zero risk is zero whatever the ratio",
+                roles,
+            )
+        return "not estimable: " + in_roles(short_reason(reason), roles)
+    if row["absolute_source"] == AssumedRisk.POOLED_RD:
+        return difference_text(row)
+    assumed = fmt_value(cell_float(row["assumed_risk_per_1000"]))
+    risk = fmt_ci(
+        cell_float(row["corresponding_risk_per_1000"]),
+        cell_float(row["corresponding_risk_ci_low_per_1000"]),
+        cell_float(row["corresponding_risk_ci_high_per_1000"]),
+    )
+    return (
+        f"{difference_text(row)}: {risk} per 1,000 with {roles.cni} at an assumed "
+        f"{roles.comparator} risk of {assumed} per 1,000"
+    )
+
+
+def _imprecision_words(row: pd.Series) -> str:
+    """Why imprecision has its rating: what was judged, against which thresholds, and every
+    criterion that applied.
+    """
+    codes = [c for c in cell_text(row["imprecision_reason"]).split(";") if c]
+    events = cell_float(row["events"])
+    words = [
+        IMPRECISION_REASON_TEXT[c]
+        + (f" ({events:g})" if c == "very_few_events" and math.isfinite(events) else "")
+        for c in codes
+    ]
+    harm, benefit = (
+        cell_float(row["harm_threshold_per_1000"]),
+        cell_float(row["benefit_threshold_per_1000"]),
+    )
+    if not math.isfinite(harm):
+        return "; ".join(words)
+    basis = IMPRECISION_BASIS_TEXT[cell_text(row["imprecision_basis"])]
+    thresholds = (
+        "thresholds at the null"
+        if harm == 0 and benefit == 0
+        else f"thresholds {fmt_value(harm)} more and {fmt_value(benefit)} fewer per 1,000"
+    )
+    return f"{basis}, {thresholds}: " + "; ".join(words)
+
+
+def certainty_text(row: pd.Series) -> str:
+    """The certainty line: overall rating, then each domain's (imprecision with why)."""
+    certainty = cell_text(row["certainty"])
+    imprecision = cell_text(row["imprecision"]) or "not rated (no estimate)"
+    domains = [f"{words} {cell_text(row[code]) or 'not assessed'}" for code, words in DOMAIN_WORDS]
+    domains.append(f"imprecision {imprecision} (computed: {_imprecision_words(row)})")
+    if certainty == "not stated":
+        missing = cell_text(row["not_assessed"]).replace("_", " ").replace(";", ", ")
+        head = f"not stated (not assessed: {missing})"
+    else:
+        head = f"{certainty} ({cell_float(row['certainty_levels_down']):g} levels down)"
+    return f"{head}: " + "; ".join(domains)
+
+
+def _judgements_label(row: pd.Series) -> str:
+    file = cell_text(row["judgements_file"])
+    if not file:
+        return "Certainty of the evidence (GRADE; no judgements file)"
+    example = "example judgements" if is_true(row["example_judgements"]) else "judgements"
+    return f"Certainty of the evidence (GRADE; {example} in {file})"
+
+
+def findings_rows(sof: pd.DataFrame, roles: RoleLabels) -> list[tuple[str, str]]:
+    """An outcome's rows of ``summary_of_findings.csv`` as summary rows: the headline
+    absolute effect first (its source named), the others labelled below it, then the
+    certainty line. Empty when the table has no row for the outcome.
+    """
+    if sof.empty:
+        return []
+    ordered = sorted(sof.iterrows(), key=lambda r: not is_true(r[1]["headline"]))
+    rows = []
+    for _, r in ordered:
+        source = ASSUMED_RISK_TEXT[AssumedRisk(r["absolute_source"])]
+        lead = (
+            "Absolute effect per 1,000 (headline)"
+            if is_true(r["headline"])
+            else ("Absolute effect per 1,000")
+        )
+        label = f"{lead}: {in_roles(source, roles)}"
+        if cell_text(r["baseline_source"]) and r["absolute_source"] == AssumedRisk.EXTERNAL:
+            label += f'; {r["baseline_source"]}: "{r["baseline_quote"]}"'
+        rows.append((label, absolute_text(r, roles)))
+    first = sof.iloc[0]
+    rows.append((_judgements_label(first), certainty_text(first)))
+    return rows
+
+
+def certainty_sentence(sof: pd.DataFrame, label: str) -> str:
+    """One sentence for the block's closing: the certainty and whose judgements."""
+    if sof.empty:
+        return ""
+    row = sof.iloc[0]
+    certainty = cell_text(row["certainty"])
+    if not cell_float(row["trials"]) > 0:
+        return (
+            f"The certainty of the evidence for {label.lower()} is not rated: no trial compares it."
+        )
+    if certainty == "not stated":
+        return (
+            f"The certainty of the evidence for {label.lower()} is not stated: "
+            f"{cell_text(row['not_assessed']).replace('_', ' ').replace(';', ', ')} not assessed."
+        )
+    example = (
+        " (from the example judgements shipped with the pipeline, not a review team's)"
+        if is_true(row["example_judgements"])
+        else ""
+    )
+    return f"The certainty of the evidence for {label.lower()} is {certainty}{example}."
+
+
+@dataclass(frozen=True)
+class FindingsTable:
+    """The summary's GRADE table: a header and one row of cells per outcome."""
+
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    example: bool
+
+
+def findings_table(sof: pd.DataFrame, roles: RoleLabels) -> FindingsTable:
+    """One row per outcome (its headline absolute effect; the first row where none is
+    estimable): participants (trials), relative effect, absolute effect and its source,
+    certainty.
+    """
+    header = (
+        "Outcome",
+        "Participants (trials)",
+        "Relative effect [95% CI]",
+        "Absolute effect per 1,000 treated with " + roles.cni,
+        "Certainty (GRADE)",
+    )
+    rows = []
+    for outcome in dict.fromkeys(sof["outcome"]):
+        mine = sof[sof["outcome"] == outcome]
+        headline = mine[mine["headline"].map(is_true)]
+        r = (headline if len(headline) else mine).iloc[0]
+        participants = cell_float(r["participants"])
+        if math.isfinite(participants):
+            people = f"{participants:g} ({cell_float(r['trials']):g})"
+        else:
+            people = "0 (0)"
+        est = cell_float(r["estimate"])
+        relative = (
+            f"{r['measure']} {fmt_ci(est, cell_float(r['ci_low']), cell_float(r['ci_high']))}, "
+            f"p = {fmt_p(cell_float(r['p_value']))} "
+            f"({method_name(r['method'], r['model'], '')})"
+            if math.isfinite(est)
+            else "not estimable"
+        )
+        absolute = absolute_text(r, roles)
+        if len(headline):
+            absolute += f" ({SOURCE_SHORT[AssumedRisk(r['absolute_source'])]})"
+        rows.append((str(r["label"]), people, relative, absolute, cell_text(r["certainty"])))
+    example = bool(len(sof)) and is_true(sof.iloc[0]["example_judgements"])
+    return FindingsTable(header, tuple(rows), example)
