@@ -36,7 +36,8 @@ TEST = "Test for subgroup differences: "
 #: What the figure says of the subgroups and the test (after the method).
 METHOD_NOTE = (
     "Within each subgroup: {method} (the outcome's primary method). Test for subgroup "
-    "differences: Cochran's Q between the subgroup estimates, df = estimable subgroups - 1."
+    "differences: Cochran's Q between the subgroup estimates (log scale for ratios) with their "
+    "standard errors, df = estimable subgroups - 1."
 )
 OBSERVATIONAL_NOTE = (
     "Subgroups of trials are observational comparisons: a difference between them is not "
