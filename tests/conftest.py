@@ -100,10 +100,11 @@ def copy_project(name: str, dest: Path) -> Path:
 
 
 def copy_seed_project(dest: Path) -> Path:
-    """Copy the repository's own config.yaml and data/raw to ``dest``."""
+    """Copy the repository's own config.yaml, data/raw and data/certainty.yaml to ``dest``."""
     target = dest / "seed"
     (target / "data").mkdir(parents=True)
     shutil.copy(ROOT / "config.yaml", target / "config.yaml")
+    shutil.copy(ROOT / "data" / "certainty.yaml", target / "data" / "certainty.yaml")
     shutil.copytree(ROOT / "data" / "raw", target / "data" / "raw")
     return target
 

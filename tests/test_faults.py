@@ -178,17 +178,17 @@ def test_rerun_after_success_is_a_no_op(tmp_path):
 def test_a_failing_job_writes_its_full_traceback_to_its_log(tmp_path, seed_results):
     # issue 12, item 3: a job's log must hold the traceback (it used to be empty, with "lost
     # sys.stderr" on the console). The failure is injected by a malformed input of the summary
-    # job: a pooled_effects.csv without its columns, newer than the summary, so only that job
-    # reruns and fails inside Python.
+    # jobs: a pooled_effects.csv without its columns, newer than the summaries, so only they
+    # rerun; the first, the summary of findings (issue 21), fails inside Python.
     project = copy_seed_results(seed_results, tmp_path / "seed")
     pooled = project / "results/tables/pooled_effects.csv"
     pooled.write_text("not_a_contract_column\n1\n", encoding="utf-8")
     result = run_snakemake(project)
     assert result.returncode != 0
     assert "lost sys.stderr" not in result.stderr
-    log = (project / "logs/summary_tables.log").read_text(encoding="utf-8")
+    log = (project / "logs/summary_of_findings.log").read_text(encoding="utf-8")
     assert log.startswith("Traceback (most recent call last):"), log[:300]
-    assert "raremeta/steps/summary.py" in log and "KeyError: 'outcome'" in log
+    assert "raremeta/steps/summary_of_findings.py" in log and "KeyError: 'outcome'" in log
 
 
 def tree_digest(project: Path) -> dict[str, str]:

@@ -23,7 +23,13 @@ pytestmark = pytest.mark.pipeline
 sys.path.insert(0, str(ROOT / "bench"))
 
 #: What every change reruns: gathering the per-outcome tables, the summary and provenance.
-REVIEW_WIDE = {("results_tables", ""), ("summary_tables", ""), ("provenance", ""), ("all", "")}
+REVIEW_WIDE = {
+    ("results_tables", ""),
+    ("summary_of_findings", ""),
+    ("summary_tables", ""),
+    ("provenance", ""),
+    ("all", ""),
+}
 
 
 def planned_jobs(project: Path) -> set[tuple[str, str]]:
@@ -75,6 +81,7 @@ def outcome_files(outcome: str) -> set[str]:
         "absolute_effects",
         "cumulative",  # issue 21
         "exposure_adjusted",  # issue 21
+        "subgroups",  # issue 21
     )
     figures = {
         f"results/figures/{kind}_{outcome}.{ext}"

@@ -458,13 +458,19 @@ def test_seed_summary_leads_with_the_rule_then_exact_then_absolute(seed_run):
     )
     assert "4.59 \\[0.482, 611\\]" in rows[0]  # Firth 4.590778 [0.4817419, 610.9152]
     assert rows[1] == "| OR, median-unbiased, exact conditional CI | 2.66 \\[0.329, ∞), p = 0.305 |"
-    # issue 20, item 13: the stratified risk difference per 1,000 (MN, 4/177 vs 0/88: 22.6
-    # [-19.7, 56.7], absolute_effects.csv), then the single trial's own per-arm risks
+    # issue 20, item 13 and issue 21, item 1: the headline absolute effect, here the stratified
+    # risk difference per 1,000 (MN, 4/177 vs 0/88: 22.6 [-19.7, 56.7], absolute_effects.csv)
+    # since the trials' own comparator risk is 0; then the other source (none), the certainty,
+    # then the single trial's own per-arm risks
     assert rows[2] == (
-        "| Risk difference per 1,000 patients (stratified by trial; Mantel-Haenszel weights, "
-        "Miettinen-Nurminen CI) | 22.6 \\[-19.7, 56.7\\] |"
+        "| Absolute effect per 1,000 (headline): the risk difference stratified by trial and "
+        "pooled directly (Mantel-Haenszel weights, Miettinen-Nurminen interval), no assumed "
+        "risk | 22.6 more per 1,000 (from 19.7 fewer to 56.7 more) |"
     )
-    assert rows[3].startswith("| Risk per 1,000 patients in AURA-LV 2019 | 22.6 \\[6.19, 56.8\\]")
+    assert rows[3].startswith("| Absolute effect per 1,000: the trials' own comparator risk")
+    assert "not estimable: the comparator arms had no events" in rows[3]
+    assert rows[4].startswith("| Certainty of the evidence (GRADE; example judgements")
+    assert rows[5].startswith("| Risk per 1,000 patients in AURA-LV 2019 | 22.6 \\[6.19, 56.8\\]")
     assert "Peto" not in pres.split("|")[0]  # the sentence never leads with Peto
     seizure = text.split("## Seizure")[1].split("## Methods")[0]
     assert "median-unbiased odds ratio of 1.00" in seizure  # one event, balanced arms: exactly 1

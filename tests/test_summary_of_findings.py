@@ -232,7 +232,6 @@ def test_seed_judgements_are_marked_as_examples():
 @pytest.mark.parametrize(
     ("change", "column", "value"),
     [
-        ({"outcomes": {"stroke": {}}}, "outcomes", "stroke"),
         (
             {
                 "outcomes": {
@@ -253,6 +252,14 @@ def test_bad_judgements_name_the_key_and_value(change, column, value):
         parse_judgements(_judgements(**change), "certainty.yaml", OUTCOMES, ["aura-lv", "liu-2015"])
     problem = error.value.problems[0]
     assert (problem.file, problem.column, problem.value) == ("certainty.yaml", column, value)
+
+
+def test_judgements_of_an_outcome_not_configured_are_not_used():
+    # one file serves a configuration that runs some outcomes only (--replace-workflow-config)
+    j = parse_judgements(_judgements(), "certainty.yaml", ["seizure"], ["aura-lv", "liu-2015"])
+    assert j.ignored == ("pres",)
+    assert j.judgement("pres", Domain.RISK_OF_BIAS) is None
+    assert j.judgement("seizure", Domain.RISK_OF_BIAS).rating == "serious"
 
 
 def test_a_rating_outside_the_three_is_rejected():
@@ -400,7 +407,7 @@ def test_summary_lines_headline_first_then_certainty():
         sof[sof["outcome"] == "pres"], load_config(ROOT / "config.yaml").role_labels
     )
     labels = [label for label, _ in rows]
-    assert labels[0].startswith("Absolute effect per 1,000 (headline): the risk difference pooled")
+    assert labels[0].startswith("Absolute effect per 1,000 (headline): the risk difference strat")
     assert rows[0][1] == "22.6 more per 1,000 (from 19.7 fewer to 56.7 more)"
     assert "comparator arms had no events" in rows[1][1]
     assert (

@@ -179,6 +179,7 @@ RESULTS_TABLES = {
     "absolute": "absolute_effects",
     "cumulative": "cumulative",
     "exposure": "exposure_adjusted",
+    "subgroups": "subgroups",
 }
 
 

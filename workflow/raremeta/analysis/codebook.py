@@ -15,6 +15,7 @@ from raremeta.analysis.result_tables import (
     pooled_columns,
     study_columns,
 )
+from raremeta.analysis.subgroups import SUBGROUP_COLUMNS
 from raremeta.analysis.summary_of_findings import SOF_COLUMNS
 from raremeta.analysis.table_keys import AnalysisCode, AssumedRisk, Caution, RateSubset
 from raremeta.harmonise.reporting import REPORTING_COLUMNS
@@ -166,6 +167,41 @@ CUMULATIVE = {
     "year": "Year of that study (study.yaml `year`); empty when not stated.",
     "k": "Number of studies the method used at this step (the first `step` studies, less those "
     "it cannot use).",
+}
+SUBGROUPS = {
+    **_COMMON,
+    "subgroup_variable": "The subgroup variable (config.yaml `subgroups:`): `cni_drug` or "
+    "`comparator_drug` (each arm's drug of that role through config.yaml `drug_vocabulary`; "
+    "several drugs of one role: their terms, alphabetical, joined by ` + `), or a study-level "
+    "variable of study.yaml `subgroups:`; empty on the one line of an outcome when none is "
+    "configured.",
+    "subgroup": "The subgroup's value; `not_classified` for the trials without a value of a "
+    "study-level variable (not fitted, not in the test); empty on the test row of the variable.",
+    "k": "Trials of the outcome's comparison in the subgroup (on the test row: in every "
+    "classified subgroup); a trial the method cannot use (e.g. double zero for MH) is counted and "
+    "the note says it is left out.",
+    "events_cni": "Events in the CNI arms of those trials.",
+    "n_cni": "Patients in the CNI arms of those trials.",
+    "events_comparator": "Events in the comparator arms of those trials.",
+    "n_comparator": "Patients in the comparator arms of those trials.",
+    "estimate": "The outcome's primary method (pooled_effects.csv row with `primary` true, chosen "
+    "on all the trials) fitted to the subgroup's trials, natural scale; empty on the test row and "
+    "unless `status` is estimated.",
+    "status": "estimated, not_estimable or not_applicable (see the codes below); on the test row, "
+    "whether Q between subgroups was computed.",
+    "reason": "A code from the list below: `one_trial_subgroup` (estimated from one trial), "
+    "`one_subgroup`, `fewer_than_two_estimable_subgroups`, `no_wald_standard_error` (test row), "
+    "`not_classified`, `no_subgroup_variable`, or the fit's own reason; empty when estimated "
+    "normally.",
+    "q_between": "Test row only: Cochran's Q between the subgroups with an estimate and a Wald "
+    "standard error: sum of w (y - y_w)^2 over subgroups, y the log estimate (ratios) or the "
+    "estimate (RD), w = 1/se^2 (the fit's Wald standard error), y_w their weighted mean; as "
+    "metafor rma(yi, sei, mods = ~ factor(group), method = 'FE') QM and R meta's subgroup test. "
+    "Empty when not computed (see `reason`).",
+    "q_df": "Degrees of freedom of q_between: estimable subgroups - 1.",
+    "p_between": "Upper chi-square tail of q_between on q_df degrees of freedom. Subgroups of "
+    "trials are observational comparisons, not randomised ones.",
+    "studies": "The trials (comparison ids) of the row, separated by `;`.",
 }
 
 
@@ -560,6 +596,14 @@ def tables() -> tuple[tuple[str, str, list[str], dict[str, str]], ...]:
             "one row per outcome, study and role.",
             EXPOSURE_COLUMNS,
             EXPOSURE,
+        ),
+        (
+            "subgroups.csv",
+            "Subgroup analyses: per outcome and configured subgroup variable, one row per "
+            "subgroup (the primary method fitted within it), one for trials not classified, and "
+            "one test row (`subgroup` empty) with Cochran's Q between subgroups.",
+            SUBGROUP_COLUMNS,
+            {**SUBGROUPS, "method": method["method"]},
         ),
         (
             "summary_of_findings.csv",

@@ -242,7 +242,20 @@ def cumulative_fits(
         mask = np.zeros(tables.k, dtype=bool)
         mask[order[:step]] = True
         masks.append(mask)
-    fits = fit_stack(TableStack.of([tables] * tables.k, masks), primary)
-    return tuple(
-        (str(tables.labels[order[step]]), fits.row(step, masks[step])) for step in range(tables.k)
-    )
+    fits = subset_fits(tables, primary, masks)
+    return tuple((str(tables.labels[order[step]]), fits[step]) for step in range(tables.k))
+
+
+def subset_fits(
+    tables: Tables, spec: MethodSpec, masks: list[np.ndarray]
+) -> tuple[PooledEffect, ...]:
+    """``spec`` fitted to each subset of the studies of ``tables`` (``masks``: boolean masks
+    over its studies, none empty), in one call of the engine over the stacked subsets: the one
+    mechanism behind the cumulative meta-analysis (:func:`cumulative_fits`) and the subgroup
+    fits (:mod:`raremeta.analysis.subgroups`). Row i's per-study masks (``used``, weights) are
+    over the studies of ``masks[i]``, in ``tables`` order.
+    """
+    if not masks:
+        return ()
+    fits = fit_stack(TableStack.of([tables] * len(masks), masks), spec)
+    return tuple(fits.row(i, masks[i]) for i in range(len(masks)))

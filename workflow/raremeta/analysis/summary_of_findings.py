@@ -30,6 +30,7 @@ from raremeta.stats.certainty import (
     overall_certainty,
     rate_imprecision,
 )
+from raremeta.stats.registry import IV, RANDOM
 from raremeta.stats.results import Reason, Status
 
 PER = 1000.0
@@ -225,8 +226,8 @@ def _inconsistency_suggestion(pooled: pd.DataFrame, primary: pd.Series) -> tuple
         return "", f"not suggested: fewer than {MIN_TRIALS_FOR_INCONSISTENCY} trials"
     row = pooled[
         (pooled["measure"] == primary["measure"])
-        & (pooled["method"] == "IV")
-        & (pooled["model"] == "random")
+        & (pooled["method"] == IV)
+        & (pooled["model"] == RANDOM)
         & (pooled["tau2_estimator"].map(cell_text) == "REML")
     ]
     if row.empty or cell_text(row.iloc[0]["status"]) != Status.ESTIMATED:

@@ -150,6 +150,19 @@ _REASONS: dict[tuple[Reason, Context], str] = {
     "is singular",
     (Reason.FOLLOW_UP_NOT_STATED, Context.NONE): "not estimable: the study states no follow-up, "
     "so its patient-years are unknown",
+    (Reason.ONE_TRIAL_SUBGROUP, Context.NONE): "estimated from one trial: the subgroup has a "
+    "single trial, so its estimate is that trial's",
+    (Reason.ONE_SUBGROUP, Context.NONE): "not applicable: the variable has fewer than two "
+    "subgroups among the trials of the comparison, so there is nothing to compare",
+    (Reason.FEWER_THAN_TWO_ESTIMABLE_SUBGROUPS, Context.NONE): "not estimable: fewer than two "
+    "subgroups have an estimate with a standard error, so Q between subgroups is not computed",
+    (Reason.NO_WALD_STANDARD_ERROR, Context.NONE): "not applicable: the primary method's "
+    "interval is not a symmetric Wald interval (profile-likelihood, score or exact), so its "
+    "subgroup estimates have no standard error for Q between subgroups",
+    (Reason.NOT_CLASSIFIED, Context.NONE): "not applicable: these trials give no value of the "
+    "subgroup variable (study.yaml `subgroups:`), so they are in no subgroup and not in the test",
+    (Reason.NO_SUBGROUP_VARIABLE, Context.NONE): "not applicable: config.yaml lists no subgroup "
+    "variable (`subgroups:`)",
 }
 #: The reasons why a study is not in an outcome's comparison (study_effects.csv).
 STUDY_REASONS = frozenset(
@@ -183,6 +196,12 @@ _SHORT = {
     Reason.NO_MULTI_ARM_STUDY: "no multi-arm study",
     Reason.METHOD_NOT_CONFIGURED: "method not configured",
     Reason.FOLLOW_UP_NOT_STATED: "follow-up not stated",
+    Reason.ONE_TRIAL_SUBGROUP: "one trial in the subgroup",
+    Reason.ONE_SUBGROUP: "one subgroup only",
+    Reason.FEWER_THAN_TWO_ESTIMABLE_SUBGROUPS: "fewer than two estimable subgroups",
+    Reason.NO_WALD_STANDARD_ERROR: "no Wald standard error",
+    Reason.NOT_CLASSIFIED: "not classified",
+    Reason.NO_SUBGROUP_VARIABLE: "no subgroup variable configured",
 }
 
 #: A result's status in words.
@@ -398,7 +417,7 @@ ASSUMED_RISK_TEXT: dict[str, str] = {
     "arms of the trials in the comparison)",
     AssumedRisk.TRIALS_CRUDE: "the trials' own comparator risk (crude: events over patients in "
     "the comparator arms of the trials in the comparison)",
-    AssumedRisk.POOLED_RD: "the risk difference pooled directly across the trials "
+    AssumedRisk.POOLED_RD: "the risk difference stratified by trial and pooled directly "
     "(Mantel-Haenszel weights, Miettinen-Nurminen interval), no assumed risk",
 }
 #: Each ``imprecision_reason`` code in words.
@@ -777,3 +796,29 @@ def no_study_note() -> str:
 
 #: Effect measures in running text (summary and methods paragraph).
 MEASURE_WORDS = {"OR": "odds ratio", "RR": "risk ratio", "RD": "risk difference"}
+
+
+#: The note of every test row of subgroups.csv (Cochrane Handbook 10.11.2; Oxman and Guyatt,
+#: Ann Intern Med 1992;116:78-84).
+SUBGROUP_OBSERVATIONAL_NOTE = (
+    "subgroups of trials are observational comparisons, not randomised ones: a difference "
+    "between them may be due to anything else that differs between the trials"
+)
+
+
+def subgroup_test_note(q_df: int, left_out: list[str]) -> str:
+    """What the test row of a subgroup variable computed: Cochran's Q between ``q_df`` + 1
+    subgroups, and the subgroups left out of it (no estimate or standard error).
+    """
+    text = (
+        f"Cochran's Q between {q_df + 1} subgroups on their estimates (log scale for ratios) "
+        f"and standard errors (fixed effect), chi-square on {q_df} df"
+    )
+    if left_out:
+        text += f"; left out, without an estimate or standard error: {', '.join(left_out)}"
+    return text
+
+
+def unmapped_drugs_note(drugs: list[str]) -> str:
+    """The note of a subgroup whose drugs ``drug_vocabulary`` does not map."""
+    return f"not in drug_vocabulary: {', '.join(drugs)} (kept as written)"

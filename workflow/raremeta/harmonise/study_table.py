@@ -64,6 +64,7 @@ def study_facts(study: Study) -> dict:
         "data_as_of": study.data_as_of,
         **{f"population_{role}": population_code(study.arms_of(role)) for role in ROLES},
         "year": study.year,
+        "subgroups": dict(study.subgroups),
     }
 
 

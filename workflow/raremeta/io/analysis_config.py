@@ -147,7 +147,24 @@ class AnalysisConfig:
     protocol: Protocol | None
     forest_rows: tuple[str, ...]
     characteristics_question: str
+    #: Subgroup variables of ``subgroups.csv`` (config ``subgroups:``), in order.
+    subgroups: tuple[str, ...] = ()
+    #: Config ``drug_vocabulary:`` as (normalised drug, term) pairs (:func:`normalise_drug`).
+    drug_vocabulary: tuple[tuple[str, str], ...] = ()
     imprecision: ImprecisionSettings | None = None
+
+    def drug_term(self, drug: str) -> tuple[str, bool]:
+        """The controlled-vocabulary term of an arm's free-text ``drug`` and whether
+        ``drug_vocabulary`` has it; a drug it lacks keeps its :func:`normalise_drug` text.
+
+        >>> config = AnalysisConfig((), "combine", 0.0, (), RoleLabels.default(), None, (), "",
+        ...     drug_vocabulary=(("tacrolimus + mycophenolate", "tacrolimus"),))
+        >>> config.drug_term("Tacrolimus  +  Mycophenolate"), config.drug_term("Ciclosporin")
+        (('tacrolimus', True), ('ciclosporin', False))
+        """
+        key = normalise_drug(drug)
+        terms = dict(self.drug_vocabulary)
+        return (terms[key], True) if key in terms else (key, False)
 
     @cached_property
     def term_outcomes(self) -> dict[str, str]:
@@ -172,6 +189,16 @@ class AnalysisConfig:
             if outcome.id == outcome_id:
                 return outcome
         raise KeyError(outcome_id)
+
+
+def normalise_drug(drug: str) -> str:
+    """The matching key of a free-text drug (``drug_vocabulary`` keys, arms' ``drug``): case
+    and runs of white space are ignored.
+
+    >>> normalise_drug("  Mycophenolate   Mofetil ")
+    'mycophenolate mofetil'
+    """
+    return " ".join(drug.casefold().split())
 
 
 def _primary(
@@ -266,6 +293,22 @@ def parse_config(
         protocol = Protocol(str(spec["registration"]).strip(), str(spec["date"]))
     # the schema's default for each role the document leaves out
     roles = {**load_schema("config")["properties"]["roles"]["default"], **document["roles"]}
+    vocabulary: dict[str, str] = {}
+    for drug, term in document["drug_vocabulary"].items():
+        key = normalise_drug(drug)
+        if not key:
+            problems.append(Problem(file, "drug is empty", column="drug_vocabulary", value=drug))
+        elif key in vocabulary and vocabulary[key] != normalise_drug(term):
+            problems.append(
+                Problem(
+                    file,
+                    f"drug is already mapped to '{vocabulary[key]}' (keys are compared ignoring "
+                    "case and spacing)",
+                    column="drug_vocabulary",
+                    value=drug,
+                )
+            )
+        vocabulary.setdefault(key, normalise_drug(term))
     if problems:
         raise InvalidInputError(problems)
     return AnalysisConfig(
@@ -277,6 +320,8 @@ def parse_config(
         protocol=protocol,
         forest_rows=tuple(document["forest_rows"]),
         characteristics_question=document.get("characteristics_question", "").strip(),
+        subgroups=tuple(document["subgroups"]),
+        drug_vocabulary=tuple(vocabulary.items()),
         imprecision=ImprecisionSettings.from_document(document["imprecision"]),
     )
 

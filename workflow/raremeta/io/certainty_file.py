@@ -86,12 +86,16 @@ class CertaintyJudgements:
         Outcome id -> {domain -> judgement}; a domain absent is not assessed.
     trials : mapping
         Study id -> its RoB 2 assessment.
+    ignored : tuple of str
+        Outcome ids the file judges that the configuration does not have (another review's,
+        or a configuration that runs some outcomes only): not used, and reported by the rule.
     """
 
     file: str = ""
     example: bool = False
     outcomes: Mapping[str, Mapping[Domain, Judgement]] = field(default_factory=dict)
     trials: Mapping[str, TrialRiskOfBias] = field(default_factory=dict)
+    ignored: tuple[str, ...] = ()
 
     def judgement(self, outcome: str, domain: Domain) -> Judgement | None:
         """The judgement of ``domain`` for ``outcome``; None when not assessed."""
@@ -113,11 +117,14 @@ def parse_judgements(
     """Validate a parsed judgements file against its schema, the configured outcomes and
     (when given) the study ids, and return it typed.
 
+    Outcomes the configuration does not have are validated but not used (listed in
+    ``ignored``), so that one file serves a configuration that runs some outcomes only.
+
     Raises
     ------
     InvalidInputError
-        One problem per schema violation, else per unknown outcome or study id, dangling
-        trial citation or impossible date (file, key and value named).
+        One problem per schema violation, else per unknown study id, dangling trial citation
+        or impossible date (file, key and value named).
     """
     problems = schema_problems(document, "certainty", file)
     if problems:
@@ -149,15 +156,6 @@ def parse_judgements(
         )
     outcomes: dict[str, dict[Domain, Judgement]] = {}
     for outcome, domains in document["outcomes"].items():
-        if outcome not in outcome_ids:
-            problems.append(
-                Problem(
-                    file,
-                    f"not an outcome of config.yaml ({', '.join(sorted(outcome_ids))})",
-                    column="outcomes",
-                    value=outcome,
-                )
-            )
         judged: dict[Domain, Judgement] = {}
         for name, spec in domains.items():
             where = f"outcomes.{outcome}.{name}"
@@ -184,7 +182,9 @@ def parse_judgements(
         outcomes[outcome] = judged
     if problems:
         raise InvalidInputError(problems)
-    return CertaintyJudgements(file, bool(document["example"]), outcomes, trials)
+    ignored = tuple(o for o in outcomes if o not in outcome_ids)
+    used = {o: j for o, j in outcomes.items() if o in outcome_ids}
+    return CertaintyJudgements(file, bool(document["example"]), used, trials, ignored)
 
 
 def load_judgements(

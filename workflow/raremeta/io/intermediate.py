@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +64,7 @@ def read_checked_json(path: Path, rule: str) -> dict[str, Any]:
 
 #: The layout of :class:`StudyRecord` files, stored in each (``"format"``) and a param of rule
 #: `study`: a new layout reruns every study's job instead of failing on the old files.
-STUDY_RECORD_FORMAT = 5
+STUDY_RECORD_FORMAT = 6
 
 #: The rule that writes the per-study files (named in the message of a damaged one).
 STUDY_RULE = "study"
@@ -112,6 +112,9 @@ class StudyRecord:
     #: The trial's year (study.yaml ``year``; None when not stated): the order of the
     #: cumulative meta-analysis.
     year: int | None = None
+    #: The study's values of study-level subgroup variables (study.yaml ``subgroups:``;
+    #: variable -> value): the subgroups of ``subgroups.csv``.
+    subgroups: dict[str, str] = field(default_factory=dict)
 
     @property
     def pooled(self) -> bool:
@@ -127,9 +130,9 @@ class StudyRecord:
     def to_json(self) -> dict[str, Any]:
         """The record as JSON content: its fields and ``"format"``."""
         content: dict[str, Any] = {"format": STUDY_RECORD_FORMAT}
-        for field in fields(self):
-            value = getattr(self, field.name)
-            content[field.name] = list(value) if isinstance(value, tuple) else value
+        for item in fields(self):
+            value = getattr(self, item.name)
+            content[item.name] = list(value) if isinstance(value, tuple) else value
         return content
 
     @classmethod
@@ -169,6 +172,11 @@ class StudyRecord:
                     isinstance(value, int | float) and not isinstance(value, bool)
                 ):
                     raise wrong(f"'{name}' is not a number")
+            elif name == "subgroups":
+                if not isinstance(value, dict) or not all(
+                    isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+                ):
+                    raise wrong(f"'{name}' is not a mapping of text to text")
             elif name == "year":
                 if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
                     raise wrong(f"'{name}' is not a whole number")

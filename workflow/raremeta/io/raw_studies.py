@@ -199,6 +199,9 @@ class Study:
     data_as_of: str = ""
     #: ``reporting:`` of ``study.yaml``: why an outcome has no count for an arm.
     reporting: tuple[ArmReportingNote, ...] = ()
+    #: ``subgroups:`` of ``study.yaml``: (variable, value) of each study-level subgroup
+    #: variable the study gives, in file order.
+    subgroups: tuple[tuple[str, str], ...] = ()
 
     def arm(self, arm_id: str) -> Arm:
         """Return the arm with this id."""
@@ -468,6 +471,7 @@ def load_study(folder: Path, shown: str | None = None) -> Study:
         data_as_of=document.get("data_as_of", ""),
         reporting=reporting,
         folder=shown,
+        subgroups=tuple((str(k), str(v).strip()) for k, v in document.get("subgroups", {}).items()),
     )
 
 

@@ -588,12 +588,14 @@ def summarise(
             _value(primary, context),
         )
     ]
-    rows += findings_rows(sof, roles)
     for companion in companion_keys():
         row = pooled_row(p, companion)
         if row is not None and key != companion:
             rows.append((method_label(*companion), _value(row, context)))
-    if a is not None and k:
+    # the summary of findings' lines (the headline absolute effect, the others, the certainty);
+    # one of them is the stratified risk difference, so its own line is not repeated
+    rows += findings_rows(sof, roles)
+    if a is not None and k and sof.empty:
         rows.append(
             (
                 "Risk difference per 1,000 patients (stratified by trial; Mantel-Haenszel "
@@ -601,6 +603,7 @@ def summarise(
                 _rd_text(a),
             )
         )
+    if a is not None and k:
         if k == 1:
             rows.append(
                 (f"Risk per 1,000 patients in {inc['label'].iloc[0]}", _risks_text(a, context, ""))

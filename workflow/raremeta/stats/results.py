@@ -62,10 +62,25 @@ class Reason(StrEnum):
     NOT_REPORTED_COMPARATOR = "not_reported_comparator_arm"
     NO_STUDY_FROM_SOURCES = "no_study_from_sources"
     FOLLOW_UP_NOT_STATED = "follow_up_not_stated"
+    #: A subgroup of subgroups.csv with one trial: its estimate is that trial's.
+    ONE_TRIAL_SUBGROUP = "one_trial_subgroup"
+    #: A subgroup variable with fewer than two subgroups among the outcome's trials.
+    ONE_SUBGROUP = "one_subgroup"
+    #: Fewer than two subgroups have an estimate and a standard error for the test.
+    FEWER_THAN_TWO_ESTIMABLE_SUBGROUPS = "fewer_than_two_estimable_subgroups"
+    #: The primary method's interval is not a Wald interval, so its subgroup estimates have no
+    #: standard error for the test between subgroups.
+    NO_WALD_STANDARD_ERROR = "no_wald_standard_error"
+    #: Trials without a value of a study-level subgroup variable (study.yaml ``subgroups:``).
+    NOT_CLASSIFIED = "not_classified"
+    #: config.yaml lists no subgroup variable.
+    NO_SUBGROUP_VARIABLE = "no_subgroup_variable"
 
 
 #: Reasons under which a result still has an estimate.
-ESTIMATED_REASONS = frozenset({Reason.NONE, Reason.NO_CONFIDENCE_INTERVAL, Reason.NO_P_VALUE})
+ESTIMATED_REASONS = frozenset(
+    {Reason.NONE, Reason.NO_CONFIDENCE_INTERVAL, Reason.NO_P_VALUE, Reason.ONE_TRIAL_SUBGROUP}
+)
 #: Reasons that make a result not applicable rather than not estimable.
 NOT_APPLICABLE_REASONS = frozenset(
     {
@@ -73,6 +88,10 @@ NOT_APPLICABLE_REASONS = frozenset(
         Reason.NO_MULTI_ARM_STUDY,
         Reason.METHOD_NOT_CONFIGURED,
         Reason.NO_STUDY_FROM_SOURCES,
+        Reason.ONE_SUBGROUP,
+        Reason.NO_WALD_STANDARD_ERROR,
+        Reason.NOT_CLASSIFIED,
+        Reason.NO_SUBGROUP_VARIABLE,
     }
 )
 

@@ -22,6 +22,7 @@ from raremeta.analysis.result_tables import (
     sensitivity,
     study_effects_frame,
 )
+from raremeta.analysis.subgroups import subgroup_table
 from raremeta.harmonise.outcome_rows import HARMONISED_COLUMNS
 from raremeta.io.analysis_config import AnalysisConfig
 from raremeta.io.intermediate import read_study_record
@@ -29,7 +30,16 @@ from raremeta.io.results_reading import read_harmonised
 from raremeta.io.writing import write_csv
 
 #: The per-outcome results tables, by the name the rules give them.
-TABLES = ("pooled", "rates", "studies", "sensitivity", "absolute", "cumulative", "exposure")
+TABLES = (
+    "pooled",
+    "rates",
+    "studies",
+    "sensitivity",
+    "absolute",
+    "cumulative",
+    "exposure",
+    "subgroups",
+)
 
 
 def outcome_tables(
@@ -38,10 +48,13 @@ def outcome_tables(
     config: AnalysisConfig,
     outcome: str,
     years: Mapping[str, int | None] | None = None,
+    study_subgroups: Mapping[str, Mapping[str, str]] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """The results tables of one outcome (keys :data:`TABLES`) from the harmonised rows, the
-    rows with the other multi-arm handling and each study's year (study id -> year; None or
-    absent: not stated, ordered last in the cumulative meta-analysis).
+    rows with the other multi-arm handling, each study's year (study id -> year; None or
+    absent: not stated, ordered last in the cumulative meta-analysis) and each study's values
+    of the study-level subgroup variables (study id -> ``study.yaml`` ``subgroups:``; absent:
+    not classified).
     """
     frame = frame[frame["outcome"] == outcome]
     alt = alt[alt["outcome"] == outcome]
@@ -69,6 +82,7 @@ def outcome_tables(
         "absolute": absolute_effects(data, fits, primary),
         "cumulative": cumulative(data, steps, primary.spec, comparison_years),
         "exposure": exposure_adjusted(data),
+        "subgroups": subgroup_table(data, primary.spec, config, study_of, study_subgroups),
     }
 
 
@@ -100,7 +114,10 @@ def run_pool_outcome(
         for name in ("harmonised", "alternative")
     }
     years = {record.study: record.year for record in pooled}
-    tables = outcome_tables(frames["harmonised"], frames["alternative"], config, outcome, years)
+    subgroups = {record.study: record.subgroups for record in pooled}
+    tables = outcome_tables(
+        frames["harmonised"], frames["alternative"], config, outcome, years, subgroups
+    )
     for name in TABLES:
         write_csv(tables[name], outputs[name])
 

@@ -30,6 +30,10 @@ def run_summary_of_findings(
     config = analysis_from(config)
     studies = pd.read_csv(study_table, dtype=str, keep_default_na=False)["study"]
     judgements = load_judgements(certainty, [o.id for o in config.outcomes], list(studies))
+    for outcome in judgements.ignored:
+        print(
+            f"{judgements.file}: outcome '{outcome}' is not configured; its judgements are not used"
+        )
     table = summary_of_findings(
         config,
         pd.read_csv(pooled),
