@@ -425,7 +425,7 @@ def test_report_contains_every_figure_and_table(seed_run):
     # issue 12, item 5: every figure (PNG, PDF, SVG), every table and the methods text
     figures = [
         f"{kind}_{outcome}.{ext}"
-        for kind in ("forest", "incidence", "cumulative")
+        for kind in ("forest", "incidence", "cumulative", "subgroups")
         for outcome in ("pres", "seizure")
         for ext in ("png", "pdf", "svg")
     ] + [f"reporting.{ext}" for ext in ("png", "pdf", "svg")]

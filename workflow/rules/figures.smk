@@ -1,4 +1,4 @@
-# One job per outcome draws its forest, incidence and cumulative plots (one Python start-up);
+# One job per outcome draws its forest, incidence, cumulative and subgroup plots (one start-up);
 # one more draws the outcome-reporting matrix. The figures name the roles by the config's
 # display labels (`roles:`); a forest plot adds the rows of the methods in `forest_rows:`.
 ROLE_LABELS = {
@@ -19,6 +19,7 @@ rule figures:
         forest=figure_files("forest"),
         incidence=figure_files("incidence"),
         cumulative=figure_files("cumulative"),
+        subgroups=figure_files("subgroups"),
     log:
         "logs/figures/{outcome}.log",
     benchmark:
