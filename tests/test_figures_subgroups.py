@@ -194,3 +194,22 @@ def test_the_figures_step_reads_the_table_as_written(tmp_path):
     assert all(p.stat().st_size > 0 for p in outputs)
     svg = outputs[2].read_text(encoding="utf-8")  # text kept as text (svg.fonttype none)
     assert ">NA<" in svg and "Q = 3.84, df = 1, p = 0.050" in svg
+
+
+def test_the_seed_table_each_subgroup_one_trial_and_no_test():
+    """The committed seed subgroups.csv (issue 21, "Done when"): by CNI drug and by comparator
+    each subgroup is one trial, and with one subgroup per variable there is no Q. AURA-LV's
+    Firth OR 4.59 [0.482, 611]: R brglm2, tests/reference/rare_event_reference.csv
+    (``seed_pres_auralv``).
+    """
+    from conftest import ROOT
+
+    table = pd.read_csv(ROOT / "results/tables/subgroups.csv", dtype=str, keep_default_na=False)
+    fig = subgroups_for_outcome("pres", "PRES", table)
+    t = texts(fig)
+    assert [x for x in t if x in ("voclosporin", "placebo")] == ["voclosporin", "placebo"]
+    assert t.count("4.59 [0.482, 611] (one trial in the subgroup)") == 2
+    assert t.count("Test for subgroup differences: not computed (one subgroup only)") == 2
+    assert not any(x.startswith("Test for subgroup differences: Q") for x in t)
+    assert len(points(fig)) == 2 and not arrows(fig)
+    assert layout_problems(fig) == []
