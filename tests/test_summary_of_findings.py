@@ -423,8 +423,11 @@ def test_summary_markdown_has_the_grade_section():
     assert (
         "| Posterior reversible encephalopathy syndrome | 265 (1) | OR 4.59 \\[0.482, 611\\], "
         "p = 0.218 (Firth penalised likelihood) | 22.6 more per 1,000 (from 19.7 fewer to 56.7 "
-        "more) (risk difference pooled directly) | very low |"
+        "more) (risk difference pooled directly) | very low | risk of bias (-1); indirectness "
+        "(-1); publication bias (-1); imprecision (-3) |"
     ) in text
+    # no comparison: nothing to rate
+    assert "| Thrombotic microangiopathy | 0 (0) | not estimable | not estimable: no study " in text
 
 
 def test_findings_table_uses_role_labels():
@@ -435,3 +438,49 @@ def test_findings_table_uses_role_labels():
     assert table.header[3] == "Absolute effect per 1,000 treated with voclosporin"
     own = sof[(sof["outcome"] == "pres") & (sof["absolute_source"] == "trials_glmm")].iloc[0]
     assert "placebo arms had no events" in absolute_text(own, RoleLabels("voclosporin", "placebo"))
+
+
+# --- the summary's subgroup lines (issue 21, item 2) ----------------------------------------
+
+
+def test_subgroup_lines_of_the_seed_say_one_subgroup():
+    text = (TABLES / "summary.md").read_text(encoding="utf-8")
+    assert (
+        "| Subgroups by CNI drug (between trials: observational, not randomised) | voclosporin "
+        "(1 trial); no test of subgroup differences: one subgroup only |"
+    ) in text
+    assert (
+        "| Subgroups by comparator drug (between trials: observational, not randomised) | "
+        "cyclophosphamide (1 trial)"
+    ) in text
+
+
+def test_subgroup_line_with_a_test():
+    from raremeta.analysis.subgroup_findings import SubgroupFinding
+    from raremeta.io.analysis_config import RoleLabels
+    from raremeta.report.findings import subgroup_rows
+    from raremeta.stats.results import Reason, Status
+
+    # dat.bcg by allocation (tests/reference/subgroups.csv, metafor FE meta-regression):
+    # QM = 21.5499, df 2, p = 2.09e-5
+    found = SubgroupFinding(
+        "bcg",
+        "allocation",
+        (
+            ("alternate", 2, Status.ESTIMATED, Reason.NONE),
+            ("random", 7, Status.ESTIMATED, Reason.NONE),
+            ("systematic", 4, Status.ESTIMATED, Reason.NONE),
+        ),
+        1,
+        Status.ESTIMATED,
+        Reason.NONE,
+        21.5499,
+        2,
+        2.09e-5,
+    )
+    [(label, value)] = subgroup_rows((found,), RoleLabels.default())
+    assert label == "Subgroups by allocation (between trials: observational, not randomised)"
+    assert value == (
+        "alternate (2 trials); random (7 trials); systematic (4 trials); not classified "
+        "(1 trial); test of subgroup differences: Q = 21.5, df 2, p < 0.001"
+    )

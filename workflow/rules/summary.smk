@@ -37,6 +37,7 @@ rule summary_tables:
         study_table="results/tables/studies.csv",
         characteristics="results/tables/characteristics.csv",
         findings="results/tables/summary_of_findings.csv",
+        subgroups="results/tables/subgroups.csv",
     output:
         markdown=report(
             "results/tables/summary.md",

@@ -19,6 +19,7 @@ run_summary(
     study_table=Path(snakemake.input.study_table),
     characteristics=Path(snakemake.input.characteristics),
     findings=Path(snakemake.input.findings),
+    subgroups=Path(snakemake.input.subgroups),
     config=snakemake.params.analysis,
     markdown=Path(snakemake.output.markdown),
     html_out=Path(snakemake.output.html),

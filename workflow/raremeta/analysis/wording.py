@@ -420,6 +420,15 @@ ASSUMED_RISK_TEXT: dict[str, str] = {
     AssumedRisk.POOLED_RD: "the risk difference stratified by trial and pooled directly "
     "(Mantel-Haenszel weights, Miettinen-Nurminen interval), no assumed risk",
 }
+#: The built-in subgroup variables (config ``subgroups:``) in words.
+SUBGROUP_VARIABLE_WORDS = {"cni_drug": "CNI drug", "comparator_drug": "comparator drug"}
+
+
+def subgroup_variable_words(name: str) -> str:
+    """A subgroup variable in words (a study-level one by its name, underscores as spaces)."""
+    return SUBGROUP_VARIABLE_WORDS.get(name, name.replace("_", " "))
+
+
 #: Each ``imprecision_reason`` code in words.
 IMPRECISION_REASON_TEXT: dict[str, str] = {
     ImprecisionReason.CROSSES_ONE_THRESHOLD: "the interval crosses one threshold of appreciable "

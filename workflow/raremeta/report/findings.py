@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from raremeta.analysis.subgroup_findings import SubgroupFinding
 from raremeta.analysis.table_keys import AssumedRisk
 from raremeta.analysis.wording import (
     ASSUMED_RISK_TEXT,
@@ -20,6 +21,7 @@ from raremeta.analysis.wording import (
     in_roles,
     method_name,
     short_reason,
+    subgroup_variable_words,
 )
 from raremeta.io.analysis_config import RoleLabels
 from raremeta.io.results_reading import cell_float, cell_text, is_true
@@ -188,6 +190,25 @@ def certainty_sentence(sof: pd.DataFrame, label: str) -> str:
     return f"The certainty of the evidence for {label.lower()} is {certainty}{example}."
 
 
+def _down(row: pd.Series) -> str:
+    """The domains that rate the certainty down, with their levels ("risk of bias (-1);
+    imprecision (-3)"); "-" when none; what is not assessed when some are not.
+    """
+    if not cell_float(row["trials"]) > 0:
+        return "-"
+    levels = {"not serious": 0, "serious": 1, "very serious": 2, "extremely serious": 3}
+    domains = [*DOMAIN_WORDS, ("imprecision", "imprecision")]
+    down = [
+        f"{words} (-{levels[cell_text(row[code])]})"
+        for code, words in domains
+        if levels.get(cell_text(row[code]), 0)
+    ]
+    missing = cell_text(row["not_assessed"]).replace("_", " ").replace(";", ", ")
+    if missing:
+        down.append(f"not assessed: {missing}")
+    return "; ".join(down) or "-"
+
+
 @dataclass(frozen=True)
 class FindingsTable:
     """The summary's GRADE table: a header and one row of cells per outcome."""
@@ -208,6 +229,7 @@ def findings_table(sof: pd.DataFrame, roles: RoleLabels) -> FindingsTable:
         "Relative effect [95% CI]",
         "Absolute effect per 1,000 treated with " + roles.cni,
         "Certainty (GRADE)",
+        "Rated down for",
     )
     rows = []
     for outcome in dict.fromkeys(sof["outcome"]):
@@ -230,6 +252,49 @@ def findings_table(sof: pd.DataFrame, roles: RoleLabels) -> FindingsTable:
         absolute = absolute_text(r, roles)
         if len(headline):
             absolute += f" ({SOURCE_SHORT[AssumedRisk(r['absolute_source'])]})"
-        rows.append((str(r["label"]), people, relative, absolute, cell_text(r["certainty"])))
+        rows.append(
+            (str(r["label"]), people, relative, absolute, cell_text(r["certainty"]), _down(r))
+        )
     example = bool(len(sof)) and is_true(sof.iloc[0]["example_judgements"])
     return FindingsTable(header, tuple(rows), example)
+
+
+def _trials(k: int) -> str:
+    return f"{k} trial" + ("" if k == 1 else "s")
+
+
+def subgroup_rows(
+    findings: tuple[SubgroupFinding, ...], roles: RoleLabels
+) -> list[tuple[str, str]]:
+    """One summary row per subgroup variable of an outcome (``subgroups.csv``, typed by
+    :func:`raremeta.analysis.subgroup_findings.subgroup_findings`): each subgroup with its
+    trials, then the test of subgroup differences or why there is none. Trials' subgroups are
+    observational comparisons, and the label says so. Empty for an outcome without a
+    comparison or without configured variables.
+    """
+    rows = []
+    for f in findings:
+        if not f.subgroups:
+            continue  # no comparison, or no variable configured: nothing to split
+        name = in_roles(subgroup_variable_words(f.variable), roles)
+        groups = "; ".join(f"{g} ({_trials(k)})" for g, k, _, _ in f.subgroups)
+        if f.not_classified:
+            groups += f"; not classified ({_trials(f.not_classified)})"
+        if f.tested:
+            p = fmt_p(f.p)
+            test = f"test of subgroup differences: Q = {fmt_value(f.q)}, df {f.q_df}, " + (
+                f"p {p}" if p.startswith("<") else f"p = {p}"
+            )
+        else:
+            test = "no test of subgroup differences: " + in_roles(
+                short_reason(f.test_reason), roles
+            )
+        if f.one_trial_each and len(f.subgroups) > 1:
+            test += " (each subgroup is one trial, so a difference is a difference between trials)"
+        rows.append(
+            (
+                f"Subgroups by {name} (between trials: observational, not randomised)",
+                f"{groups}; {test}",
+            )
+        )
+    return rows

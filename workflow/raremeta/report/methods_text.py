@@ -18,6 +18,7 @@ from raremeta.analysis.wording import (
     in_roles,
     method_label,
     short_reason,
+    subgroup_variable_words,
 )
 from raremeta.io.analysis_config import AnalysisConfig
 from raremeta.stats.registry import RANDOM
@@ -170,6 +171,20 @@ def _primary_sentence(config: AnalysisConfig) -> str:
     return " ".join(parts)
 
 
+def _subgroup_sentence(config: AnalysisConfig) -> str:
+    """What the subgroup analyses were, when config.yaml lists any."""
+    if not config.subgroups:
+        return ""
+    names = [subgroup_variable_words(v) for v in config.subgroups]
+    return (
+        f"Subgroups by {_join(names)} (drugs mapped to a controlled vocabulary in config.yaml) "
+        "were analysed with each outcome's primary method within each subgroup and compared "
+        "with Cochran's Q between the subgroup estimates (fixed-effect, on the log scale; not "
+        "computed where the method gives no Wald standard error); subgroups of trials are "
+        "observational comparisons. "
+    )
+
+
 def methods_paragraph(
     config: AnalysisConfig,
     facts: RunFacts,
@@ -275,6 +290,11 @@ def methods_paragraph(
         + (f"Sensitivity analyses used {_join(sens)}. " if sens else "")
         + (f"{not_estimable} " if not_estimable else "")
         + (f"{not_applicable} " if not_applicable else "")
+        + "A cumulative meta-analysis refitted each outcome's primary method as trials were "
+        "added in order of year (ties and missing years by study id). "
+        + _subgroup_sentence(config)
+        + "Where follow-up was stated, incidence was also expressed per 100 patient-years of "
+        "planned follow-up (exact Poisson intervals). "
         + "The certainty of the evidence was rated with GRADE (Cochrane Handbook chapter "
         "14): absolute effects per 1,000 from the primary relative effect at an assumed "
         "comparator risk (an external baseline risk where configured, else the trials' own), "

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from raremeta.analysis.subgroup_findings import SubgroupFinding
 from raremeta.analysis.table_keys import AnalysisCode
 from raremeta.analysis.wording import (
     CAUTION_TEXT,
@@ -31,7 +32,12 @@ from raremeta.io.raw_studies import ROLES, PercentCheck, ReportingDetail, Report
 from raremeta.io.results_reading import ArmReporting, is_true, reporting_details
 from raremeta.io.results_reading import cell_float as _f
 from raremeta.io.results_reading import cell_text as _text
-from raremeta.report.findings import FindingsTable, certainty_sentence, findings_rows
+from raremeta.report.findings import (
+    FindingsTable,
+    certainty_sentence,
+    findings_rows,
+    subgroup_rows,
+)
 from raremeta.report.numbers import (
     fmt_ci,
     fmt_p,
@@ -547,6 +553,7 @@ def summarise(
     sensitivity: pd.DataFrame | None = None,
     context: SummaryContext | None = None,
     findings: pd.DataFrame | None = None,
+    subgroups: tuple[SubgroupFinding, ...] = (),
 ) -> OutcomeSummary:
     """Collect one outcome's summary rows from the results tables: the primary row (naming
     the rule that chose it), the exact conditional row, the stratified risk difference per
@@ -557,7 +564,8 @@ def summarise(
     limitations that hold and the closing sentence. With ``findings`` (the rows of
     ``summary_of_findings.csv``) the headline absolute effect follows the primary row, the
     other absolute effects and the certainty line below it, and the closing sentence states
-    the certainty.
+    the certainty. With ``subgroups`` (the typed rows of ``subgroups.csv``) each subgroup
+    variable's line follows the heterogeneity line.
     """
     context = context or SummaryContext()
     roles = context.roles
@@ -694,6 +702,7 @@ def summarise(
         )
     else:
         rows.append(("Heterogeneity", "not assessable (fewer than two trials)"))
+    rows += subgroup_rows(tuple(f for f in subgroups if f.outcome == outcome), roles)
     trial = str(inc["label"].iloc[0]) if k == 1 else ""
     sentence = plain_language(label, k, trial, primary, p, a, context, inc)
     return OutcomeSummary(
@@ -895,7 +904,10 @@ def to_html(
         parts.append(f"<p>{e(preamble)}</p>")
     if findings is not None:
         parts += ["<h2>Summary of findings</h2>", f"<p>{e(_findings_lead(findings))}</p>"]
-        parts += ["<table>", "<tr>" + "".join(f"<th>{e(h)}</th>" for h in findings.header)]
+        parts += [
+            "<table>",
+            "<tr>" + "".join(f"<th>{e(h)}</th>" for h in findings.header) + "</tr>",
+        ]
         parts += ["<tr>" + "".join(f"<td>{e(c)}</td>" for c in r) + "</tr>" for r in findings.rows]
         parts.append("</table>")
     for b in blocks:

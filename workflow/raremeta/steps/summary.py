@@ -10,6 +10,7 @@ import pandas as pd
 
 from raremeta.analysis.codebook import codebook_markdown
 from raremeta.analysis.configuration import analysis_from
+from raremeta.analysis.subgroup_findings import subgroup_findings
 from raremeta.harmonise.study_table import data_as_of
 from raremeta.io.software import versions
 from raremeta.io.writing import atomic_write_text
@@ -43,6 +44,7 @@ def run_summary(
     study_table: Path | None = None,
     characteristics: Path | None = None,
     findings: Path | None = None,
+    subgroups: Path | None = None,
 ) -> None:
     """Write the summary tables (with the data-as-of line), the methods paragraph and the
     tables' codebook; with ``findings`` (``summary_of_findings.csv``) the GRADE section and
@@ -55,8 +57,14 @@ def run_summary(
     sens = pd.read_csv(sensitivity)
     context = SummaryContext(config.role_labels, config.protocol)
     sof = None if findings is None else pd.read_csv(findings, keep_default_na=False, dtype=str)
+    split = (
+        ()
+        if subgroups is None
+        else subgroup_findings(pd.read_csv(subgroups, dtype=str, keep_default_na=False))
+    )
     blocks = [
-        summarise(o.id, o.label, p, r, s, a, matrix, sens, context, sof) for o in config.outcomes
+        summarise(o.id, o.label, p, r, s, a, matrix, sens, context, sof, split)
+        for o in config.outcomes
     ]
     section = None if sof is None else findings_table(sof, config.role_labels)
     as_of, preamble = None, ""
