@@ -62,6 +62,7 @@ CLASSES = {
         "no-comparator",
         "reporting-arm-not-declared",
         "reporting-contradicts-counts",
+        "subgroups-exceed-n",
     ],
     "adverse_events.csv structure (encoding, quoting, delimiter, header, columns)": [
         "empty-file",
@@ -83,6 +84,7 @@ CLASSES = {
         "huge-count",
         "negative-count",
         "non-numeric-count",
+        "subgroup-not-declared",
     ],
     "across study folders (check_studies)": ["registry-id-twice"],
 }

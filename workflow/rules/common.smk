@@ -180,6 +180,7 @@ RESULTS_TABLES = {
     "cumulative": "cumulative",
     "exposure": "exposure_adjusted",
     "subgroups": "subgroups",
+    "within_trial": "within_trial_subgroups",
 }
 
 

@@ -18,6 +18,7 @@ from raremeta.analysis.result_tables import (
 from raremeta.analysis.subgroups import SUBGROUP_COLUMNS
 from raremeta.analysis.summary_of_findings import SOF_COLUMNS
 from raremeta.analysis.table_keys import AnalysisCode, AssumedRisk, Caution, RateSubset
+from raremeta.analysis.within_trial import MEASURE, WITHIN_TRIAL_COLUMNS
 from raremeta.harmonise.reporting import REPORTING_COLUMNS
 from raremeta.harmonise.study_table import CHARACTERISTIC_COLUMNS, STUDY_TABLE_COLUMNS
 from raremeta.io.raw_studies import PercentCheck, Population, ReportingDetail, ReportingState
@@ -391,6 +392,37 @@ EXPOSURE = {
     "`not_reported_comparator_arm` or, on the line of an outcome without any study, "
     "`no_reporting_arm`; empty when estimated.",
 }
+WITHIN_TRIAL = {
+    "outcome": _COMMON["outcome"],
+    "subgroup_variable": "The patient-level variable (study.yaml arm `subgroups.variable`, "
+    "e.g. `apl`); empty on the one line of an outcome without counts by subgroup.",
+    "subgroup": "The subgroup compared with the reference (adverse_events.csv `subgroup`).",
+    "reference_subgroup": "The reference subgroup: the first group declared (study.yaml "
+    "`subgroups.groups`) by the first contributing trial in id order.",
+    "k": "Trials contributing: those giving the outcome in both roles in two or more subgroups.",
+    "trials": "Their ids, `;`-separated.",
+    "measure": f"`{MEASURE}`: the CNI vs comparator odds ratio in `subgroup` divided by that in "
+    "`reference_subgroup` (the treatment x subgroup interaction on the odds-ratio scale).",
+    "method": f"`{wording.WITHIN_TRIAL_METHOD}`: one-stage logistic model on trial x arm x "
+    "subgroup counts with trial-specific intercepts, treatment and subgroup effects and a common "
+    "interaction (Fisher et al., BMJ 2017;356:j573), Firth-penalised (Firth 1993). Subgroups "
+    "are compared only inside trials, never across them.",
+    "estimate": "The interaction (ratio of odds ratios); empty unless estimated.",
+    "ci_low": "Lower bound of its 95% interval.",
+    "ci_high": "Upper bound (`inf` when the profile does not reach the chi-squared bound "
+    "within a log ratio of 50).",
+    "ci_method": "`profile penalised likelihood` (as logistf: the other coefficients "
+    "re-maximised, the penalty that of the full model); empty unless estimated.",
+    "p_value": "Test of no interaction.",
+    "p_method": "`penalised likelihood ratio` (chi-squared, 1 df, as logistf); empty unless "
+    "estimated.",
+    "status": "estimated or not_estimable (see the codes below).",
+    "reason": "`no_subgroup_counts` (no trial gives the outcome by subgroup), "
+    "`no_within_trial_contrast`, `no_events`, `interaction_not_identified`; empty when "
+    "estimated.",
+    "note": "Rendered text: what the ratio compares, or why it is missing; without counts by "
+    "subgroup it points to the summary's patient-characteristics statement.",
+}
 REPORTING = {
     "study": "Study id (its folder under data/raw/).",
     "label": "Study label (study.yaml).",
@@ -604,6 +636,14 @@ def tables() -> tuple[tuple[str, str, list[str], dict[str, str]], ...]:
             "one test row (`subgroup` empty) with Cochran's Q between subgroups.",
             SUBGROUP_COLUMNS,
             {**SUBGROUPS, "method": method["method"]},
+        ),
+        (
+            "within_trial_subgroups.csv",
+            "Treatment x subgroup interactions estimated inside trials (adverse_events.csv rows "
+            "with a `subgroup`): one row per outcome, patient-level variable and non-reference "
+            "subgroup, or one line per outcome saying why there is none.",
+            WITHIN_TRIAL_COLUMNS,
+            WITHIN_TRIAL,
         ),
         (
             "summary_of_findings.csv",

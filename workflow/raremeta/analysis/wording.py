@@ -163,6 +163,12 @@ _REASONS: dict[tuple[Reason, Context], str] = {
     "subgroup variable (study.yaml `subgroups:`), so they are in no subgroup and not in the test",
     (Reason.NO_SUBGROUP_VARIABLE, Context.NONE): "not applicable: config.yaml lists no subgroup "
     "variable (`subgroups:`)",
+    (Reason.NO_SUBGROUP_COUNTS, Context.NONE): "not estimable: no trial reports this outcome's "
+    "counts by patient subgroup",
+    (Reason.NO_WITHIN_TRIAL_CONTRAST, Context.NONE): "not estimable: no trial reports this "
+    "outcome in both arms in two or more subgroups, so there is no within-trial comparison",
+    (Reason.INTERACTION_NOT_IDENTIFIED, Context.NONE): "not estimable: the trials' subgroups do "
+    "not identify this interaction within trials",
 }
 #: The reasons why a study is not in an outcome's comparison (study_effects.csv).
 STUDY_REASONS = frozenset(
@@ -202,6 +208,9 @@ _SHORT = {
     Reason.NO_WALD_STANDARD_ERROR: "no Wald standard error",
     Reason.NOT_CLASSIFIED: "not classified",
     Reason.NO_SUBGROUP_VARIABLE: "no subgroup variable configured",
+    Reason.NO_SUBGROUP_COUNTS: "no counts by subgroup",
+    Reason.NO_WITHIN_TRIAL_CONTRAST: "no trial with two subgroups",
+    Reason.INTERACTION_NOT_IDENTIFIED: "interaction not identified",
 }
 
 #: A result's status in words.
@@ -831,3 +840,26 @@ def subgroup_test_note(q_df: int, left_out: list[str]) -> str:
 def unmapped_drugs_note(drugs: list[str]) -> str:
     """The note of a subgroup whose drugs ``drug_vocabulary`` does not map."""
     return f"not in drug_vocabulary: {', '.join(drugs)} (kept as written)"
+
+
+#: The ``method`` of within_trial_subgroups.csv: what model gives the interaction.
+WITHIN_TRIAL_METHOD = "Firth one-stage within-trial interaction"
+
+
+def within_trial_note(subgroup: str, reference: str) -> str:
+    """The ``note`` of an estimated row of within_trial_subgroups.csv: what the ratio is."""
+    return (
+        f"ratio of the CNI vs comparator odds ratio in subgroup '{subgroup}' to that in "
+        f"'{reference}' (reference), from comparisons inside each trial only (Fisher et al., "
+        "BMJ 2017;356:j573): trial-specific intercepts, treatment and subgroup effects and a "
+        "common interaction, Firth-penalised; subgroups are never compared across trials"
+    )
+
+
+#: The ``note`` of an outcome's row when no trial reports counts by subgroup.
+NO_SUBGROUP_COUNTS_NOTE = (
+    "no trial gives adverse events by patient subgroup (adverse_events.csv 'subgroup'), so "
+    "whether the risk differs by a patient characteristic cannot be examined within trials; "
+    "the summary's 'Patient characteristics' section states what the trial totals cannot "
+    "answer (characteristics_question of config.yaml)"
+)

@@ -64,14 +64,21 @@ def read_checked_json(path: Path, rule: str) -> dict[str, Any]:
 
 #: The layout of :class:`StudyRecord` files, stored in each (``"format"``) and a param of rule
 #: `study`: a new layout reruns every study's job instead of failing on the old files.
-STUDY_RECORD_FORMAT = 6
+STUDY_RECORD_FORMAT = 7
 
 #: The rule that writes the per-study files (named in the message of a damaged one).
 STUDY_RULE = "study"
 
 
 #: The fields of :class:`StudyRecord` that hold rows (lists of dicts), not facts.
-ROW_FIELDS = ("harmonised", "alternative", "log", "missing_arms", "characteristics")
+ROW_FIELDS = (
+    "harmonised",
+    "alternative",
+    "log",
+    "missing_arms",
+    "characteristics",
+    "subgroup_counts",
+)
 
 
 @dataclass(frozen=True)
@@ -115,6 +122,10 @@ class StudyRecord:
     #: The study's values of study-level subgroup variables (study.yaml ``subgroups:``;
     #: variable -> value): the subgroups of ``subgroups.csv``.
     subgroups: dict[str, str] = field(default_factory=dict)
+    #: Counts by patient subgroup, per outcome, subgroup and role (``adverse_events.csv`` rows
+    #: with a ``subgroup``; :func:`raremeta.harmonise.subgroup_rows.subgroup_count_rows`): the
+    #: within-trial interaction's input, never part of :attr:`harmonised`.
+    subgroup_counts: tuple[dict[str, Any], ...] = ()
 
     @property
     def pooled(self) -> bool:

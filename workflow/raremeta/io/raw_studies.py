@@ -132,6 +132,14 @@ class Arm:
     population: Population | None = None
     #: How many randomised arms this entry combines (``combines``; 1 when not stated).
     combines: int = 1
+    #: The patient-level variable of the arm's ``subgroups`` ("" when none is declared).
+    subgroup_variable: str = ""
+    #: (group, patients) of the arm's ``subgroups``, in declared order (reference first).
+    subgroups: tuple[tuple[str, int], ...] = ()
+
+    def subgroup_n(self, group: str) -> int:
+        """Patients of the declared subgroup ``group``."""
+        return dict(self.subgroups)[group]
 
 
 @dataclass(frozen=True)
@@ -150,6 +158,8 @@ class EventRecord:
     reported_percent: float | None = None
     n_at_risk: int | None = None
     table: str = ""
+    #: The patient subgroup the count is of ("" for the whole arm): see ``Study.subgroup_events``.
+    subgroup: str = ""
 
 
 class PercentCheck(StrEnum):
@@ -202,6 +212,15 @@ class Study:
     #: ``subgroups:`` of ``study.yaml``: (variable, value) of each study-level subgroup
     #: variable the study gives, in file order.
     subgroups: tuple[tuple[str, str], ...] = ()
+    #: The rows of ``adverse_events.csv`` with a ``subgroup``: never in :attr:`events`, so
+    #: harmonisation (the arm's counts) never sees them; only the within-trial interaction
+    #: reads them.
+    subgroup_events: tuple[EventRecord, ...] = ()
+
+    @property
+    def subgroup_variable(self) -> str:
+        """The patient-level variable of the arms' ``subgroups`` ("" when none declares one)."""
+        return next((a.subgroup_variable for a in self.arms if a.subgroup_variable), "")
 
     def arm(self, arm_id: str) -> Arm:
         """Return the arm with this id."""
@@ -279,6 +298,7 @@ def _study_yaml(folder: Path, shown: str) -> tuple[dict | None, list[Problem]]:
                         value=arm_id,
                     )
                 )
+    problems += _subgroup_problems(document, name)
     roles = {arm["role"] for arm in document["arms"]}
     for role in ROLES:
         if role not in roles:
@@ -290,6 +310,77 @@ def _study_yaml(folder: Path, shown: str) -> tuple[dict | None, list[Problem]]:
                 )
             )
     return (None if problems else document), problems
+
+
+def _subgroup_problems(document: dict, name: str) -> list[Problem]:
+    """The arms' ``subgroups``: one variable across the study's arms, groups summing to no
+    more than the arm's ``n`` (fewer is allowed: patients whose group is not known).
+    """
+    problems = []
+    variables = {a["subgroups"]["variable"] for a in document["arms"] if "subgroups" in a}
+    for index, arm in enumerate(document["arms"]):
+        declared = arm.get("subgroups")
+        if declared is None:
+            continue
+        if len(variables) > 1:
+            problems.append(
+                Problem(
+                    name,
+                    "arms declare subgroups of different variables "
+                    f"({', '.join(sorted(variables))}); one variable per study",
+                    column=f"arms[{index}].subgroups.variable",
+                    value=declared["variable"],
+                )
+            )
+        total = sum(declared["groups"].values())
+        if total > arm["n"]:
+            problems.append(
+                Problem(
+                    name,
+                    f"subgroup sizes sum to {total}, more than the arm's n ({arm['n']}); a "
+                    "patient belongs to one group",
+                    column=f"arms[{index}].subgroups.groups",
+                    value=str(total),
+                )
+            )
+    return problems
+
+
+def _subgroup_row_problem(arm: Arm, v: dict, file: str, line: int) -> Problem | None:
+    """Why a row with a ``subgroup`` is refused, or None: the arm declares no such group, the
+    row gives its own ``n_at_risk``, or its events exceed the group's patients.
+    """
+    group = v["subgroup"]
+    groups = dict(arm.subgroups)
+    if group not in groups:
+        declared = ", ".join(groups) if groups else "none"
+        return Problem(
+            file,
+            f"subgroup is not declared under arm '{arm.id}' subgroups in {STUDY_FILE} "
+            f"(declared: {declared})",
+            line,
+            "subgroup",
+            group,
+        )
+    if v.get("n_at_risk") is not None:
+        return Problem(
+            file,
+            "n_at_risk must be empty on a subgroup row (its denominator is the group's n "
+            f"in {STUDY_FILE})",
+            line,
+            "n_at_risk",
+            str(v["n_at_risk"]),
+        )
+    if v["events"] > groups[group]:
+        return Problem(
+            file,
+            f"events is greater than subgroup '{group}' of arm '{arm.id}' ({groups[group]} "
+            "patients)",
+            line,
+            "events",
+            str(v["events"]),
+        )
+    return None
 
 
 def load_study(folder: Path, shown: str | None = None) -> Study:
@@ -365,6 +456,8 @@ def load_study(folder: Path, shown: str | None = None) -> Study:
             a["n_basis"],
             Population(a["population"]) if "population" in a else None,
             int(a.get("combines", 1)),
+            a.get("subgroups", {}).get("variable", ""),
+            tuple(a.get("subgroups", {}).get("groups", {}).items()),
         )
         for a in document["arms"]
     )
@@ -381,7 +474,8 @@ def load_study(folder: Path, shown: str | None = None) -> Study:
     )
     by_id = {a.id: a for a in arms}
     events: list[EventRecord] = []
-    seen: dict[tuple[str, str, str], int] = {}
+    subgroup_events: list[EventRecord] = []
+    seen: dict[tuple[str, str, str, str], int] = {}
     for row in rows:
         v = row.values
         arm = by_id.get(v["arm"])
@@ -397,7 +491,13 @@ def load_study(folder: Path, shown: str | None = None) -> Study:
             )
             continue
         at_risk = v.get("n_at_risk")
-        if at_risk is not None and at_risk > arm.n:
+        group = _text(v, "subgroup")
+        if group:
+            problem = _subgroup_row_problem(arm, v, events_name, row.line)
+            if problem is not None:
+                problems.append(problem)
+                continue
+        elif at_risk is not None and at_risk > arm.n:
             problems.append(
                 Problem(
                     events_name,
@@ -408,7 +508,7 @@ def load_study(folder: Path, shown: str | None = None) -> Study:
                 )
             )
             continue
-        if v["events"] > (arm.n if at_risk is None else at_risk):
+        if not group and v["events"] > (arm.n if at_risk is None else at_risk):
             problems.append(
                 Problem(
                     events_name,
@@ -422,9 +522,10 @@ def load_study(folder: Path, shown: str | None = None) -> Study:
             )
             continue
         table = _text(v, "table")
-        key = (v["arm"], normalise_term(v["term"]), table)
+        key = (v["arm"], normalise_term(v["term"]), table, group)
         if key in seen:
             in_table = f" in table '{table}'" if table else ""
+            in_table += f" for subgroup '{group}'" if group else ""
             problems.append(
                 Problem(
                     events_name,
@@ -437,7 +538,7 @@ def load_study(folder: Path, shown: str | None = None) -> Study:
             )
             continue
         seen[key] = row.line
-        events.append(
+        (subgroup_events if group else events).append(
             EventRecord(
                 arm=v["arm"],
                 term=v["term"],
@@ -451,6 +552,7 @@ def load_study(folder: Path, shown: str | None = None) -> Study:
                 reported_percent=v.get("reported_percent"),
                 n_at_risk=at_risk,
                 table=table,
+                subgroup=group,
             )
         )
     if problems:
@@ -472,6 +574,7 @@ def load_study(folder: Path, shown: str | None = None) -> Study:
         reporting=reporting,
         folder=shown,
         subgroups=tuple((str(k), str(v).strip()) for k, v in document.get("subgroups", {}).items()),
+        subgroup_events=tuple(subgroup_events),
     )
 
 

@@ -75,6 +75,9 @@ class Reason(StrEnum):
     NOT_CLASSIFIED = "not_classified"
     #: config.yaml lists no subgroup variable.
     NO_SUBGROUP_VARIABLE = "no_subgroup_variable"
+    NO_SUBGROUP_COUNTS = "no_subgroup_counts"
+    NO_WITHIN_TRIAL_CONTRAST = "no_within_trial_contrast"
+    INTERACTION_NOT_IDENTIFIED = "interaction_not_identified"
 
 
 #: Reasons under which a result still has an estimate.

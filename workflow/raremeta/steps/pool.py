@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from raremeta.analysis.result_tables import (
     study_effects_frame,
 )
 from raremeta.analysis.subgroups import subgroup_table
+from raremeta.analysis.within_trial import within_trial_subgroups
 from raremeta.harmonise.outcome_rows import HARMONISED_COLUMNS
 from raremeta.io.analysis_config import AnalysisConfig
 from raremeta.io.intermediate import read_study_record
@@ -39,6 +40,7 @@ TABLES = (
     "cumulative",
     "exposure",
     "subgroups",
+    "within_trial",
 )
 
 
@@ -49,12 +51,14 @@ def outcome_tables(
     outcome: str,
     years: Mapping[str, int | None] | None = None,
     study_subgroups: Mapping[str, Mapping[str, str]] | None = None,
+    subgroup_counts: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, pd.DataFrame]:
     """The results tables of one outcome (keys :data:`TABLES`) from the harmonised rows, the
     rows with the other multi-arm handling, each study's year (study id -> year; None or
-    absent: not stated, ordered last in the cumulative meta-analysis) and each study's values
+    absent: not stated, ordered last in the cumulative meta-analysis), each study's values
     of the study-level subgroup variables (study id -> ``study.yaml`` ``subgroups:``; absent:
-    not classified).
+    not classified) and the studies' counts by patient subgroup (``subgroup_counts`` of the
+    per-study records; none: the within-trial table says no trial reports them).
     """
     frame = frame[frame["outcome"] == outcome]
     alt = alt[alt["outcome"] == outcome]
@@ -83,6 +87,9 @@ def outcome_tables(
         "cumulative": cumulative(data, steps, primary.spec, comparison_years),
         "exposure": exposure_adjusted(data),
         "subgroups": subgroup_table(data, primary.spec, config, study_of, study_subgroups),
+        "within_trial": within_trial_subgroups(
+            outcome, [r for r in subgroup_counts if r["outcome"] == outcome]
+        ),
     }
 
 
@@ -115,8 +122,9 @@ def run_pool_outcome(
     }
     years = {record.study: record.year for record in pooled}
     subgroups = {record.study: record.subgroups for record in pooled}
+    by_subgroup = [r for s in pooled for r in s.subgroup_counts if r["outcome"] == outcome]
     tables = outcome_tables(
-        frames["harmonised"], frames["alternative"], config, outcome, years, subgroups
+        frames["harmonised"], frames["alternative"], config, outcome, years, subgroups, by_subgroup
     )
     for name in TABLES:
         write_csv(tables[name], outputs[name])

@@ -10,6 +10,7 @@ from typing import Any
 from raremeta.harmonise.outcome_rows import harmonise_study
 from raremeta.harmonise.reporting import missing_arms
 from raremeta.harmonise.study_table import characteristic_rows, study_facts
+from raremeta.harmonise.subgroup_rows import subgroup_count_rows
 
 # the config slice of harmonisation needs the structural checks only (io), not the method
 # registry: a study job imports no numpy
@@ -26,7 +27,7 @@ def run_study(folder: Path, config: Path | Mapping[str, Any], out: Path) -> None
     row of ``results/tables/studies.csv``, its rows of ``data/processed/harmonised.csv``, the
     same with the other multi-arm handling, its harmonisation-log rows, why each arm that did
     not report an outcome did not (``reporting:`` of ``study.yaml``) and its rows of
-    ``results/tables/characteristics.csv``.
+    ``results/tables/characteristics.csv``, and its counts by patient subgroup.
 
     Raises
     ------
@@ -48,6 +49,7 @@ def run_study(folder: Path, config: Path | Mapping[str, Any], out: Path) -> None
         log=tuple(log),
         missing_arms=tuple(missing),
         characteristics=tuple(characteristic_rows(study, config.percent_tolerance)),
+        subgroup_counts=tuple(subgroup_count_rows(study, config)),
     )
     write_study_record(out, record)
     for record in log:
