@@ -86,7 +86,7 @@ def outcome_files(outcome: str) -> set[str]:
     )
     figures = {
         f"results/figures/{kind}_{outcome}.{ext}"
-        for kind in ("forest", "incidence")
+        for kind in ("forest", "incidence", "cumulative", "subgroups")
         for ext in ("png", "pdf", "svg")
     }
     return {f"results/outcomes/{outcome}/{t}.csv" for t in tables} | figures
@@ -134,7 +134,8 @@ def test_adding_a_study_reruns_only_the_outcomes_it_reports(review):
     untouched = {path for path in before if path.startswith(("results/outcomes/", "results/fig"))}
     untouched -= outcome_files("ae001") | outcome_files("ae004")
     untouched = {p for p in untouched if "reporting." not in p}
-    assert len(untouched) == 4 * (9 + 2 * 3)  # 4 other outcomes: 9 tables, 2 x 3 figure files
+    # 4 other outcomes: 9 tables, 4 x 3 figure files (forest, incidence, cumulative, subgroups)
+    assert len(untouched) == 4 * (9 + 4 * 3)
     assert not untouched & changed
     assert outcome_files("ae001") | outcome_files("ae004") <= changed
     assert "data/processed/studies/trial-new.json" in changed

@@ -301,7 +301,7 @@ def test_seed_run_handles_outcomes_no_trial_reported(seed_results):
         assert not [r for r in _rows(seed_results, "study_effects.csv") if r["outcome"] == outcome]
         reporting = [r for r in _rows(seed_results, "reporting.csv") if r["outcome"] == outcome]
         assert [r["reported"] for r in reporting] == ["neither"] * 3
-        for kind in ("forest", "incidence"):
+        for kind in ("forest", "incidence", "cumulative", "subgroups"):
             for ext in ("png", "pdf", "svg"):
                 assert (
                     (seed_results / "results" / "figures" / f"{kind}_{outcome}.{ext}")

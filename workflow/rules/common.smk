@@ -215,7 +215,7 @@ def final_outputs():
     ]
     figures = expand(
         "results/figures/{kind}_{outcome}.{ext}",
-        kind=["forest", "incidence"],
+        kind=["forest", "incidence", "cumulative", "subgroups"],
         outcome=OUTCOMES,
         ext=FIGURE_FORMATS,
     )
@@ -227,8 +227,15 @@ def final_outputs():
 FIGURE_CAPTIONS = {
     "forest": "../report/forest.rst",
     "incidence": "../report/incidence.rst",
+    "cumulative": "../report/cumulative_figure.rst",
+    "subgroups": "../report/subgroups_figure.rst",
 }
-FIGURE_CATEGORIES = {"forest": "Forest plots", "incidence": "Per-arm incidence"}
+FIGURE_CATEGORIES = {
+    "forest": "Forest plots",
+    "incidence": "Per-arm incidence",
+    "cumulative": "Cumulative meta-analysis",
+    "subgroups": "Subgroup analyses",
+}
 
 
 def figure_files(kind, outcome="{outcome}"):

@@ -1,4 +1,4 @@
-# One job per outcome draws its forest and incidence plots (one Python start-up for both);
+# One job per outcome draws its forest, incidence, cumulative and subgroup plots (one start-up);
 # one more draws the outcome-reporting matrix. The figures name the roles by the config's
 # display labels (`roles:`); a forest plot adds the rows of the methods in `forest_rows:`.
 ROLE_LABELS = {
@@ -18,6 +18,8 @@ rule figures:
     output:
         forest=figure_files("forest"),
         incidence=figure_files("incidence"),
+        cumulative=figure_files("cumulative"),
+        subgroups=figure_files("subgroups"),
     log:
         "logs/figures/{outcome}.log",
     benchmark:

@@ -1,4 +1,4 @@
-"""Snakemake adapter: one outcome's forest and incidence plots (see raremeta.steps.figures)."""
+"""Snakemake adapter: one outcome's forest, incidence, cumulative and subgroup plots."""
 
 import sys
 from pathlib import Path
@@ -9,7 +9,7 @@ from raremeta.steps.figures import run_outcome_figure
 # The catalog idiom: the log stays open until the interpreter exits, so that an uncaught
 # exception's full traceback is written to it (a `with` block would close it first).
 sys.stderr = sys.stdout = open(snakemake.log[0], "w", encoding="utf-8")  # noqa: SIM115
-for kind in ("forest", "incidence"):
+for kind in ("forest", "incidence", "cumulative", "subgroups"):
     run_outcome_figure(
         kind=kind,
         outcome=snakemake.wildcards.outcome,

@@ -1,4 +1,4 @@
-"""Rules `forest_plot`, `incidence_plot` and `reporting_plot`: one figure, in every format."""
+"""Rules `figures` (forest, incidence, cumulative, subgroups), `reporting_figure`: all formats."""
 
 from __future__ import annotations
 
@@ -10,7 +10,12 @@ import pandas as pd
 FIGURE_INPUTS = {
     "forest": ("pooled", "studies"),
     "incidence": ("studies", "rates", "reporting"),
+    "cumulative": ("cumulative", "studies", "pooled"),
+    "subgroups": ("subgroups", "pooled"),
 }
+#: Tables read as text, every cell as written (a subgroup or trial called "NA" stays "NA");
+#: their figures read numbers with ``cell_float``.
+TEXT_TABLES = frozenset({"reporting", "cumulative", "subgroups"})
 
 
 def run_outcome_figure(
@@ -22,10 +27,10 @@ def run_outcome_figure(
     roles: dict[str, str] | None = None,
     forest_rows: tuple[str, ...] = (),
 ) -> None:
-    """Draw the forest (``kind="forest"``) or incidence plot of one outcome from its results
-    tables (``inputs``, keys :data:`FIGURE_INPUTS`; ``reporting`` is the review-wide
-    ``reporting.csv``, optional: without it an arm without a count reads "no count") into every
-    file of ``outputs`` (one per format, told by the suffix).
+    """Draw the forest (``kind="forest"``), incidence, cumulative or subgroup plot of one
+    outcome from its results tables (``inputs``, keys :data:`FIGURE_INPUTS`; ``reporting`` is the
+    review-wide ``reporting.csv``, optional: without it an arm without a count reads "no
+    count") into every file of ``outputs`` (one per format, told by the suffix).
 
     ``roles`` are the display labels of the roles ``cni`` and ``comparator`` (config ``roles:``)
     and ``forest_rows`` the registry methods whose rows a forest plot adds to the primary and
@@ -33,8 +38,10 @@ def run_outcome_figure(
     """
     import matplotlib.pyplot as plt
 
+    from raremeta.report.cumulative_plot import cumulative_for_outcome
     from raremeta.report.figure_files import save_figure
     from raremeta.report.outcome_figures import forest_for_outcome, incidence_for_outcome
+    from raremeta.report.subgroup_plot import subgroups_for_outcome
 
     if kind not in FIGURE_INPUTS:
         raise ValueError(f"unknown figure kind {kind!r}")
@@ -44,7 +51,7 @@ def run_outcome_figure(
     tables = {
         name: (
             pd.read_csv(inputs[name], dtype=str, keep_default_na=False)
-            if name == "reporting"
+            if name in TEXT_TABLES
             else pd.read_csv(inputs[name])
         )
         for name in FIGURE_INPUTS[kind]
@@ -53,6 +60,14 @@ def run_outcome_figure(
     if kind == "forest":
         fig = forest_for_outcome(
             outcome, label, tables["pooled"], tables["studies"], roles, tuple(forest_rows)
+        )
+    elif kind == "cumulative":
+        fig = cumulative_for_outcome(
+            outcome, label, tables["cumulative"], tables["studies"], tables.get("pooled"), roles
+        )
+    elif kind == "subgroups":
+        fig = subgroups_for_outcome(
+            outcome, label, tables["subgroups"], tables.get("pooled"), roles
         )
     else:
         fig = incidence_for_outcome(
