@@ -19,11 +19,9 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.collections import LineCollection
-from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from raremeta.report.figure_files import DEFAULT_ROLES, STYLE, text_width_in, wrap_to_width
 from raremeta.report.forest import (
-    AXIS_TITLES,
     FOOT_ROW,
     GAP_IN,
     MARGIN_IN,
@@ -35,8 +33,8 @@ from raremeta.report.forest import (
     ROW_HEIGHT_IN,
     _fmt_effect,
     _limits,
-    _place_favours,
     _whisker,
+    finish_axes,
 )
 
 #: Grey of the rows without an estimate (as the forest plot's excluded studies).
@@ -216,15 +214,7 @@ def effect_rows_plot(
                 linewidths=0.8,
             )
         )
-        ax.set_ylim(rows_total, 0)
-        ax.tick_params(labelsize=fs)
-        ax.spines["bottom"].set_position(("data", y_axis))
-        if log:
-            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-            ax.xaxis.set_minor_formatter(NullFormatter())
-        centre = math.sqrt(lo * hi) if log else (lo + hi) / 2
-        ax.text(centre, y_axis + 1.5, AXIS_TITLES[measure], fontsize=fs, ha="center", va="center")
-        _place_favours(ax, y_axis + 0.8, fs, roles)
+        finish_axes(ax, rows_total, y_axis, (lo, hi, log), measure, fs, roles)
         for n, line in enumerate(foot):
             left.text(MARGIN_IN, y_axis + FOOT_ROW + 0.8 * n, line, fontsize=fs, va="center")
     return fig

@@ -442,18 +442,35 @@ def forest_plot(
         y_axis = y + 0.8
         null = 1.0 if log else 0.0
         ax.plot([null, null], [3.3, y_axis], color="black", linewidth=0.8)
-        ax.set_ylim(rows_total, 0)
-        ax.tick_params(labelsize=fs)
-        ax.spines["bottom"].set_position(("data", y_axis))
-        if log:
-            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-            ax.xaxis.set_minor_formatter(NullFormatter())
-        centre = math.sqrt(lo * hi) if log else (lo + hi) / 2
-        ax.text(centre, y_axis + 1.5, AXIS_TITLES[measure], fontsize=fs, ha="center", va="center")
-        _place_favours(ax, y_axis + 0.8, fs, roles)
+        finish_axes(ax, rows_total, y_axis, (lo, hi, log), measure, fs, roles)
         for n, line in enumerate(lines):
             left.text(cols["label"], y_axis + FOOT_ROW + 0.8 * n, line, fontsize=fs, va="center")
     return fig
+
+
+def finish_axes(
+    ax,
+    rows_total: float,
+    y_axis: float,
+    scale: tuple[float, float, bool],
+    measure: str,
+    fs: int,
+    roles: dict[str, str],
+) -> None:
+    """The shared bottom of a plot of effect rows (forest, cumulative, subgroups): rows top
+    down, the x axis at ``y_axis`` with plain tick labels on a log scale, its title (the
+    measure's words) and the favours labels under it. ``scale`` is (low, high, log).
+    """
+    lo, hi, log = scale
+    ax.set_ylim(rows_total, 0)
+    ax.tick_params(labelsize=fs)
+    ax.spines["bottom"].set_position(("data", y_axis))
+    if log:
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.xaxis.set_minor_formatter(NullFormatter())
+    centre = math.sqrt(lo * hi) if log else (lo + hi) / 2
+    ax.text(centre, y_axis + 1.5, AXIS_TITLES[measure], fontsize=fs, ha="center", va="center")
+    _place_favours(ax, y_axis + 0.8, fs, roles)
 
 
 def _place_favours(ax, y_axis: float, fs: int, roles: dict[str, str]) -> None:
