@@ -168,9 +168,16 @@ def test_default_thresholds_are_25_percent_of_the_assumed_risk_or_the_null():
     rules = ImprecisionRules()
     assert rules.thresholds(0.04) == pytest.approx((0.01, 0.01))
     assert rules.thresholds(0.0) == (0.0, 0.0)
-    # at the null an interval that includes no effect crosses both
-    r = rate_imprecision(-0.001, 0.001, None, None, 0.0, 10_000, 400, rules)
-    assert r.reasons[0] is ImprecisionReason.CROSSES_BOTH_THRESHOLDS
+    # thresholds at the null are one threshold (GRADE 34): an interval that includes no effect
+    # crosses it, one level; the OIS at the crude risk 0.04 (R power.prop.test(p1 = 0.04,
+    # p2 = 0.05, power = 0.8): 6,744.9 per group) is met by 20,000 participants
+    r = rate_imprecision(-0.001, 0.001, None, None, 0.0, 20_000, 400, rules, 0.04)
+    assert r.reasons == (ImprecisionReason.CROSSES_NULL,)
+    assert r.rating is Rating.SERIOUS
+    assert r.information_size == pytest.approx(2 * 6744.933, rel=1e-6)
+    # an interval that excludes the null: not rated down for it
+    r = rate_imprecision(0.001, 0.002, None, None, 0.0, 20_000, 400, rules, 0.04)
+    assert r.rating is Rating.NOT_SERIOUS
 
 
 def test_no_estimate_no_rating():
@@ -227,7 +234,7 @@ def test_seed_judgements_are_marked_as_examples():
     assert j.judgement("pres", Domain.RISK_OF_BIAS).rating == "serious"
     assert j.judgement("pres", Domain.RISK_OF_BIAS).trials == ("aura-lv",)
     assert j.judgement("tma", Domain.RISK_OF_BIAS) is None
-    assert j.trials["liu-2015"].overall == "high"
+    assert j.trials["liu-2015"].overall == "some concerns"
 
 
 @pytest.mark.parametrize(
@@ -283,14 +290,9 @@ def test_seed_table_layout_and_committed_copy():
     sof = _seed_sof()
     assert list(sof.columns) == SOF_COLUMNS
     # per outcome: the trials' own risk, then the pooled risk difference (no baseline configured)
-    assert (
-        list(sof["absolute_source"])
-        == [
-            AssumedRisk.TRIALS_GLMM,
-            AssumedRisk.POOLED_RD,
-        ]
-        * 4
-    )
+    # (the trials' own risk is crude where the GLMM has none: no comparator events)
+    own = [AssumedRisk.TRIALS_CRUDE] * 2 + [AssumedRisk.TRIALS_GLMM] * 2
+    assert list(sof["absolute_source"]) == [s for o in own for s in (o, AssumedRisk.POOLED_RD)]
     committed = pd.read_csv(TABLES / "summary_of_findings.csv")
     assert list(committed.columns) == SOF_COLUMNS and len(committed) == 8
 
@@ -298,7 +300,7 @@ def test_seed_table_layout_and_committed_copy():
 def test_seed_pres_row():
     sof = _seed_sof().set_index(["outcome", "absolute_source"])
     # AURA-LV: comparator 0/88, so the trials' own risk gives no absolute effect
-    own = sof.loc[("pres", AssumedRisk.TRIALS_GLMM)]
+    own = sof.loc[("pres", AssumedRisk.TRIALS_CRUDE)]
     assert own["absolute_status"] == "not_estimable"
     assert own["absolute_reason"] == "no_comparator_events"
     assert own["assumed_risk_per_1000"] == 0
@@ -311,16 +313,20 @@ def test_seed_pres_row():
     # 177 + 88 participants, 4 events, one trial; Firth OR 4.59 [0.482, 611]
     assert (rd["participants"], rd["events"], rd["trials"]) == (265, 4, 1)
     assert rd["estimate"] == pytest.approx(4.590778098, rel=1e-9)
-    # imprecision: thresholds at the null (comparator risk 0) crossed by -19.7 to 56.7; 4 events
-    # (< 10); OR interval 0.48 to 611 spans 1/2 to 2: three levels; no OIS without a risk
+    # imprecision: the null (comparator risk 0) crossed by -19.7 to 56.7; the OIS at the crude
+    # risk over both arms, 4/265 = 15.09 per 1,000 (R power.prop.test(p1 = 4/265,
+    # p2 = 1.25 * 4/265, power = 0.8): 18,400.52 per group), not met by 265; 4 events (< 10);
+    # OR interval 0.48 to 611 spans 1/2 to 2: three levels
     assert rd["imprecision"] == "extremely serious" and rd["imprecision_levels"] == 3
     assert rd["imprecision_reason"].split(";") == [
-        "interval_crosses_both_thresholds",
-        "optimal_information_size_not_computable",
+        "interval_crosses_null",
+        "optimal_information_size_not_met",
         "very_few_events",
         "interval_extremely_wide",
     ]
-    assert rd["harm_threshold_per_1000"] == 0 and pd.isna(rd["optimal_information_size"])
+    assert rd["harm_threshold_per_1000"] == 0
+    assert rd["information_size_risk_per_1000"] == pytest.approx(4000 / 265, rel=1e-9)
+    assert rd["optimal_information_size"] == pytest.approx(2 * 18400.51956, rel=1e-8)
     # example judgements: risk of bias, indirectness, publication bias serious (1 each) +
     # imprecision 3 = 6 levels down from high: very low
     assert rd["certainty"] == "very low" and rd["certainty_levels_down"] == 6
@@ -414,7 +420,7 @@ def test_summary_lines_headline_first_then_certainty():
     assert (
         labels[-1] == "Certainty of the evidence (GRADE; example judgements in data/certainty.yaml)"
     )
-    assert rows[-1][1].startswith("very low (6 levels down): risk of bias serious;")
+    assert rows[-1][1].startswith("very low: risk of bias serious;")
 
 
 def test_summary_markdown_has_the_grade_section():
@@ -423,12 +429,15 @@ def test_summary_markdown_has_the_grade_section():
     assert "not a review team's assessment" in text
     assert (
         "| Posterior reversible encephalopathy syndrome | 265 (1) | OR 4.59 \\[0.482, 611\\], "
-        "p = 0.218 (Firth penalised likelihood) | 22.6 more per 1,000 (from 19.7 fewer to 56.7 "
-        "more) (risk difference pooled directly) | very low | risk of bias (-1); indirectness "
-        "(-1); publication bias (-1); imprecision (-3) |"
+        "p = 0.218 (Firth penalised likelihood) | 0 (crude, 0/88) | 22.6 (crude, 4/177) | 22.6 "
+        "more per 1,000 (from 19.7 fewer to 56.7 more) (risk difference pooled directly) | "
+        "very low | risk of bias (-1); indirectness (-1); publication bias (-1); imprecision "
+        "(-3) |"
     ) in text
     # no comparison: nothing to rate
-    assert "| Thrombotic microangiopathy | 0 (0) | not estimable | not estimable: no study " in text
+    assert (
+        "| Thrombotic microangiopathy | 0 (0) | not estimable | - | - | not estimable: no " in text
+    )
 
 
 def test_findings_table_uses_role_labels():
@@ -436,8 +445,12 @@ def test_findings_table_uses_role_labels():
     from raremeta.io.analysis_config import RoleLabels
 
     table = findings_table(sof, RoleLabels("voclosporin", "placebo"))
-    assert table.header[3] == "Absolute effect per 1,000 treated with voclosporin"
-    own = sof[(sof["outcome"] == "pres") & (sof["absolute_source"] == "trials_glmm")].iloc[0]
+    assert table.header[3:6] == (
+        "Risk with placebo per 1,000",
+        "Risk with voclosporin per 1,000 [95% CI]",
+        "Absolute effect per 1,000 treated with voclosporin",
+    )
+    own = sof[(sof["outcome"] == "pres") & (sof["absolute_source"] == "trials_crude")].iloc[0]
     assert "placebo arms had no events" in absolute_text(own, RoleLabels("voclosporin", "placebo"))
 
 

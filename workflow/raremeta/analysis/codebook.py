@@ -533,9 +533,12 @@ SUMMARY_OF_FINDINGS = {
     "imprecision_levels": "Levels down for imprecision (0-3).",
     "imprecision_reason": "Every criterion that applied, `;`-separated: "
     + "; ".join(f"`{c}` ({wording.IMPRECISION_REASON_TEXT[c]})" for c in ImprecisionReason)
-    + ". One level: information size not met or one threshold crossed; two: both crossed or "
-    "fewer events than config.yaml `imprecision.very_few_events`; three: extremely wide (GRADE "
-    "6; GRADE guidance 34 and 35).",
+    + ". One level: information size not met, one threshold crossed, or, with both thresholds "
+    "at the null, the null crossed (GRADE 6; GRADE guidance 34); two: both thresholds crossed "
+    "or fewer events than config.yaml `imprecision.very_few_events` (GRADE 34; the number is "
+    "this pipeline's convention); three: the relative interval from below 1/"
+    "`imprecision.large_effect` to above it (this pipeline's reading of GRADE 35's extremely "
+    "serious imprecision, a convention).",
     "imprecision_basis": "Which risk difference was judged: "
     + "; ".join(f"`{c}` ({wording.IMPRECISION_BASIS_TEXT[c]})" for c in ImprecisionBasis if c)
     + ".",
@@ -544,9 +547,9 @@ SUMMARY_OF_FINDINGS = {
     "or 0, the null, where that risk is 0).",
     "benefit_threshold_per_1000": "Appreciable benefit (fewer events), per 1,000, as a positive "
     "number; same defaults.",
-    "optimal_information_size": "Participants a single trial needs to detect the relative "
-    "change `imprecision.relative_change` from the assumed risk (two-sided alpha, power from "
-    "config.yaml; R power.prop.test); empty when not computable (assumed risk 0).",
+    "optimal_information_size": "Participants a single trial needs to detect a relative "
+    "increase of `imprecision.relative_change` from the risk in `information_size_risk_per_1000` "
+    "(two-sided alpha, power from config.yaml; R power.prop.test); empty when not computable.",
     "information_size_met": "true when participants >= the optimal information size; empty "
     "when it is not computable.",
     "risk_of_bias": f"Reviewer's judgement (data/certainty.yaml): {_JUDGED}; empty: not assessed.",
@@ -570,6 +573,9 @@ SUMMARY_OF_FINDINGS = {
     "judgements_file": "The judgements file read; empty when there is none.",
     "assessed_by": "Who made the outcome's judgements (`|`-separated if several).",
     "assessed_on": "When (`|`-separated if several).",
+    "information_size_risk_per_1000": "The control risk the optimal information size is "
+    "computed at: the assumed risk, or where that is 0 the crude risk over both arms of the "
+    "rated estimate (events / participants).",
     "example_judgements": "true while the judgements file marks its judgements as examples "
     "(`example: true`): not a review team's assessment.",
 }

@@ -97,6 +97,7 @@ SOF_COLUMNS = [
     "assessed_by",
     "assessed_on",
     "example_judgements",
+    "information_size_risk_per_1000",
 ]
 
 
@@ -187,7 +188,7 @@ def _trials_row(primary: pd.Series, rates: pd.DataFrame) -> AbsoluteRow:
         )
     if cell_float(crude["events"]) == 0.0:
         return AbsoluteRow(
-            AssumedRisk.TRIALS_GLMM,
+            AssumedRisk.TRIALS_CRUDE,
             0.0,
             status=Status.NOT_ESTIMABLE,
             reason=Reason.NO_COMPARATOR_EVENTS,
@@ -280,6 +281,11 @@ def _outcome_rows(
     participants = cell_float(primary["n_cni"]) + cell_float(primary["n_comparator"])
     ratio = primary["measure"] in RATIO_MEASURES and cell_text(primary["status"]) == "estimated"
     assumed = None if headline is None else headline.assumed / PER
+    # the information size needs a control risk above 0: where the assumed one is 0, the crude
+    # risk over both arms (GRADE 6 leaves the control risk to the reviewer; stated in the table)
+    information_risk = assumed
+    if assumed == 0.0 and math.isfinite(events) and participants > 0:
+        information_risk = events / participants
     imprecision = rate_imprecision(
         None if headline is None else headline.difference_low / PER,
         None if headline is None else headline.difference_high / PER,
@@ -289,6 +295,7 @@ def _outcome_rows(
         participants if math.isfinite(participants) else 0.0,
         events if math.isfinite(events) else 0.0,
         rules,
+        information_risk,
     )
     basis = (
         ImprecisionBasis.NONE
@@ -320,6 +327,9 @@ def _outcome_rows(
         "harm_threshold_per_1000": None if headline is None else imprecision.harm * PER,
         "benefit_threshold_per_1000": None if headline is None else imprecision.benefit * PER,
         "optimal_information_size": imprecision.information_size,
+        "information_size_risk_per_1000": (
+            None if information_risk is None else information_risk * PER
+        ),
         "information_size_met": (
             "" if imprecision.information_size_met is None else imprecision.information_size_met
         ),

@@ -148,8 +148,9 @@ _REASONS: dict[tuple[Reason, Context], str] = {
     (Reason.ALL_EVENTS, Context.NONE): "not estimable: every patient had the event",
     (Reason.SINGULAR_INFORMATION, Context.NONE): "not estimable: the GLMM's information matrix "
     "is singular",
-    (Reason.FOLLOW_UP_NOT_STATED, Context.NONE): "not estimable: the study states no follow-up, "
-    "so its patient-years are unknown",
+    (Reason.FOLLOW_UP_NOT_STATED, Context.NONE): "not estimable: no follow-up is stated for "
+    "these counts (study.yaml `follow_up_weeks`; a letter's counts may not cover the trial's "
+    "planned duration, which is not assumed), so their patient-years are unknown",
     (Reason.ONE_TRIAL_SUBGROUP, Context.NONE): "estimated from one trial: the subgroup has a "
     "single trial, so its estimate is that trial's",
     (Reason.ONE_SUBGROUP, Context.NONE): "not applicable: the variable has fewer than two "
@@ -444,12 +445,13 @@ IMPRECISION_REASON_TEXT: dict[str, str] = {
     "harm or benefit",
     ImprecisionReason.CROSSES_BOTH_THRESHOLDS: "the interval crosses the thresholds of both "
     "appreciable harm and appreciable benefit",
+    ImprecisionReason.CROSSES_NULL: "the interval includes no effect",
     ImprecisionReason.OIS_NOT_MET: "the participants do not reach the optimal information size",
     ImprecisionReason.OIS_NOT_COMPUTABLE: "the optimal information size cannot be computed "
-    "(no comparator risk above 0)",
+    "(no risk above 0)",
     ImprecisionReason.VERY_FEW_EVENTS: "very few events",
     ImprecisionReason.EXTREMELY_WIDE: "the relative interval runs from a large reduction to a "
-    "large increase",
+    "large increase (below 1/2 and above 2; this pipeline's convention)",
     ImprecisionReason.NO_ESTIMATE: "no estimate to rate",
 }
 #: Each ``imprecision_basis`` code in words.

@@ -102,11 +102,15 @@ def _imprecision_words(row: pd.Series) -> str:
     """
     codes = [c for c in cell_text(row["imprecision_reason"]).split(";") if c]
     events = cell_float(row["events"])
-    words = [
-        IMPRECISION_REASON_TEXT[c]
-        + (f" ({events:g})" if c == "very_few_events" and math.isfinite(events) else "")
-        for c in codes
-    ]
+    size = cell_float(row["optimal_information_size"])
+    people = cell_float(row["participants"])
+    detail = {
+        "very_few_events": f" ({events:g})" if math.isfinite(events) else "",
+        "optimal_information_size_not_met": (
+            f" ({people:g} of {fmt_value(size)})" if math.isfinite(size * people) else ""
+        ),
+    }
+    words = [IMPRECISION_REASON_TEXT[c] + detail.get(c, "") for c in codes]
     harm, benefit = (
         cell_float(row["harm_threshold_per_1000"]),
         cell_float(row["benefit_threshold_per_1000"]),
@@ -132,7 +136,7 @@ def certainty_text(row: pd.Series) -> str:
         missing = cell_text(row["not_assessed"]).replace("_", " ").replace(";", ", ")
         head = f"not stated (not assessed: {missing})"
     else:
-        head = f"{certainty} ({cell_float(row['certainty_levels_down']):g} levels down)"
+        head = certainty
     return f"{head}: " + "; ".join(domains)
 
 
@@ -229,6 +233,8 @@ def findings_table(sof: pd.DataFrame, roles: RoleLabels) -> FindingsTable:
         "Outcome",
         "Participants (trials)",
         "Relative effect [95% CI]",
+        f"Risk with {roles.comparator} per 1,000",
+        f"Risk with {roles.cni} per 1,000 [95% CI]",
         "Absolute effect per 1,000 treated with " + roles.cni,
         "Certainty (GRADE)",
         "Rated down for",
@@ -254,11 +260,43 @@ def findings_table(sof: pd.DataFrame, roles: RoleLabels) -> FindingsTable:
         absolute = absolute_text(r, roles)
         if len(headline):
             absolute += f" ({SOURCE_SHORT[AssumedRisk(r['absolute_source'])]})"
+        comparator, cni = _risk_cells(r)
         rows.append(
-            (str(r["label"]), people, relative, absolute, cell_text(r["certainty"]), _down(r))
+            (
+                str(r["label"]),
+                people,
+                relative,
+                comparator,
+                cni,
+                absolute,
+                cell_text(r["certainty"]),
+                _down(r),
+            )
         )
     example = bool(len(sof)) and is_true(sof.iloc[0]["example_judgements"])
     return FindingsTable(header, tuple(rows), example)
+
+
+def _risk_cells(row: pd.Series) -> tuple[str, str]:
+    """GRADE's "risk with comparator" and "risk with CNI" cells: the assumed risk and the
+    corresponding risk; for the directly pooled risk difference, the crude risks of the trials
+    (events/patients), so labelled; "-" where there is none.
+    """
+    if cell_text(row["absolute_status"]) != "estimated":
+        return "-", "-"
+    if row["absolute_source"] == AssumedRisk.POOLED_RD:
+        cells = []
+        for role in ("comparator", "cni"):
+            events, n = cell_float(row[f"events_{role}"]), cell_float(row[f"n_{role}"])
+            cells.append(f"{fmt_value(1000 * events / n)} (crude, {events:g}/{n:g})")
+        return cells[0], cells[1]
+    assumed = f"{fmt_value(cell_float(row['assumed_risk_per_1000']))} (assumed)"
+    risk = fmt_ci(
+        cell_float(row["corresponding_risk_per_1000"]),
+        cell_float(row["corresponding_risk_ci_low_per_1000"]),
+        cell_float(row["corresponding_risk_ci_high_per_1000"]),
+    )
+    return assumed, risk
 
 
 def _trials(k: int) -> str:

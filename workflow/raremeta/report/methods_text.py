@@ -195,6 +195,7 @@ def methods_paragraph(
     software: dict[str, str],
     versions: dict[str, str],
     data_as_of: str | None = None,
+    example_judgements: bool = False,
 ) -> str:
     """A methods paragraph naming the methods that produced an estimate, once the configured
     analyses that could not (with why), and the software imported.
@@ -214,6 +215,8 @@ def methods_paragraph(
     data_as_of : str, optional
         The latest date of the studies' data (ISO); empty when no study states one; None to
         leave the sentence out.
+    example_judgements : bool
+        Whether the GRADE judgements are the shipped examples (the sentence says so).
     """
     roles = config.role_labels
     outcomes = "; ".join(f"{o.label} ({', '.join(o.terms)})" for o in config.outcomes)
@@ -305,8 +308,14 @@ def methods_paragraph(
         "or the risk difference pooled directly where that risk is 0; imprecision computed "
         "from the risk difference's interval, thresholds of appreciable harm and benefit, the "
         "optimal information size and the number of events (GRADE 6; GRADE guidance 34 and "
-        "35); risk of bias, inconsistency, indirectness and publication bias judged by the "
-        "reviewers (data/certainty.yaml). "
+        "35; three levels for a relative interval from below 1/2 to above 2, this analysis's "
+        "convention); risk of bias, inconsistency, indirectness and publication bias "
+        + (
+            "from the example judgements shipped with the pipeline, not a review team's "
+            "assessment (data/certainty.yaml). "
+            if example_judgements
+            else "judged by the reviewers (data/certainty.yaml). "
+        )
         + "Choices follow the Cochrane Handbook (chapter 10), Bradburn et al. (2007) and "
         f"Efthimiou (2018). Analyses used raremeta {versions['raremeta']} (Python "
         f"{versions['python_minor']}; {packages}; Snakemake {versions['snakemake']})."

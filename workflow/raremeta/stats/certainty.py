@@ -203,6 +203,9 @@ class ImprecisionReason(StrEnum):
     """Why imprecision is rated down (codes joined by ``;`` in ``imprecision_reason``)."""
 
     CROSSES_ONE_THRESHOLD = "interval_crosses_one_threshold"
+    #: Both thresholds at the null (GRADE 34's minimally contextualised approach): one
+    #: threshold, crossed by an interval that includes no effect; one level.
+    CROSSES_NULL = "interval_crosses_null"
     CROSSES_BOTH_THRESHOLDS = "interval_crosses_both_thresholds"
     OIS_NOT_MET = "optimal_information_size_not_met"
     OIS_NOT_COMPUTABLE = "optimal_information_size_not_computable"
@@ -230,8 +233,10 @@ class ImprecisionRules:
         Fewer events than this rate imprecision down at least two levels (GRADE 34: far from
         the information size).
     large_effect : float
-        A relative effect beyond this (or below its inverse) is large (GRADE 9: 2); a
-        relative interval from a large reduction to a large increase is extremely wide.
+        A relative effect beyond this (or below its inverse) is large (the size GRADE 9 calls
+        large: 2); a relative interval from a large reduction to a large increase is extremely
+        wide: three levels (this pipeline's reading of GRADE 35's "extremely serious", a
+        convention, not a GRADE rule).
     """
 
     harm: float | None = None
@@ -294,6 +299,7 @@ def rate_imprecision(
     participants: float,
     events: float,
     rules: ImprecisionRules,
+    information_risk: float | None = None,
 ) -> Imprecision:
     """Rate imprecision down 0-3 levels (GRADE 6; GRADE guidance 34 and 35).
 
@@ -309,27 +315,32 @@ def rate_imprecision(
     relative_low, relative_high : float or None
         The relative effect's interval (ratio scale); None for a risk-difference estimate.
     assumed : float or None
-        The assumed comparator risk (thresholds and information size); None: none.
+        The assumed comparator risk (thresholds, and the information size unless
+        ``information_risk`` is given); None: none.
     participants, events : float
         Participants and events in the rated estimate.
     rules : ImprecisionRules
         The thresholds and assumptions.
+    information_risk : float or None
+        The control risk the optimal information size is computed at, when it is not
+        ``assumed`` (e.g. the crude risk over both arms where the comparator risk is 0).
 
     Examples
     --------
-    An interval from -19.7 to 56.7 per 1,000 with thresholds at the null crosses both; with
-    4 events (fewer than 10) and an odds-ratio interval 0.48 to 611 (below 0.5 and above 2):
-    three levels.
+    An interval from -19.7 to 56.7 per 1,000 with thresholds at the null crosses the null
+    (one level); with 4 events (fewer than 10) two; with an odds-ratio interval 0.48 to 611
+    (below 0.5 and above 2) three.
 
     >>> r = rate_imprecision(-0.0197, 0.0567, 0.48, 611.0, 0.0, 265, 4, ImprecisionRules())
     >>> r.rating.value, [x.value for x in r.reasons][::3]
-    ('extremely serious', ['interval_crosses_both_thresholds', 'interval_extremely_wide'])
+    ('extremely serious', ['interval_crosses_null', 'interval_extremely_wide'])
     """
     harm, benefit = rules.thresholds(assumed)
+    base = assumed if information_risk is None else information_risk
     size = (
         None
-        if assumed is None
-        else optimal_information_size(assumed, rules.relative_change, rules.alpha, rules.power)
+        if base is None
+        else optimal_information_size(base, rules.relative_change, rules.alpha, rules.power)
     )
     if rd_low is None or rd_high is None or math.isnan(rd_low) or math.isnan(rd_high):
         return Imprecision(
@@ -337,9 +348,13 @@ def rate_imprecision(
         )
     reasons: list[ImprecisionReason] = []
     levels = 0
-    # a threshold at the null (both at 0) is crossed by any interval that includes no effect
     crossed = int(rd_low < harm < rd_high) + int(rd_low < -benefit < rd_high)
-    if crossed == 2:
+    if harm == 0.0 and benefit == 0.0:
+        # thresholds at the null are one threshold (GRADE 34), not two
+        if rd_low < 0.0 < rd_high:
+            reasons.append(ImprecisionReason.CROSSES_NULL)
+            levels = 1
+    elif crossed == 2:
         reasons.append(ImprecisionReason.CROSSES_BOTH_THRESHOLDS)
         levels = 2
     elif crossed == 1:

@@ -81,6 +81,7 @@ def run_summary(
         imported_software(),
         versions(),
         as_of,
+        example_judgements=sof is not None and bool(sof["example_judgements"].eq("true").any()),
     )
     baseline = None
     if characteristics is not None and study_table is not None:  # None: nothing to say
