@@ -72,7 +72,7 @@ def test_table_rows_reasons_and_follow_up_note():
     # c states no follow-up: not estimable and why; its comparator arm did not report it
     c = rows[("c", "cni")]
     assert (c.status, c.reason) == ("not_estimable", "follow_up_not_stated")
-    assert c.note.startswith("not estimable: the study states no follow-up")
+    assert c.note.startswith("not estimable: no follow-up is stated for these counts")
     assert math.isnan(c.rate_per_100py) and math.isnan(c.patient_years)
     assert rows[("c", "comparator")].reason == "not_reported_comparator_arm"
     # a (48 weeks) and b (24 weeks) differ: every row of the outcome says so

@@ -288,6 +288,9 @@ def _risk_cells(row: pd.Series) -> tuple[str, str]:
         cells = []
         for role in ("comparator", "cni"):
             events, n = cell_float(row[f"events_{role}"]), cell_float(row[f"n_{role}"])
+            if not (n > 0 and math.isfinite(events)):
+                cells.append("-")  # the primary estimate has no patients of this role
+                continue
             cells.append(f"{fmt_value(1000 * events / n)} (crude, {events:g}/{n:g})")
         return cells[0], cells[1]
     assumed = f"{fmt_value(cell_float(row['assumed_risk_per_1000']))} (assumed)"
