@@ -26,8 +26,8 @@ from raremeta.analysis.wording import (
 )
 from raremeta.io.analysis_config import RoleLabels
 from raremeta.io.results_reading import cell_float, cell_text, is_true
-from raremeta.report.numbers import fmt_ci, fmt_p, fmt_value, fmt_values
-from raremeta.stats.results import Reason
+from raremeta.report.numbers import fmt_ci, fmt_value, fmt_values, p_phrase
+from raremeta.stats.results import Rating, Reason
 
 #: Short names of the assumed-risk sources, for the table's column.
 SOURCE_SHORT = {
@@ -126,6 +126,11 @@ def _imprecision_words(row: pd.Series) -> str:
     return f"{basis}, {thresholds}: " + "; ".join(words)
 
 
+def _not_assessed(row: pd.Series) -> str:
+    """The ``not_assessed`` domain codes in words ("risk of bias, imprecision")."""
+    return cell_text(row["not_assessed"]).replace("_", " ").replace(";", ", ")
+
+
 def certainty_text(row: pd.Series) -> str:
     """The certainty line: overall rating, then each domain's (imprecision with why)."""
     certainty = cell_text(row["certainty"])
@@ -133,7 +138,7 @@ def certainty_text(row: pd.Series) -> str:
     domains = [f"{words} {cell_text(row[code]) or 'not assessed'}" for code, words in DOMAIN_WORDS]
     domains.append(f"imprecision {imprecision} (computed: {_imprecision_words(row)})")
     if certainty == "not stated":
-        missing = cell_text(row["not_assessed"]).replace("_", " ").replace(";", ", ")
+        missing = _not_assessed(row)
         head = f"not stated (not assessed: {missing})"
     else:
         head = certainty
@@ -186,7 +191,7 @@ def certainty_sentence(sof: pd.DataFrame, label: str) -> str:
     if certainty == "not stated":
         return (
             f"The certainty of the evidence for {label.lower()} is not stated: "
-            f"{cell_text(row['not_assessed']).replace('_', ' ').replace(';', ', ')} not assessed."
+            f"{_not_assessed(row)} not assessed."
         )
     example = (
         " (from the example judgements shipped with the pipeline, not a review team's)"
@@ -202,14 +207,13 @@ def _down(row: pd.Series) -> str:
     """
     if not cell_float(row["trials"]) > 0:
         return "-"
-    levels = {"not serious": 0, "serious": 1, "very serious": 2, "extremely serious": 3}
     domains = [*DOMAIN_WORDS, ("imprecision", "imprecision")]
     down = [
-        f"{words} (-{levels[cell_text(row[code])]})"
+        f"{words} (-{Rating(cell_text(row[code])).levels})"
         for code, words in domains
-        if levels.get(cell_text(row[code]), 0)
+        if cell_text(row[code]) and Rating(cell_text(row[code])).levels
     ]
-    missing = cell_text(row["not_assessed"]).replace("_", " ").replace(";", ", ")
+    missing = _not_assessed(row)
     if missing:
         down.append(f"not assessed: {missing}")
     return "; ".join(down) or "-"
@@ -252,7 +256,7 @@ def findings_table(sof: pd.DataFrame, roles: RoleLabels) -> FindingsTable:
         est = cell_float(r["estimate"])
         relative = (
             f"{r['measure']} {fmt_ci(est, cell_float(r['ci_low']), cell_float(r['ci_high']))}, "
-            f"p = {fmt_p(cell_float(r['p_value']))} "
+            f"{p_phrase(cell_float(r['p_value']))} "
             f"({method_name(r['method'], r['model'], '')})"
             if math.isfinite(est)
             else "not estimable"
@@ -324,9 +328,8 @@ def subgroup_rows(
         if f.not_classified:
             groups += f"; not classified ({_trials(f.not_classified)})"
         if f.tested:
-            p = fmt_p(f.p)
-            test = f"test of subgroup differences: Q = {fmt_value(f.q)}, df {f.q_df}, " + (
-                f"p {p}" if p.startswith("<") else f"p = {p}"
+            test = (
+                f"test of subgroup differences: Q = {fmt_value(f.q)}, df {f.q_df}, {p_phrase(f.p)}"
             )
         else:
             test = "no test of subgroup differences: " + in_roles(
@@ -362,10 +365,8 @@ def within_trial_rows(
             "Firth model, Fisher et al. 2017)"
         )
         if line.estimated:
-            p = fmt_p(line.p_value)
-            value = f"ratio of odds ratios {fmt_ci(line.estimate, line.ci_low, line.ci_high)}, " + (
-                f"p {p}" if p.startswith("<") else f"p = {p}"
-            )
+            interval = fmt_ci(line.estimate, line.ci_low, line.ci_high)
+            value = f"ratio of odds ratios {interval}, {p_phrase(line.p_value)}"
         else:
             value = "not estimable: " + in_roles(short_reason(line.reason), roles)
         rows.append((label, value))

@@ -87,6 +87,18 @@ def fmt_p(p: float) -> str:
     return "< 0.001" if p < 0.001 else f"{p:.3f}"
 
 
+def p_phrase(p: float) -> str:
+    """``p = 0.110``, or ``p < 0.001`` below that (never ``p = < 0.001``).
+
+    Examples
+    --------
+    >>> p_phrase(0.110068), p_phrase(2.09e-5)
+    ('p = 0.110', 'p < 0.001')
+    """
+    text = fmt_p(p)
+    return f"p {text}" if text.startswith("<") else f"p = {text}"
+
+
 def fmt_count(events: float | None, n: float | None) -> str:
     """``events/n``, ``NR/n`` when not reported."""
     if n is None or not math.isfinite(n):

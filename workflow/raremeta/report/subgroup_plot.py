@@ -23,7 +23,7 @@ from raremeta.io.results_reading import cell_float, cell_text, is_true
 from raremeta.report.cumulative_plot import reason_short, reason_words
 from raremeta.report.effect_rows_plot import EffectRow, RowKind, effect_rows_plot
 from raremeta.report.figure_files import DEFAULT_ROLES, no_comparison_figure
-from raremeta.report.numbers import fmt_count, fmt_p, fmt_value
+from raremeta.report.numbers import fmt_count, fmt_value, p_phrase
 from raremeta.report.pooled_rows import method_label
 from raremeta.stats.registry import RANDOM
 
@@ -76,9 +76,7 @@ def differences_line(row: pd.Series | None, roles: RoleLabels | None = None) -> 
         return TEST + "not computed"
     q, df, p = (cell_float(row[c]) for c in ("q_between", "q_df", "p_between"))
     if math.isfinite(q) and math.isfinite(df):
-        p_text = fmt_p(p)
-        p_text = f"p {p_text}" if p_text.startswith("<") else f"p = {p_text}"
-        return f"{TEST}Q = {fmt_value(q)}, df = {df:.0f}, {p_text}"
+        return f"{TEST}Q = {fmt_value(q)}, df = {df:.0f}, {p_phrase(p)}"
     reason = cell_text(row["reason"])
     if not reason:
         return TEST + "not computed"

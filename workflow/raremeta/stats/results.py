@@ -486,3 +486,34 @@ class PooledRate:
     def missing(cls, method: RateMethod, reason: Reason, k: int, events: float, n: float, **extra):
         """A rate without an estimate, for ``reason``."""
         return cls(method, status_of(reason), reason, k, events, n, **extra)
+
+
+class Rating(StrEnum):
+    """A GRADE domain's rating: how many levels it takes the certainty down."""
+
+    NOT_SERIOUS = "not serious"
+    SERIOUS = "serious"
+    VERY_SERIOUS = "very serious"
+    #: Imprecision only (GRADE guidance 34 and 35): three levels.
+    EXTREMELY_SERIOUS = "extremely serious"
+
+    @property
+    def levels(self) -> int:
+        """Levels down: 0, 1, 2 or 3."""
+        return list(Rating).index(self)
+
+    @classmethod
+    def of_levels(cls, levels: int) -> Rating:
+        """The rating that takes the certainty ``levels`` down (0-3)."""
+        return list(cls)[levels]
+
+
+class Certainty(StrEnum):
+    """The overall GRADE certainty of a body of evidence."""
+
+    HIGH = "high"
+    MODERATE = "moderate"
+    LOW = "low"
+    VERY_LOW = "very low"
+    #: A domain was not assessed (or imprecision could not be rated): no overall rating.
+    NOT_STATED = "not stated"
