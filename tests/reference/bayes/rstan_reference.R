@@ -43,13 +43,17 @@ for (j in seq_len(nrow(runs))) {
                 mu_sd = unname(p["mu_sd"]), theta_sd = unname(p["theta_sd"]),
                 tau_scale = unname(p["tau_scale"]))
   t0 <- proc.time()
-  fit <- sampling(model, data = sdata, chains = n_chains, cores = 2,
-                  iter = n_warm + n_keep, warmup = n_warm, seed = seed + j,
-                  control = list(adapt_delta = 0.99, max_treedepth = 12),
-                  refresh = 0)
+  # adapt_delta 0.99; a run with any divergent transition is repeated with 0.999
+  for (ad in c(0.99, 0.999)) {
+    fit <- sampling(model, data = sdata, chains = n_chains, cores = 2,
+                    iter = n_warm + n_keep, warmup = n_warm, seed = seed + j,
+                    control = list(adapt_delta = ad, max_treedepth = 12),
+                    refresh = 0)
+    sp <- get_sampler_params(fit, inc_warmup = FALSE)
+    n_div <- sum(sapply(sp, function(x) sum(x[, "divergent__"])))
+    if (n_div == 0) break
+  }
   secs <- (proc.time() - t0)[["elapsed"]]
-  sp <- get_sampler_params(fit, inc_warmup = FALSE)
-  n_div <- sum(sapply(sp, function(x) sum(x[, "divergent__"])))
   n_maxdepth <- sum(sapply(sp, function(x) sum(x[, "treedepth__"] >= 12)))
   sims <- as.array(fit)          # iterations x chains x parameters (post-warmup)
   mon <- monitor(sims, warmup = 0, probs = c(0.025, 0.5, 0.975), print = FALSE)
@@ -61,6 +65,7 @@ for (j in seq_len(nrow(runs))) {
     data = runs$data[j], prior = runs$prior[j], k = k,
     mu_sd = p[["mu_sd"]], theta_sd = p[["theta_sd"]], tau_scale = p[["tau_scale"]],
     chains = n_chains, draws_per_chain = n_keep, warmup = n_warm, seed = seed + j,
+    adapt_delta = ad,
     or_median = or[["50%"]], or_median_mcse = or$MCSE_Q50,
     or_q025 = or[["2.5%"]], or_q025_mcse = or$MCSE_Q2.5,
     or_q975 = or[["97.5%"]], or_q975_mcse = or$MCSE_Q97.5,
