@@ -63,7 +63,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import interpolate, special
 
-from raremeta.stats.priors import BayesOptions, BinomialNormalPrior, TauFamily
+from raremeta.stats.priors import BayesOptions, BinomialNormalPrior, TauFamily, probability_key
 from raremeta.stats.results import (
     MethodSpec,
     PooledEffect,
@@ -505,3 +505,44 @@ def posterior(
         float(edge),
         (n_theta, n_v),
     )
+
+
+def bayesian_fits(stack: TableStack, spec: MethodSpec) -> PooledFits:
+    """The kernel of the method registry: :func:`posterior` for each meta-analysis of
+    ``stack`` (``spec.bayes``: the priors and thresholds; None: the defaults).
+
+    Every present study is used, double-zero studies included. The estimate is the posterior
+    median of the odds ratio, the interval its equal-tailed 95% credible interval, ``tau2`` the
+    square of the posterior median of tau (reported for two studies or more: with one study
+    tau's posterior is its prior); there is no p-value. ``extra`` holds the posterior
+    probabilities (:func:`raremeta.stats.priors.probability_key`), the posterior median of tau
+    and the error estimates of the computation.
+    """
+    options = spec.bayes or BayesOptions()
+
+    def fit_one(tables: Tables) -> PooledEffect:
+        ai, n1, ci, n2 = (np.asarray(x, float) for x in (tables.ai, tables.n1i, tables.ci, tables.n2i))
+        if not np.all(np.isclose([ai, ci], np.round([ai, ci]))):
+            return PooledEffect.missing(spec, Reason.NON_INTEGER_COUNTS, k=tables.k)
+        post = posterior(np.round(ai), n1, np.round(ci), n2, options)
+        reason = Reason.NONE
+        return PooledEffect(
+            spec,
+            status_of(reason),
+            reason,
+            k=tables.k,
+            estimate=math.exp(post.theta_median),
+            ci_low=math.exp(post.theta_low),
+            ci_high=math.exp(post.theta_high),
+            tau2=post.tau_median**2 if tables.k >= 2 else math.nan,
+            used=(True,) * tables.k,
+            corrected=(False,) * tables.k,
+            weights=(math.nan,) * tables.k,
+            extra=(
+                *((probability_key(t), p) for t, p in post.probabilities),
+                ("tau_median", post.tau_median),
+                ("posterior_error", max(post.error, post.quadrature_error, post.edge_density)),
+            ),
+        )
+
+    return fits_one_at_a_time(stack, spec, fit_one)
