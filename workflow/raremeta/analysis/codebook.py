@@ -597,6 +597,12 @@ POSTERIOR = {
     "status": "estimated, not_estimable or not_applicable.",
     "reason": "Why not estimated (codes below); empty when estimated.",
     "prior_description": "The prior in full (every scale a standard deviation).",
+    "theta_mean": "Mean of the normal prior of theta (the mean log odds ratio).",
+    "theta_sd": "Its standard deviation.",
+    "mu_mean": "Mean of the normal prior of each trial's baseline mu_i.",
+    "mu_sd": "Its standard deviation.",
+    "tau_prior": "Family of the prior of tau: `half-normal` or `half-Cauchy`.",
+    "tau_scale": "Its scale.",
 }
 
 

@@ -150,6 +150,12 @@ POSTERIOR_COLUMNS = [
     "status",
     "reason",
     "prior_description",
+    "theta_mean",
+    "theta_sd",
+    "mu_mean",
+    "mu_sd",
+    "tau_prior",
+    "tau_scale",
 ]
 CUMULATIVE_COLUMNS = [
     "outcome",
@@ -636,9 +642,7 @@ def posterior_probabilities(data: OutcomeData, fits: OutcomeFits) -> pd.DataFram
     not configured.
     """
     results = [r for r in fits.primary_set if r.method == registry.BAYESIAN]
-    results += [
-        r for v, r in fits.variants if v.code == AnalysisCode.PRIOR_SENSITIVITY
-    ]
+    results += [r for v, r in fits.variants if v.code == AnalysisCode.PRIOR_SENSITIVITY]
     rows = []
     for result in results:
         options = result.spec.bayes or BayesOptions()
@@ -655,6 +659,12 @@ def posterior_probabilities(data: OutcomeData, fits: OutcomeFits) -> pd.DataFram
                     "status": result.status,
                     "reason": result.reason,
                     "prior_description": describe(options.prior),
+                    "theta_mean": options.prior.theta.mean,
+                    "theta_sd": options.prior.theta.sd,
+                    "mu_mean": options.prior.mu.mean,
+                    "mu_sd": options.prior.mu.sd,
+                    "tau_prior": options.prior.tau.family,
+                    "tau_scale": options.prior.tau.scale,
                 }
             )
     return pd.DataFrame(rows, columns=POSTERIOR_COLUMNS)

@@ -144,7 +144,9 @@ class _Studies:
     """Unique studies' counts as column vectors (U x 1) and the prior of mu."""
 
     def __init__(self, rt, nt, rc, nc, m0: float, s: float) -> None:
-        self.rt, self.nt, self.rc, self.nc = (np.asarray(x, float)[:, None] for x in (rt, nt, rc, nc))
+        self.rt, self.nt, self.rc, self.nc = (
+            np.asarray(x, float)[:, None] for x in (rt, nt, rc, nc)
+        )
         self.m0, self.s = m0, s
 
     def terms(self, mu, d):
@@ -521,7 +523,9 @@ def bayesian_fits(stack: TableStack, spec: MethodSpec) -> PooledFits:
     options = spec.bayes or BayesOptions()
 
     def fit_one(tables: Tables) -> PooledEffect:
-        ai, n1, ci, n2 = (np.asarray(x, float) for x in (tables.ai, tables.n1i, tables.ci, tables.n2i))
+        ai, n1, ci, n2 = (
+            np.asarray(x, float) for x in (tables.ai, tables.n1i, tables.ci, tables.n2i)
+        )
         if not np.all(np.isclose([ai, ci], np.round([ai, ci]))):
             return PooledEffect.missing(spec, Reason.NON_INTEGER_COUNTS, k=tables.k)
         post = posterior(np.round(ai), n1, np.round(ci), n2, options)
