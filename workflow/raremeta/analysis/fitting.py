@@ -14,8 +14,8 @@ from raremeta.analysis.methods import (
     Variant,
     configured,
     firth,
-    prior_variants,
     primary_set,
+    prior_variants,
     selected,
     sensitivity_variants,
 )

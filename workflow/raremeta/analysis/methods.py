@@ -9,17 +9,17 @@ from dataclasses import dataclass, replace
 from raremeta.analysis.table_keys import AnalysisCode
 from raremeta.io.raw_studies import SourceKind
 from raremeta.stats import registry
-from raremeta.stats.registry import IV, MEASURES, MH, TAU2_ESTIMATORS
 from raremeta.stats.priors import BayesOptions, BinomialNormalPrior
+from raremeta.stats.registry import IV, MEASURES, MH, TAU2_ESTIMATORS
 from raremeta.stats.results import MethodSpec
 
 __all__ = [
     "SOURCE_SUBSETS",
     "Variant",
     "configured",
-    "prior_variants",
     "firth",
     "primary_set",
+    "prior_variants",
     "selected",
     "sensitivity_variants",
 ]

@@ -551,7 +551,7 @@ METHOD_WORDS: dict[str, MethodWords] = {
         "Bayesian binomial-normal, random effects",
         "posterior median",
         "equal-tailed 95% credible interval",
-        "",
+        "none (a posterior; see posterior_probabilities.csv)",
         "a Bayesian binomial-normal random-effects model (Smith, Spiegelhalter and Thomas "
         "1995) with weakly informative priors (Günhan, Röver and Friede 2020), computed by "
         "deterministic numerical integration; it reports the posterior median odds ratio, its "

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from raremeta.analysis.bayes_findings import BayesianFinding
 from raremeta.analysis.subgroup_findings import SubgroupFinding
 from raremeta.analysis.table_keys import AnalysisCode
 from raremeta.analysis.within_trial_findings import WithinTrialLine
@@ -40,7 +41,6 @@ from raremeta.report.findings import (
     subgroup_rows,
     within_trial_rows,
 )
-from raremeta.analysis.bayes_findings import BayesianFinding
 from raremeta.report.numbers import (
     fmt_ci,
     fmt_p,

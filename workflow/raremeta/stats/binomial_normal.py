@@ -201,7 +201,7 @@ def _solve_decreasing(fun, lo, hi, x0, tol: float = 1e-10, iterations: int = 200
 
 
 def _log_g(studies: _Studies, d: NDArray, order: int = _ORDER) -> NDArray:
-    """log g_i(d) (up to a constant per study) for studies (U) x d (U x N or N)."""
+    """Log g_i(d) (up to a constant per study) for studies (U) x d (U x N or N)."""
     d = np.broadcast_to(d, np.broadcast_shapes(studies.rt.shape, np.shape(d)))
     s = studies.s
     n = studies.nt + studies.nc
@@ -263,7 +263,7 @@ class _Surface:
     spline: interpolate.CubicSpline = field(repr=False)
 
     def __call__(self, x: NDArray) -> NDArray:
-        """g / max g of every study at x (any shape): shape x.shape + (U,); 0 outside each
+        """G / max g of every study at x (any shape): shape x.shape + (U,); 0 outside each
         study's range (where g is below e^-50 of its maximum).
         """
         flat = np.ravel(x)[:, None]
@@ -305,7 +305,7 @@ def _support(studies: _Studies) -> tuple[NDArray, NDArray]:
 
 
 def _surface(studies: _Studies, lo: NDArray, hi: NDArray, tol: float = _SPLINE_TOL) -> _Surface:
-    """log g tabulated on [lo_i, hi_i] per study, the grids halved until their splines pass
+    """Log g tabulated on [lo_i, hi_i] per study, the grids halved until their splines pass
     the check (``tol``: a loose one for the passes that only find where the posterior lies).
     """
     lo, hi = np.asarray(lo, float), np.asarray(hi, float)
@@ -360,7 +360,7 @@ def _likelihood(surface: _Surface, theta: NDArray, tau: NDArray) -> NDArray:
                 if hi <= lo:
                     out[:, j] = -np.inf
                     continue
-                m = int(math.ceil((hi - lo) / step)) + 1
+                m = math.ceil((hi - lo) / step) + 1
                 d = np.linspace(lo, hi, m)
                 h = d[1] - d[0] if m > 1 else 0.0
                 kernel = np.exp(-0.5 * ((d[:, None] - theta[None, :]) / t) ** 2)
@@ -401,7 +401,7 @@ def _quantile(cdf, total: float, x: NDArray, p: float) -> float:
 
 
 def _summaries(post: NDArray, theta: NDArray, v: NDArray, a: float, thresholds) -> NDArray:
-    """theta quantiles (2.5, 50, 97.5%), tau median and P(theta > log t), from the posterior
+    """Theta quantiles (2.5, 50, 97.5%), tau median and P(theta > log t), from the posterior
     density on the grid (Simpson's rule for the marginals).
     """
     w_theta = _simpson(theta.size, theta[1] - theta[0])
@@ -436,7 +436,7 @@ def _zoom(x: NDArray, density: NDArray, keep_start: bool) -> tuple[float, float]
 
 
 def posterior(
-    rt, nt, rc, nc, options: BayesOptions = BayesOptions(), tolerance: float = TOLERANCE
+    rt, nt, rc, nc, options: BayesOptions | None = None, tolerance: float = TOLERANCE
 ) -> Posterior:
     """The posterior of the binomial-normal model for one meta-analysis (module docstring).
 
@@ -451,6 +451,7 @@ def posterior(
         on the grid's every-second node (log odds ratio quantiles and probabilities absolute,
         the median of tau relative).
     """
+    options = options or BayesOptions()
     prior = options.prior
     counts = np.unique(np.column_stack([rt, nt, rc, nc]).astype(float), axis=0)
     studies = _Studies(*counts.T, prior.mu.mean, prior.mu.sd)

@@ -118,7 +118,7 @@ def prior_probability(prior: BinomialNormalPrior, threshold: float) -> float:
 
 
 def describe(prior: BinomialNormalPrior) -> str:
-    """The prior in words, e.g. ``theta ~ N(0, 2.82²); mu_i ~ N(0, 10²); tau ~ half-normal(0.5)``."""
+    """The prior in words: ``theta ~ N(0, 2.82²); mu_i ~ N(0, 10²); tau ~ half-normal(0.5)``."""
 
     def normal(p: NormalPrior) -> str:
         return f"N({p.mean:g}, {p.sd:g}²)"
