@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -163,7 +163,7 @@ class AnalysisConfig:
     drug_vocabulary: tuple[tuple[str, str], ...] = ()
     imprecision: ImprecisionSettings | None = None
     #: The Bayesian model's main prior and thresholds (config ``bayesian:``).
-    bayes: BayesOptions = BayesOptions()
+    bayes: BayesOptions = field(default_factory=BayesOptions)
     #: Its prior-sensitivity analyses: the built-in alternatives, then the configured ones.
     sensitivity_priors: tuple[BinomialNormalPrior, ...] = SENSITIVITY_PRIORS
 
