@@ -657,7 +657,9 @@ def bayesian_fits(stack: TableStack, spec: MethodSpec) -> PooledFits:
     """The kernel of the method registry: :func:`posterior` for each meta-analysis of
     ``stack`` (``spec.bayes``: the priors and thresholds; None: the defaults).
 
-    Every present study is used, double-zero studies included. The estimate is the posterior
+    Every present study is used, double-zero studies included; with no event in any study
+    there is no estimate (``no_events``: the posterior would be the prior's, narrowed by the
+    arm sizes alone). The estimate is the posterior
     median of the odds ratio, the interval its equal-tailed 95% credible interval, ``tau2`` the
     square of the posterior median of tau (reported for two studies or more: with one study
     tau's posterior is its prior); there is no p-value. ``extra`` holds the posterior
@@ -672,6 +674,8 @@ def bayesian_fits(stack: TableStack, spec: MethodSpec) -> PooledFits:
         )
         if not np.all(np.isclose([ai, ci], np.round([ai, ci]))):
             return PooledEffect.missing(spec, Reason.NON_INTEGER_COUNTS, k=tables.k)
+        if not (ai + ci).any():  # no event at all: the prior alone would decide it
+            return PooledEffect.missing(spec, Reason.NO_EVENTS, k=tables.k)
         post = posterior(np.round(ai), n1, np.round(ci), n2, options)
         reason = Reason.NONE
         return PooledEffect(
