@@ -593,9 +593,12 @@ def posterior(
         hi = np.minimum(support[1], theta_hi + reach)
         return _surface(studies, lo, np.maximum(hi, lo + 1e-6), tol)
 
-    n_theta, n_v = 121, 61
-    for _ in range(4):  # zoom into where the posterior lies (g interpolated, loosely)
-        surface = surface_for(_SPLINE_TOL)
+    # zoom into where the posterior lies, with g interpolated loosely (one spline, over the
+    # priors' range, serves every pass); a coarse grid is enough: the node nearest a narrow
+    # peak is kept with its neighbours
+    surface = surface_for(_SPLINE_TOL)
+    n_theta, n_v = 61, 31
+    for _ in range(4):
         theta = np.linspace(theta_lo, theta_hi, n_theta)
         v = np.linspace(0.0, v_hi, n_v)
         post = _grid_posterior(partial(_likelihood, surface), prior, theta, v, a)
