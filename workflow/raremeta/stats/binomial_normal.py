@@ -92,7 +92,7 @@ _SUPPORT_DROP = 50.0
 #: its maximum; it only locates the posterior, so the check is loose.
 _SPLINE_TOL = 1e-2
 _SPLINE_REGION = 30.0
-#: Gauss-Hermite order for small tau.
+#: Gauss-Hermite order for small tau in the passes that locate the posterior.
 _GH_ORDER = 20
 #: Marginal densities below this fraction of their maximum lie outside the zoomed grid.
 _ZOOM = 1e-13
@@ -271,12 +271,10 @@ class _Surface:
     log_g: NDArray  # N x U
     peak: NDArray  # U: max log g
     width: float  # narrowest g width (1 / sqrt(-(log g)'') at the maximum)
-    spline_error: float
-    quadrature_error: float
     spline: interpolate.CubicSpline = field(repr=False)
 
     def __call__(self, x: NDArray) -> NDArray:
-        """G / max g of every study at x (any shape): shape x.shape + (U,); 0 outside each
+        """The ratio g / max g of every study at x (any shape): shape x.shape + (U,); 0 outside each
         study's range (where g is below e^-50 of its maximum).
         """
         flat = np.ravel(x)[:, None]
@@ -339,12 +337,6 @@ def _surface(studies: _Studies, lo: NDArray, hi: NDArray, tol: float = _SPLINE_T
         if error <= tol or n > 2**14:
             break
     peak = values.max(axis=0)
-    # the quadrature check: twice the Gauss-Legendre order at a subset of the grid
-    sample = lo[:, None] + s[:: max(1, n // 32)] * span
-    coarse = _log_g(studies, sample)
-    fine = _log_g(studies, sample, order=2 * _ORDER)
-    relevant = fine >= peak[:, None] - _SPLINE_REGION
-    quad_error = float(np.max(np.abs(np.expm1(coarse - fine)), where=relevant, initial=0.0))
     # narrowest width from the curvature at each study's maximum
     h = (hi - lo) / (n - 1)
     j = np.clip(np.argmax(values, axis=0), 1, n - 2)
@@ -352,7 +344,7 @@ def _surface(studies: _Studies, lo: NDArray, hi: NDArray, tol: float = _SPLINE_T
     curvature = (values[j - 1, cols] - 2 * values[j, cols] + values[j + 1, cols]) / h**2
     widths = np.maximum(1 / np.sqrt(np.maximum(-curvature, 1e-12)), 4 * h)
     spline = interpolate.CubicSpline(s, values, axis=0)
-    return _Surface(lo, hi, values, peak, float(widths.min()), error, quad_error, spline)
+    return _Surface(lo, hi, values, peak, float(widths.min()), spline)
 
 
 def _likelihood(surface: _Surface, theta: NDArray, tau: NDArray) -> NDArray:
