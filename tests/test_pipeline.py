@@ -485,9 +485,13 @@ def test_seed_summary_leads_with_the_rule_then_exact_then_absolute(seed_run):
     assert "exceeds 1: 0.94 after the data, 0.50 before them; 0.88 to 0.94" in rows[5]
     assert "tau: prior only (one trial)" in rows[5]
     assert rows[6].startswith(
-        "| Bayesian: role of the prior | With one trial and 4 events the prior"
+        "| Bayesian: role of the priors | With one trial and 4 events the prior dominates"
     )
-    assert "Under the narrower prior theta\\_normal\\_1.5 the posterior median is 3.50" in rows[6]
+    # no comparator events: both priors named, and each alternative's median (quadrature
+    # reference: theta ~ N(0, 1.5²) 3.4958, mu_i ~ N(0, 2.5²) 5.1395)
+    assert "between 1/251 and 251" in rows[6]  # exp(1.96 x 2.82) = 251.4
+    assert "baseline risks" in rows[6]
+    assert "theta ~ N(0, 1.5²): 3.50" in rows[6] and "mu\\_i ~ N(0, 2.5²): 5.14" in rows[6]
     assert "significant" not in rows[5] + rows[6]
     assert rows[7].startswith("| Risk per 1,000 patients in AURA-LV 2019 | 22.6 \\[6.19, 56.8\\]")
     assert "Peto" not in pres.split("|")[0]  # the sentence never leads with Peto

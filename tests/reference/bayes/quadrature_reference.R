@@ -16,7 +16,12 @@
 # Step 3: posterior of (theta, tau) on a grid theta in [-16, 20] (step 0.1),
 #   tau in [0, 8] (step 0.05), Simpson's rule in both directions; the same computation
 #   on every second node (step 0.2 x 0.1) is reported as the resolution check.
+# `Rscript quadrature_reference.R extra` runs the extra cases instead (a repeated study; nonzero
+# prior means for theta and mu_i) into quadrature_extra.csv and quadrature_extra_checks.csv.
 suppressPackageStartupMessages(library(parallel))
+EXTRA <- identical(commandArgs(trailingOnly = TRUE)[1], "extra")
+MU_MEAN <- 0  # the prior mean of mu_i, set per surface
+pm <- function(p, key) if (key %in% names(p)) p[[key]] else 0
 ncores <- 2L
 
 datasets <- list(
@@ -35,7 +40,13 @@ priors <- list(
   theta_normal_1.5  = c(mu_sd = 10,  theta_sd = 1.5,  tau_scale = 0.5),
   mu_normal_2.5     = c(mu_sd = 2.5, theta_sd = 2.82, tau_scale = 0.5)
 )
-runs <- rbind(
+if (EXTRA) {
+  datasets$repeated <- data.frame(r_t = c(1, 1, 1), n_t = c(54, 54, 36),
+                                  r_c = c(0, 0, 1), n_c = c(54, 54, 36))
+  priors$means <- c(mu_sd = 10, theta_sd = 2.82, tau_scale = 0.5, mu_mean = -3, theta_mean = 0.5)
+}
+runs <- if (EXTRA) data.frame(data = c("repeated", "seed_pres", "crins_deaths"),
+                              prior = c("default", "means", "means"), stringsAsFactors = FALSE) else rbind(
   expand.grid(data = c("seed_pres", "seed_seizure"), prior = names(priors),
               stringsAsFactors = FALSE),
   data.frame(data = c("double_zero", "crins_deaths", "crins_ptld"),
@@ -59,11 +70,11 @@ integ <- function(f, a, b, rel.tol, ...) {
 log_integrand <- function(mu, d, s, sd) {
   dbinom(s$r_c, s$n_c, plogis(mu - d / 2), log = TRUE) +
     dbinom(s$r_t, s$n_t, plogis(mu + d / 2), log = TRUE) +
-    dnorm(mu, 0, sd, log = TRUE)
+    dnorm(mu, MU_MEAN, sd, log = TRUE)
 }
 mode_mu <- function(d, s, sd) {
-  fp <- function(mu) s$r_c - s$n_c * plogis(mu - d / 2) + s$r_t - s$n_t * plogis(mu + d / 2) - mu / sd^2
-  m <- uniroot(fp, c(-20 * sd - 50, 20 * sd + 50), tol = 1e-12)$root
+  fp <- function(mu) s$r_c - s$n_c * plogis(mu - d / 2) + s$r_t - s$n_t * plogis(mu + d / 2) - (mu - MU_MEAN) / sd^2
+  m <- uniroot(fp, MU_MEAN + c(-20 * sd - 50, 20 * sd + 50), tol = 1e-12)$root
   pc <- plogis(m - d / 2); pt <- plogis(m + d / 2)
   c(mode = m, w = 1 / sqrt(s$n_c * pc * (1 - pc) + s$n_t * pt * (1 - pt) + 1 / sd^2))
 }
@@ -101,7 +112,8 @@ clamp_spline <- function(lg) {
   f <- splinefun(d_grid, lg, method = "fmm")
   function(x) f(pmin(pmax(x, -40), 40))
 }
-surface <- function(dat, sd) {
+surface <- function(dat, sd, mean = 0) {
+  MU_MEAN <<- mean
   n_fallback <<- 0L
   loglik <- matrix(0, length(theta_grid), length(tau_grid))
   gerr <- 0; spline_err <- 0; nested_err <- 0
@@ -151,7 +163,7 @@ quantile_from_density <- function(x, dens, probs, at) {
 summarise <- function(loglik, p, step) {
   it <- seq(1, length(theta_grid), by = step); ib <- seq(1, length(tau_grid), by = step)
   th <- theta_grid[it]; ta <- tau_grid[ib]
-  lp <- loglik[it, ib] + outer(dnorm(th, 0, p[["theta_sd"]], log = TRUE),
+  lp <- loglik[it, ib] + outer(dnorm(th, pm(p, "theta_mean"), p[["theta_sd"]], log = TRUE),
                                dnorm(ta, 0, p[["tau_scale"]], log = TRUE), "+")
   post <- exp(lp - max(lp))
   wt <- simpson_w(length(th), th[2] - th[1]); wb <- simpson_w(length(ta), ta[2] - ta[1])
@@ -167,19 +179,22 @@ summarise <- function(loglik, p, step) {
 
 t_start <- proc.time()
 surf_keys <- unique(data.frame(data = runs$data,
-                               mu_sd = sapply(runs$prior, function(p) priors[[p]][["mu_sd"]])))
+                               mu_sd = sapply(runs$prior, function(p) priors[[p]][["mu_sd"]]),
+                               mu_mean = sapply(runs$prior, function(p) pm(priors[[p]], "mu_mean"))))
 surfs <- mclapply(seq_len(nrow(surf_keys)), function(j)
-  surface(datasets[[surf_keys$data[j]]], surf_keys$mu_sd[j]), mc.cores = ncores,
+  surface(datasets[[surf_keys$data[j]]], surf_keys$mu_sd[j], surf_keys$mu_mean[j]), mc.cores = ncores,
   mc.preschedule = FALSE)
 for (x in surfs) if (!is.list(x)) stop(x)
 if (nzchar(Sys.getenv("QUAD_SAVE"))) saveRDS(surfs, Sys.getenv("QUAD_SAVE"))
-names(surfs) <- paste(surf_keys$data, surf_keys$mu_sd)
+names(surfs) <- paste(surf_keys$data, surf_keys$mu_sd, surf_keys$mu_mean)
 out <- list(); checks <- list()
 for (j in seq_len(nrow(runs))) {
-  p <- priors[[runs$prior[j]]]; sf <- surfs[[paste(runs$data[j], p[["mu_sd"]])]]
+  p <- priors[[runs$prior[j]]]; sf <- surfs[[paste(runs$data[j], p[["mu_sd"]], pm(p, "mu_mean"))]]
   fine <- summarise(sf$loglik, p, 1); coarse <- summarise(sf$loglik, p, 2)
   out[[j]] <- data.frame(data = runs$data[j], prior = runs$prior[j], k = nrow(datasets[[runs$data[j]]]),
                          mu_sd = p[["mu_sd"]], theta_sd = p[["theta_sd"]], tau_scale = p[["tau_scale"]],
+                         mu_mean = if (EXTRA) pm(p, "mu_mean") else NULL,
+                         theta_mean = if (EXTRA) pm(p, "theta_mean") else NULL,
                          t(fine[1:9]))
   keys <- c("or_median", "or_q025", "or_q975", "p_or_gt1", "p_or_gt2", "tau_median")
   checks[[j]] <- data.frame(data = runs$data[j], prior = runs$prior[j],
@@ -189,7 +204,10 @@ for (j in seq_len(nrow(runs))) {
     theta_edge_density_rel = fine[["mass_theta_edges"]], tau_edge_density_rel = fine[["mass_tau_edge"]])
 }
 res <- do.call(rbind, out); chk <- do.call(rbind, checks)
-write.csv(format(res, digits = 10), "quadrature_reference.csv", row.names = FALSE, quote = FALSE)
-write.csv(format(chk, digits = 3), "quadrature_checks.csv", row.names = FALSE, quote = FALSE)
+stem <- if (EXTRA) "quadrature_extra" else "quadrature_reference"
+write.csv(format(res, digits = 10), paste0(stem, ".csv"), row.names = FALSE, quote = FALSE)
+write.csv(format(chk, digits = 3),
+          if (EXTRA) "quadrature_extra_checks.csv" else "quadrature_checks.csv",
+          row.names = FALSE, quote = FALSE)
 print(res[, 1:12]); print(chk)
 cat("elapsed", (proc.time() - t_start)[["elapsed"]], "s | R", R.version.string, "\n")

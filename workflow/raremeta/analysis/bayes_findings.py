@@ -39,9 +39,11 @@ class BayesianFinding:
         The smallest and largest P(OR > 1) and posterior median over every prior tried.
     priors : int
         Number of priors tried (the main one included).
-    narrowest : tuple of (str, float)
-        The sensitivity prior with the smallest prior sd of theta, and its posterior median
-        (empty name when there is none).
+    alternatives : tuple of (str, float, float)
+        Each sensitivity prior with an estimate: what it changes in the main prior (e.g.
+        ``theta ~ N(0, 1.5²)``), its posterior median and its P(OR > 1).
+    theta_prior_range : tuple of (float, float)
+        The central 95% of the main prior's odds ratio, exp(mean -/+ 1.96 sd).
     k, events, comparator_events : int
         Trials, events in both arms and events in the comparator arms.
     tau_median : float
@@ -57,7 +59,8 @@ class BayesianFinding:
     probability_range: tuple[float, float]
     estimate_range: tuple[float, float]
     priors: int
-    narrowest: tuple[str, float]
+    alternatives: tuple[tuple[str, float, float], ...]
+    theta_prior_range: tuple[float, float]
     k: int
     events: int
     comparator_events: int
@@ -68,6 +71,21 @@ class BayesianFinding:
     def prior_dominates(self) -> bool:
         """One trial, or fewer than 5 events: the prior, not the data, shapes the posterior."""
         return self.k <= PRIOR_DOMINATES_TRIALS or self.events < PRIOR_DOMINATES_EVENTS
+
+
+def _changed(main: pd.Series, other: pd.Series) -> str:
+    """What ``other`` (a row of posterior_probabilities.csv) changes in the main prior, in the
+    notation of :func:`raremeta.stats.priors.describe`.
+    """
+    parts = []
+    for name, symbol in (("theta", "theta"), ("mu", "mu_i")):
+        mean, sd = float(other[f"{name}_mean"]), float(other[f"{name}_sd"])
+        if (mean, sd) != (float(main[f"{name}_mean"]), float(main[f"{name}_sd"])):
+            parts.append(f"{symbol} ~ N({mean:g}, {sd:g}²)")
+    tau = (str(other["tau_prior"]), float(other["tau_scale"]))
+    if tau != (str(main["tau_prior"]), float(main["tau_scale"])):
+        parts.append(f"tau ~ {tau[0]}({tau[1]:g})")
+    return "; ".join(parts) or "the main prior"
 
 
 def bayes_findings(
@@ -91,15 +109,18 @@ def bayes_findings(
         ]
         estimates = [float(row["estimate"]), *variants["estimate"].astype(float)]
         p_all = probs["probability"].astype(float).dropna()
-        narrowest = ("", math.nan)
-        if len(variants):
-            sds = dict(zip(probs["prior"], probs["theta_sd"].astype(float), strict=True))
-            name = min(
-                (v for v in variants["variant"] if v in sds), key=lambda v: (sds[v], v), default=""
+        by_prior = {r["prior"]: r for _, r in probs.iterrows()}
+        alternatives = tuple(
+            (
+                _changed(by_prior["default"], by_prior[v["variant"]]),
+                float(v["estimate"]),
+                float(by_prior[v["variant"]]["probability"]),
             )
-            if name and sds[name] < sds.get("default", math.inf):
-                match = variants[variants["variant"] == name]
-                narrowest = (name, float(match["estimate"].iloc[0]))
+            for _, v in variants.iterrows()
+            if v["variant"] in by_prior and "default" in by_prior
+        )
+        spread = 1.959963984540054 * float(main["theta_sd"].iloc[0]) if len(main) else math.nan
+        centre = float(main["theta_mean"].iloc[0]) if len(main) else math.nan
         out.append(
             BayesianFinding(
                 outcome,
@@ -111,7 +132,8 @@ def bayes_findings(
                 (float(p_all.min()), float(p_all.max())) if len(p_all) else (math.nan,) * 2,
                 (min(estimates), max(estimates)),
                 len(estimates),
-                narrowest,
+                alternatives,
+                (math.exp(centre - spread), math.exp(centre + spread)),
                 int(row["k"]),
                 int(row["events_cni"] + row["events_comparator"]),
                 int(row["events_comparator"]),

@@ -171,6 +171,8 @@ _REASONS: dict[tuple[Reason, Context], str] = {
     "outcome in both arms in two or more subgroups, so there is no within-trial comparison",
     (Reason.INTERACTION_NOT_IDENTIFIED, Context.NONE): "not estimable: the trials' subgroups do "
     "not identify this interaction within trials",
+    (Reason.INTEGRATION_TOLERANCE_NOT_MET, Context.NONE): "the numerical integration did not "
+    "reach its tolerance (1e-4): the estimate is kept, its error estimate is posterior_error",
 }
 #: The reasons why a study is not in an outcome's comparison (study_effects.csv).
 STUDY_REASONS = frozenset(
@@ -213,6 +215,7 @@ _SHORT = {
     Reason.NO_SUBGROUP_COUNTS: "no counts by subgroup",
     Reason.NO_WITHIN_TRIAL_CONTRAST: "no trial with two subgroups",
     Reason.INTERACTION_NOT_IDENTIFIED: "interaction not identified",
+    Reason.INTEGRATION_TOLERANCE_NOT_MET: "integration above its tolerance",
 }
 
 #: A result's status in words.
@@ -618,8 +621,12 @@ def p_method_text(result: PooledEffect) -> str:
 
 
 def pi_method_text(result: PooledEffect) -> str:
-    """How the prediction interval was computed, for random-effects results."""
+    """How the prediction interval was computed, for random-effects results (none for the
+    Bayesian model, which reports no prediction interval).
+    """
     if result.spec.model != RANDOM or result.status != Status.ESTIMATED:
+        return ""
+    if result.spec.method == BAYESIAN:
         return ""
     if result.k >= 3:
         return f"t, df = k - 2 = {result.k - 2} (Higgins 2009)"

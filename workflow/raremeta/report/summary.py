@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from raremeta.analysis.bayes_findings import BayesianFinding
+from raremeta.analysis.bayes_findings import PRIOR_DOMINATES_EVENTS, BayesianFinding
 from raremeta.analysis.subgroup_findings import SubgroupFinding
 from raremeta.analysis.table_keys import AnalysisCode
 from raremeta.analysis.within_trial_findings import WithinTrialLine
@@ -545,10 +545,17 @@ def _rate_rows(r: pd.DataFrame, context: SummaryContext) -> list[tuple[str, str]
     return rows
 
 
+def _reciprocal(x: float) -> str:
+    """A value below 1 as ``1/y`` (``1/251``), others as :func:`fmt_value`."""
+    return f"1/{fmt_value(1 / x)}" if 0 < x < 1 else fmt_value(x)
+
+
 def bayes_rows(found: list[BayesianFinding], primary: pd.Series) -> list[tuple[str, str]]:
     """The Bayesian model's line (posterior median, credible interval, probability of harm
-    beside its prior probability and its range over the priors tried) and, when the prior
-    dominates, why, with the frequentist primary estimate for comparison.
+    beside its prior probability and its range over the priors tried) and a line on the
+    priors' role: when the prior dominates (one trial, or fewer than 5 events), when the
+    comparator arms had no events (nothing in the data bounds the odds ratio from above), and
+    what each alternative prior gives.
     """
     rows = []
     for b in found:
@@ -564,40 +571,46 @@ def bayes_rows(found: list[BayesianFinding], primary: pd.Series) -> list[tuple[s
             )
             if b.priors > 1:
                 value += f"; {low:.2f} to {high:.2f} across the {b.priors} priors tried"
-        value += (
-            "; between-trial SD tau: prior only (one trial)"
-            if b.k == 1
-            else f"; between-trial SD tau, posterior median {fmt_value(b.tau_median)}"
-        )
+        if b.prior_dominates:
+            why = "one trial" if b.k == 1 else f"fewer than {PRIOR_DOMINATES_EVENTS} events"
+            value += f"; between-trial SD tau: prior only ({why})"
+        else:
+            value += f"; between-trial SD tau, posterior median {fmt_value(b.tau_median)}"
         rows.append((f"Bayesian random effects ({b.prior_description})", value))
+        text = []
         if b.prior_dominates:
             why = "one trial" if b.k == 1 else f"{b.k} trials"
             why += f" and {b.events} event{'s' if b.events != 1 else ''}"
-            text = (
-                f"With {why} the prior dominates: these numbers say as much about the prior as "
+            text.append(
+                f"With {why} the prior dominates: these numbers say as much about the priors as "
                 "about the data."
             )
-            if b.comparator_events == 0:
-                text += (
-                    " The comparator arms had no events, so the data set no upper limit to the "
-                    "odds ratio and the wide prior for its logarithm (95% between 1/250 and 250 "
-                    "by default) shapes the upper part of the posterior"
-                )
-                estimate = _f(primary.get("estimate"))
-                if math.isfinite(estimate):
-                    text += (
-                        f"; this is why the posterior median lies far from the primary "
+        if b.comparator_events == 0:
+            low, high = b.theta_prior_range
+            sentence = (
+                "The comparator arms had no events, so the data set no upper limit to the odds "
+                "ratio: the upper part of the posterior is shaped by the priors, that of the log "
+                f"odds ratio (95% of the prior odds ratio between {_reciprocal(low)} and "
+                f"{fmt_value(high)}) and that of the trials' baseline risks (which lets the "
+                "comparator risk approach 0)"
+            )
+            estimate = _f(primary.get("estimate"))
+            if math.isfinite(estimate) and estimate > 0:
+                ratio = b.estimate / estimate
+                if ratio >= 1.5 or ratio <= 1 / 1.5:
+                    sentence += (
+                        f"; the posterior median is {fmt_value(ratio)} times the primary "
                         f"frequentist estimate ({fmt_value(estimate)})"
                     )
-                text += "."
-            name, narrow = b.narrowest
-            if name:
-                text += (
-                    f" Under the narrower prior {name} the posterior median is "
-                    f"{fmt_value(narrow)}; across all priors tried it runs from "
-                    f"{fmt_value(b.estimate_range[0])} to {fmt_value(b.estimate_range[1])}."
-                )
-            rows.append(("Bayesian: role of the prior", text))
+            text.append(sentence + ".")
+        if text and b.alternatives:
+            tried = "; ".join(
+                f"{change}: {fmt_value(estimate)} (probability above 1: {p:.2f})"
+                for change, estimate, p in b.alternatives
+            )
+            text.append(f"Posterior median odds ratio under each alternative prior: {tried}.")
+        if text:
+            rows.append(("Bayesian: role of the priors", " ".join(text)))
     return rows
 
 

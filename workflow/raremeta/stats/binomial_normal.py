@@ -98,6 +98,14 @@ _GH_ORDER = 20
 _ZOOM = 1e-13
 #: Tolerance of the grid-resolution check (log OR quantiles, probabilities, relative tau).
 TOLERANCE = 1e-5
+#: The grid stops refining beyond this many theta nodes (its error estimate then says so).
+_MAX_NODES = 2000
+#: The final grid widens while a marginal density at an outer edge exceeds this fraction of
+#: its maximum.
+_EDGE_TOL = 1e-6
+#: A fit whose largest error estimate exceeds this is reported with
+#: ``integration_tolerance_not_met`` (its estimate is kept).
+REPORTED_TOLERANCE = 1e-4
 
 
 @dataclass(frozen=True)
@@ -149,13 +157,19 @@ class Posterior:
 
 
 class _Studies:
-    """Unique studies' counts as column vectors (U x 1) and the prior of mu."""
+    """Unique studies' counts as column vectors (U x 1), how many studies have each, and the
+    prior of mu.
+    """
 
-    def __init__(self, rt, nt, rc, nc, m0: float, s: float) -> None:
+    def __init__(self, rt, nt, rc, nc, m0: float, s: float, multiplicity=None) -> None:
         self.rt, self.nt, self.rc, self.nc = (
             np.asarray(x, float)[:, None] for x in (rt, nt, rc, nc)
         )
         self.m0, self.s = m0, s
+        #: How many studies have these counts (each contributes its own factor L_i).
+        self.multiplicity = (
+            np.ones(self.rt.shape[0]) if multiplicity is None else np.asarray(multiplicity, float)
+        )
 
     def terms(self, mu, d):
         """The log integrand in mu (up to a constant), its first and second derivatives:
@@ -272,6 +286,7 @@ class _Surface:
     peak: NDArray  # U: max log g
     width: float  # narrowest g width (1 / sqrt(-(log g)'') at the maximum)
     spline: interpolate.CubicSpline = field(repr=False)
+    multiplicity: NDArray = field(repr=False)
 
     def __call__(self, x: NDArray) -> NDArray:
         """The ratio g / max g of every study at x (any shape): shape x.shape + (U,); 0 outside each
@@ -344,7 +359,7 @@ def _surface(studies: _Studies, lo: NDArray, hi: NDArray, tol: float = _SPLINE_T
     curvature = (values[j - 1, cols] - 2 * values[j, cols] + values[j + 1, cols]) / h**2
     widths = np.maximum(1 / np.sqrt(np.maximum(-curvature, 1e-12)), 4 * h)
     spline = interpolate.CubicSpline(s, values, axis=0)
-    return _Surface(lo, hi, values, peak, float(widths.min()), spline)
+    return _Surface(lo, hi, values, peak, float(widths.min()), spline, studies.multiplicity)
 
 
 def _likelihood(surface: _Surface, theta: NDArray, tau: NDArray) -> NDArray:
@@ -372,7 +387,7 @@ def _likelihood(surface: _Surface, theta: NDArray, tau: NDArray) -> NDArray:
                 kernel *= h / (t * math.sqrt(2 * math.pi))
                 kernel[[0, -1]] /= 2
                 lik = kernel.T @ surface(d)
-            out[:, j] = np.log(np.maximum(lik, 0)).sum(axis=1)
+            out[:, j] = np.log(np.maximum(lik, 0)) @ surface.multiplicity
     return out
 
 
@@ -452,6 +467,7 @@ def _likelihood_direct(
     check).
     """
     d, g, step = direct.d, direct.g, direct.step
+    weight = direct.studies.multiplicity
     norm = 1 / math.sqrt(2 * math.pi)
 
     def trapezoid(t: float) -> NDArray:
@@ -480,12 +496,12 @@ def _likelihood_direct(
             largest = values.max(axis=(0, 2))[None, :, None]
             interp_error = float(np.max(np.abs(full - fewer) / largest))
             for i, j in enumerate(small):
-                out[:, j] = np.log(np.maximum(full[i], 0)).sum(axis=0)
+                out[:, j] = weight @ np.log(np.maximum(full[i], 0))
         for j, t in enumerate(tau):
             if t == 0:
-                out[:, j] = np.log(base).sum(axis=0)
+                out[:, j] = weight @ np.log(base)
             elif t >= step:
-                out[:, j] = np.log(np.maximum(trapezoid(t), 0)).sum(axis=0)
+                out[:, j] = weight @ np.log(np.maximum(trapezoid(t), 0))
     return out, interp_error
 
 
@@ -571,8 +587,11 @@ def posterior(
     """
     options = options or BayesOptions()
     prior = options.prior
-    counts = np.unique(np.column_stack([rt, nt, rc, nc]).astype(float), axis=0)
-    studies = _Studies(*counts.T, prior.mu.mean, prior.mu.sd)
+    # studies with the same counts are computed once and counted as often as they occur
+    counts, multiplicity = np.unique(
+        np.column_stack([rt, nt, rc, nc]).astype(float), axis=0, return_counts=True
+    )
+    studies = _Studies(*counts.T, prior.mu.mean, prior.mu.sd, multiplicity)
     a = prior.tau.scale
     theta_lo = prior.theta.mean - 8 * prior.theta.sd
     theta_hi = prior.theta.mean + 8 * prior.theta.sd
@@ -600,49 +619,57 @@ def posterior(
         (theta_lo, theta_hi), v_hi = new_theta, new_v[1]
         if shrink > 0.5:
             break
-    # the final grid: g evaluated directly, on a d grid of a third of the narrowest g's width
-    # (reused as the theta grid is refined) and at the theta nodes
-    n_theta, n_v = 81, 41
-    reach = _KERNEL * a * math.sinh(v_hi)
-    lo = max(theta_lo - reach, float(np.min(support[0])))
-    hi = min(theta_hi + reach, float(np.max(support[1])))
-    direct = _direct(
-        studies, min(lo, theta_lo), max(hi, theta_hi), surface.width / 4, surface.width
-    )
-    theta = np.linspace(theta_lo, theta_hi, n_theta)
-    base = direct.at(theta)
-    tau = a * np.sinh(np.linspace(0.0, v_hi, n_v))
-    for _ in range(6):  # halve the d step until the small-tau interpolation is stable
-        _, interpolation = _likelihood_direct(direct, theta, tau, base)
-        if interpolation <= _INTERPOLATION_TOL:
-            break
-        direct = direct.halved()
-    while True:  # refine until the every-second-node check passes
-        if theta.size != n_theta:  # g at the new (odd) theta nodes only
-            theta = np.linspace(theta_lo, theta_hi, n_theta)
-            grown = np.empty((base.shape[0], n_theta))
-            grown[:, 0::2], grown[:, 1::2] = base, direct.at(theta[1::2])
-            base = grown
-        v = np.linspace(0.0, v_hi, n_v)
-        checks = {}
+    # the final grid: g evaluated directly, on a d grid whose step starts at a quarter of the
+    # narrowest g's width (reused as the theta grid is refined) and at the theta nodes; the
+    # ranges widen while a marginal density at an outer edge exceeds _EDGE_TOL of its maximum
+    for _ in range(4):
+        n_theta, n_v = 81, 41
+        reach = _KERNEL * a * math.sinh(v_hi)
+        lo = max(theta_lo - reach, float(np.min(support[0])))
+        hi = min(theta_hi + reach, float(np.max(support[1])))
+        direct = _direct(
+            studies, min(lo, theta_lo), max(hi, theta_hi), surface.width / 4, surface.width
+        )
+        theta = np.linspace(theta_lo, theta_hi, n_theta)
+        base = direct.at(theta)
+        tau = a * np.sinh(np.linspace(0.0, v_hi, n_v))
+        for _ in range(6):  # halve the d step until the small-tau interpolation is stable
+            _, interpolation = _likelihood_direct(direct, theta, tau, base)
+            if interpolation <= _INTERPOLATION_TOL:
+                break
+            direct = direct.halved()
+        while True:  # refine until the every-second-node check passes
+            if theta.size != n_theta:  # g at the new (odd) theta nodes only
+                theta = np.linspace(theta_lo, theta_hi, n_theta)
+                grown = np.empty((base.shape[0], n_theta))
+                grown[:, 0::2], grown[:, 1::2] = base, direct.at(theta[1::2])
+                base = grown
+            v = np.linspace(0.0, v_hi, n_v)
+            checks = {}
 
-        def likelihood(theta, tau, checks=checks, base=base):
-            out, checks["interpolation"] = _likelihood_direct(direct, theta, tau, base)
-            return out
+            def likelihood(theta, tau, checks=checks, base=base, direct=direct):
+                out, checks["interpolation"] = _likelihood_direct(direct, theta, tau, base)
+                return out
 
-        post = _grid_posterior(likelihood, prior, theta, v, a)
-        fine = _summaries(post, theta, v, a, options.thresholds)
-        coarse = _summaries(post[::2, ::2], theta[::2], v[::2], a, options.thresholds)
-        diff = np.abs(fine - coarse)
-        diff[3] /= max(fine[3], 1e-12)
-        error = float(diff.max())
-        if error <= tolerance or n_theta > 2000:
+            post = _grid_posterior(likelihood, prior, theta, v, a)
+            fine = _summaries(post, theta, v, a, options.thresholds)
+            coarse = _summaries(post[::2, ::2], theta[::2], v[::2], a, options.thresholds)
+            diff = np.abs(fine - coarse)
+            diff[3] /= max(fine[3], 1e-12)
+            error = float(diff.max())
+            if error <= tolerance or n_theta > _MAX_NODES:
+                break
+            n_theta, n_v = 2 * n_theta - 1, 2 * n_v - 1
+        f_theta = post @ _simpson(n_v, v[1] - v[0])
+        f_v = _simpson(n_theta, theta[1] - theta[0]) @ post
+        edges = (f_theta[0] / f_theta.max(), f_theta[-1] / f_theta.max(), f_v[-1] / f_v.max())
+        if max(edges) <= _EDGE_TOL:
             break
-        n_theta, n_v = 2 * n_theta - 1, 2 * n_v - 1
-    f_theta = post @ _simpson(n_v, v[1] - v[0])
-    f_v = _simpson(n_theta, theta[1] - theta[0]) @ post
-    edge = max(f_theta[0], f_theta[-1]) / f_theta.max()
-    edge = max(edge, f_v[-1] / f_v.max())
+        span = theta_hi - theta_lo
+        theta_lo -= span / 2 if edges[0] > _EDGE_TOL else 0.0
+        theta_hi += span / 2 if edges[1] > _EDGE_TOL else 0.0
+        v_hi *= 1.5 if edges[2] > _EDGE_TOL else 1.0
+    edge = max(edges)
     return Posterior(
         float(fine[1]),
         float(fine[0]),
@@ -681,7 +708,12 @@ def bayesian_fits(stack: TableStack, spec: MethodSpec) -> PooledFits:
         if not (ai + ci).any():  # no event at all: the prior alone would decide it
             return PooledEffect.missing(spec, Reason.NO_EVENTS, k=tables.k)
         post = posterior(np.round(ai), n1, np.round(ci), n2, options)
-        reason = Reason.NONE
+        error = max(
+            post.error, post.quadrature_error, post.interpolation_error, post.edge_density
+        )
+        reason = (
+            Reason.INTEGRATION_TOLERANCE_NOT_MET if error > REPORTED_TOLERANCE else Reason.NONE
+        )
         return PooledEffect(
             spec,
             status_of(reason),
@@ -697,7 +729,7 @@ def bayesian_fits(stack: TableStack, spec: MethodSpec) -> PooledFits:
             extra=(
                 *((probability_key(t), p) for t, p in post.probabilities),
                 ("tau_median", post.tau_median),
-                ("posterior_error", max(post.error, post.quadrature_error, post.edge_density)),
+                ("posterior_error", error),
             ),
         )
 

@@ -79,11 +79,20 @@ class Reason(StrEnum):
     NO_SUBGROUP_COUNTS = "no_subgroup_counts"
     NO_WITHIN_TRIAL_CONTRAST = "no_within_trial_contrast"
     INTERACTION_NOT_IDENTIFIED = "interaction_not_identified"
+    #: A Bayesian fit whose numerical integration did not reach its tolerance (estimate kept;
+    #: its error estimate is the posterior_error column).
+    INTEGRATION_TOLERANCE_NOT_MET = "integration_tolerance_not_met"
 
 
 #: Reasons under which a result still has an estimate.
 ESTIMATED_REASONS = frozenset(
-    {Reason.NONE, Reason.NO_CONFIDENCE_INTERVAL, Reason.NO_P_VALUE, Reason.ONE_TRIAL_SUBGROUP}
+    {
+        Reason.NONE,
+        Reason.NO_CONFIDENCE_INTERVAL,
+        Reason.NO_P_VALUE,
+        Reason.ONE_TRIAL_SUBGROUP,
+        Reason.INTEGRATION_TOLERANCE_NOT_MET,
+    }
 )
 #: Reasons that make a result not applicable rather than not estimable.
 NOT_APPLICABLE_REASONS = frozenset(
