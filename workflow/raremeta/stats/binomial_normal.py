@@ -632,9 +632,10 @@ def posterior(
         )
         theta = np.linspace(theta_lo, theta_hi, n_theta)
         base = direct.at(theta)
-        tau = a * np.sinh(np.linspace(0.0, v_hi, n_v))
-        for _ in range(6):  # halve the d step until the small-tau interpolation is stable
-            _, interpolation = _likelihood_direct(direct, theta, tau, base)
+        for _ in range(8):  # halve the d step until the small-tau interpolation is stable,
+            # probed below one step whatever tau nodes the grid will have
+            probe = direct.step * np.array([0.0, 0.25, 0.5, 0.75])
+            _, interpolation = _likelihood_direct(direct, theta, probe, base)
             if interpolation <= _INTERPOLATION_TOL:
                 break
             direct = direct.halved()
