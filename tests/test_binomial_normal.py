@@ -47,6 +47,8 @@ DATA = {
     "double_zero": ([2, 0, 1], [50, 40, 60], [0, 0, 1], [50, 40, 58]),
     "crins_deaths": ([4, 1, 4, 2], [61, 54, 36, 50], [3, 3, 3, 3], [20, 54, 36, 34]),
     "crins_ptld": ([0, 1, 1], [18, 54, 36], [0, 0, 1], [12, 54, 36]),
+    # quadrature_extra.csv: a trial entered twice (Crins PTLD's second trial)
+    "repeated": ([1, 1, 1], [54, 54, 36], [0, 0, 1], [54, 54, 36]),
 }
 
 
@@ -56,11 +58,18 @@ def _rows(name: str) -> list[dict[str, str]]:
 
 
 @cache
-def _posterior(data: str, mu_sd: float, theta_sd: float, tau_scale: float):
+def _posterior(
+    data: str,
+    mu_sd: float,
+    theta_sd: float,
+    tau_scale: float,
+    mu_mean: float = 0.0,
+    theta_mean: float = 0.0,
+):
     prior = BinomialNormalPrior(
         "test",
-        NormalPrior(0.0, theta_sd),
-        NormalPrior(0.0, mu_sd),
+        NormalPrior(theta_mean, theta_sd),
+        NormalPrior(mu_mean, mu_sd),
         TauPrior(TauFamily.HALF_NORMAL, tau_scale),
     )
     return posterior(*DATA[data], BayesOptions(prior, (1.0, 2.0)))
@@ -68,7 +77,12 @@ def _posterior(data: str, mu_sd: float, theta_sd: float, tau_scale: float):
 
 def _computed(row: dict[str, str]) -> dict[str, float]:
     p = _posterior(
-        row["data"], float(row["mu_sd"]), float(row["theta_sd"]), float(row["tau_scale"])
+        row["data"],
+        float(row["mu_sd"]),
+        float(row["theta_sd"]),
+        float(row["tau_scale"]),
+        float(row.get("mu_mean", 0)),
+        float(row.get("theta_mean", 0)),
     )
     return {
         "or_median": math.exp(p.theta_median),
@@ -81,10 +95,13 @@ def _computed(row: dict[str, str]) -> dict[str, float]:
 
 
 QUADRATURE = _rows("quadrature_reference.csv")
+#: `Rscript quadrature_reference.R extra`: a repeated trial (each copy is a study of its own)
+#: and prior means other than 0 (theta ~ N(0.5, 2.82²), mu_i ~ N(-3, 10²)).
+EXTRA = _rows("quadrature_extra.csv")
 RSTAN = _rows("rstan_reference.csv")
 
 
-@pytest.mark.parametrize("row", QUADRATURE, ids=lambda r: f"{r['data']}-{r['prior']}")
+@pytest.mark.parametrize("row", QUADRATURE + EXTRA, ids=lambda r: f"{r['data']}-{r['prior']}")
 def test_agrees_with_the_r_quadrature_within_1e_4(row):
     got = _computed(row)
     for name in ("or_median", "or_q025", "or_q975", "tau_median"):
