@@ -329,3 +329,56 @@ def signal_rows(
         sensitivity = SignalAnalysis.SERIOUS_ABSENT_AS_ZERO
         rows += screen(term_strata(studies, config, sensitivity), settings, sensitivity)
     return rows
+
+
+#: The codebook of ``ae_signals.csv`` (:mod:`raremeta.analysis.codebook`).
+SIGNAL_DESCRIPTIONS = {
+    "term": "The adverse-event term: a normalised term (case, spacing, hyphens ignored) in its "
+    "most frequent spelling, or a configured outcome's label (its synonyms count as one term).",
+    "organ_system": "MedDRA system organ class (adverse_events.csv `organ_system`, normalised "
+    "through workflow/resources/meddra_soc.yaml); the most frequent over the term's trials; "
+    "`unclassified` when no trial gives one. The double-FDR flag groups terms by it.",
+    "k": "Trials that report the term for both roles (a trial reporting it for one role only "
+    "is left out: a term absent from a table is not reported, never zero).",
+    "events_cni": "Patients with the event in the CNI arms of those trials (per trial and arm "
+    "the largest single row of the term; arms of a role added).",
+    "n_cni": "Patients at risk in those arms (each row's `n_at_risk`, else the arm's n).",
+    "events_comparator": "As `events_cni`, comparator arms.",
+    "n_comparator": "As `n_cni`, comparator arms.",
+    "estimate": "Mantel-Haenszel odds ratio, CNI vs comparator, stratified by trial (no "
+    "continuity correction); empty unless estimated.",
+    "ci_low": "Lower bound of its 95% interval (Robins-Breslow-Greenland variance).",
+    "ci_high": "Upper bound of its 95% interval.",
+    "status": "`estimated` or `not_estimable` (the odds ratio; the test below exists either way).",
+    "reason": "Why the odds ratio is missing: `no_comparator_events`, `no_cni_events`, "
+    "`no_events`, `no_comparable_study` (k = 0); empty when estimated.",
+    "p_value": "Exact conditional two-sided p-value of odds ratio 1 stratified by trial (R "
+    "`mantelhaen.test(exact = TRUE)`; `fisher.test` when k = 1): the null probability of every "
+    "total of CNI events no more probable than the observed one. Empty when k = 0.",
+    "p_mid": "Two-sided mid-p of the same conditional distribution (Lancaster 1961): twice the "
+    "smaller tail with half the probability of the observed total, at most 1.",
+    "p_bh": "Benjamini-Hochberg adjusted `p_value` over the terms with `in_family` true of the "
+    'same `analysis` (R `p.adjust(method = "BH")`); empty outside the family.',
+    "flag_bh": "true when `p_bh` is at most config.yaml `signals.alpha` (default 0.1).",
+    "flag_double_fdr": "true when flagged by the double FDR grouped by `organ_system` (Mehrotra "
+    "& Adewale 2012, as R MHTmult `DFDR2.p.adjust`): the organ system's representative (its "
+    "smallest within-system BH value) is at most `signals.group_alpha` after BH across "
+    "systems, and `p_double_fdr` is at most `signals.alpha`.",
+    "analysis": "`reported` (every reported term); `serious_absent_as_zero` (sensitivity, only "
+    "with config.yaml `signals.serious_absent_as_zero`: serious rows only, a term absent from "
+    "a registry record's serious table counted as 0 serious events of that trial).",
+    "outcome": "The configured outcome the term is (config.yaml `outcomes`), or empty.",
+    "method": "`MH` (the estimate's method).",
+    "measure": "`OR`.",
+    "in_family": "true when the term enters the multiplicity families: a test exists and its "
+    "trials have at least config.yaml `signals.min_events` events (default 2). A term with 0 "
+    "or 1 event cannot reach a small exact p-value; its total is a margin of the conditional "
+    "test, so leaving it out does not depend on the treatment effect (Tarone 1990).",
+    "p_organ_system": "The organ system's representative p-value after BH across systems "
+    "(the double FDR's first stage); empty outside the family.",
+    "p_double_fdr": "The term's BH-adjusted p-value within its organ system (second stage); "
+    "empty where the system was not kept or the term is outside the family.",
+    "studies": "The trials of `k`, `;`-separated ids.",
+    "organ_system_note": "Where trials give the term different organ systems: the others and "
+    "in how many trials (the most frequent is used); empty otherwise.",
+}
