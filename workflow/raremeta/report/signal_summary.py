@@ -66,13 +66,13 @@ def signal_summary(
     tested = int((main["k"] > 0).sum())
     family = int(main["in_family"].sum())
     lead = (
-        f"Signal screen of every reported adverse-event term (results/tables/ae_signals.csv; "
+        "Signal screen of every reported adverse-event term (results/tables/ae_signals.csv; "
         f"dot plot results/figures/ae_signals.png): {SIGNAL_CAVEAT}. {len(main)} terms are "
-        f"reported, {tested} of them for both arms of at least one trial; {family} with at least {min_events} events "
-        "entered the false-discovery control: Benjamini-Hochberg on the exact conditional "
-        f"p-values at {alpha:g}, and the double FDR grouped by organ system (Mehrotra & "
-        f"Adewale 2012) at {group_alpha:g} and {alpha:g}. A flag asks for a closer look at the "
-        "term; it is not evidence of harm."
+        f"reported, {tested} of them for both arms of at least one trial; {family} with at "
+        f"least {min_events} events entered the false-discovery control: Benjamini-Hochberg "
+        f"on the exact conditional p-values at {alpha:g}, and the double FDR grouped by organ "
+        f"system (Mehrotra & Adewale 2012) at {group_alpha:g} and {alpha:g}. A flag asks for "
+        "a closer look at the term; it is not evidence of harm."
     )
     if family < FEW_TERMS:
         lead += (
