@@ -7,9 +7,11 @@ hypergeometric variables under the null; ``T = Σ a_i`` has the convolution of t
 distributions (:mod:`raremeta.stats.exact_conditional` explains the conditional model; this
 module evaluates the same distribution at ψ = 1 only, which is all a test needs). The
 distribution is convolved in linear scale, each trial's hypergeometric probabilities normalised
-first, as R's ``d2x2xk`` does, for all terms together: terms are put into buckets by the length
-of their support and each bucket is convolved trial by trial as arrays (terms x support), so the
-Python loop runs over trials and support widths, never over terms.
+first, as R's ``d2x2xk`` does. Rare terms (support up to :data:`VECTOR_SPAN` values, most of a
+registry's terms) are convolved together: put into buckets by the length of their support,
+each bucket trial by trial as arrays (terms x support), so the Python loop runs over trials and
+support widths, not terms. Common terms are convolved one at a time with numpy's direct
+convolution, where the work is in the convolution itself.
 
 * **Exact p-value**, two-sided by R's rule: the probability of every value of T no more
   probable than the observed one, with R's relative tolerance
@@ -37,6 +39,11 @@ from numpy.typing import NDArray
 
 from raremeta.stats.exact_conditional import R_REL_ERR, log_choose
 from raremeta.stats.two_by_two import TableStack
+
+#: Terms whose conditional support is at most this long are convolved together as arrays
+#: (rare terms: the Python loop is over trials); longer ones one at a time with
+#: ``np.convolve`` (common terms: the work is in the convolution, not the loop).
+VECTOR_SPAN = 64
 
 
 @dataclass(frozen=True)
@@ -96,6 +103,40 @@ def _convolve(
     return dist
 
 
+def _convolve_one(
+    lo: NDArray[np.float64],
+    width: NDArray[np.int64],
+    n1: NDArray[np.float64],
+    n2: NDArray[np.float64],
+    t: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    """:func:`_convolve` of one term, trial by trial with ``np.convolve`` (direct, not FFT: the
+    small probabilities keep their relative accuracy).
+    """
+    dist = np.ones(1)
+    for s in np.flatnonzero(width > 1):
+        u = lo[s] + np.arange(width[s])
+        logw = log_choose(n1[s], u) + log_choose(n2[s], t[s] - u)
+        pmf = np.exp(logw - logw.max())
+        dist = np.convolve(dist, pmf / pmf.sum())
+    return dist
+
+
+def _p_values(
+    d: NDArray[np.float64], j: NDArray[np.int64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Exact (R's rule) and mid-p two-sided p-values of distributions ``d`` (rows) at the
+    observed positions ``j``.
+    """
+    d = d / d.sum(axis=1, keepdims=True)
+    index = (np.arange(len(j)), j)
+    at = d[index]
+    exact = np.minimum(1.0, np.where(d <= (at * R_REL_ERR)[:, None], d, 0.0).sum(axis=1))
+    below = np.cumsum(d, axis=1)[index] - at
+    above = np.cumsum(d[:, ::-1], axis=1)[:, ::-1][index] - at
+    return exact, np.minimum(1.0, 2 * np.minimum(below, above) + at)
+
+
 def exact_tests(stack: TableStack) -> ExactTests:
     """Exact conditional and mid-p tests of odds ratio 1 for every meta-analysis (term) of
     ``stack``, stratified by study (module docstring).
@@ -131,19 +172,16 @@ def exact_tests(stack: TableStack) -> ExactTests:
     j = (a - lo).sum(axis=1).astype(np.int64)
     p_value = np.full(stack.m, np.nan)
     p_mid = np.full(stack.m, np.nan)
-    # buckets of terms whose supports have lengths in (2^(b-1), 2^b]
+    short = whole & (span <= VECTOR_SPAN)
+    # short supports: buckets of terms whose supports have lengths in (2^(b-1), 2^b]
     bucket = np.ceil(np.log2(span)).astype(int)
-    for b in np.unique(bucket[whole]):
-        rows = np.flatnonzero(whole & (bucket == b))
+    for b in np.unique(bucket[short]):
+        rows = np.flatnonzero(short & (bucket == b))
         length = int(span[rows].max())
         d = _convolve(lo[rows], width[rows], n1[rows], n2[rows], t[rows], length)
-        d /= d.sum(axis=1, keepdims=True)
-        at = d[np.arange(len(rows)), j[rows]]
-        p_value[rows] = np.minimum(
-            1.0, np.where(d <= (at * R_REL_ERR)[:, None], d, 0.0).sum(axis=1)
-        )
-        index = (np.arange(len(rows)), j[rows])
-        below = np.cumsum(d, axis=1)[index] - at
-        above = np.cumsum(d[:, ::-1], axis=1)[:, ::-1][index] - at
-        p_mid[rows] = np.minimum(1.0, 2 * np.minimum(below, above) + at)
+        p_value[rows], p_mid[rows] = _p_values(d, j[rows])
+    # long supports (common terms): one term at a time, numpy's direct convolution
+    for row in np.flatnonzero(whole & ~short):
+        d = _convolve_one(lo[row], width[row], n1[row], n2[row], t[row])
+        p_value[row], p_mid[row] = (x[0] for x in _p_values(d[None, :], j[row : row + 1]))
     return ExactTests(p_value, p_mid, informative)
