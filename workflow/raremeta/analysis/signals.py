@@ -4,7 +4,8 @@ arms, with false-discovery control across terms (``results/tables/ae_signals.csv
 Terms
     A term is a normalised term (:func:`raremeta.io.terms.normalise_term`); the terms of a
     configured outcome (its synonyms) count as that one outcome, under its label. Any other
-    term is shown in its most frequent spelling (ties: the first alphabetically).
+    term is shown in its most frequent spelling without a leading CTCAE code (ties: the first
+    alphabetically).
 "Not found" stays unknown
     A trial enters a term's comparison only where it reports the term for both roles (registry
     "other" tables list terms above a frequency threshold only, so an absent term is never a
@@ -54,7 +55,7 @@ from raremeta.io.analysis_config import AnalysisConfig
 from raremeta.io.organ_systems import UNCLASSIFIED, soc_name
 from raremeta.io.raw_studies import ROLES, EventRecord, SourceKind, Study
 from raremeta.io.schemas import load_schema
-from raremeta.io.terms import normalise_term
+from raremeta.io.terms import normalise_term, without_code
 from raremeta.stats import registry
 from raremeta.stats.mantel_haenszel import mantel_haenszel_fits
 from raremeta.stats.multiplicity import DOUBLE_FDR, bh_adjust
@@ -186,7 +187,7 @@ def term_strata(
                 continue
             norm = normalise_term(record.term)
             key = outcome_of.get(norm, "\0" + norm)
-            spellings[key][record.term.strip()] += 1
+            spellings[key][without_code(record.term)] += 1
             if record.organ_system and key not in organ_here:
                 organ_here[key] = soc_name(record.organ_system)[0]
             count = (record.events, _denominator(record, n_of[record.arm]))

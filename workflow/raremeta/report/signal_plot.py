@@ -92,7 +92,10 @@ def signal_figure(
         lo, hi = min(bounds) / 1.5, max(bounds) * 1.5
         right.set_xscale("log")
         right.set_xlim(lo, hi)
-        right.xaxis.set_major_locator(FixedLocator([v for v in _OR_TICKS if lo <= v <= hi]))
+        steps = (1, 2, 5) if hi / lo <= 1000 else (1,)  # 1-2-5 over at most three decades
+        ticks = [v for v in _OR_TICKS if lo <= v <= hi and round(v / 10 ** math.floor(
+            math.log10(v))) in steps]  # fmt: skip
+        right.xaxis.set_major_locator(FixedLocator(ticks))
         right.xaxis.set_minor_locator(NullLocator())
         right.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
         right.axvline(1.0, color="#666666", linewidth=0.8)
