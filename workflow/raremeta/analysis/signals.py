@@ -92,7 +92,7 @@ SIGNAL_COLUMNS = [
     "studies",
     "organ_system_note",
 ]
-MH_OR = registry.spec("OR", "MH")
+MH_OR = registry.spec("OR", registry.MH)
 
 
 class SignalAnalysis(StrEnum):
