@@ -253,6 +253,24 @@ def test_serious_absent_as_zero_counts_a_missing_registry_serious_row_as_zero():
         (0,),
     )
     assert (serious["Pneumonia"].ai, serious["Pneumonia"].ci) == ((0,), (1,))
+    # an arm whose serious table was not assessed (no serious row at all: the registry's
+    # numAtRisk 0) stays unknown: here the comparator of r2, so r2 enters no serious term
+    r2 = _study("r2", [
+        ("t", "Sepsis", 1, "", "serious", registry, 90),
+        ("c", "Headache", 4, "", "other", registry),
+    ])  # fmt: skip
+    serious = {
+        t.term: t for t in term_strata([study, r2], CONFIG, SignalAnalysis.SERIOUS_ABSENT_AS_ZERO)
+    }
+    assert serious["Sepsis"].studies == ("r1",)
+    # the zero's denominator is the arm's serious-table numAtRisk (r3: 80 of its 100)
+    r3 = _study("r3", [
+        ("t", "Sepsis", 3, "", "serious", registry, 85),
+        ("c", "Pneumonia", 0, "", "serious", registry, 80),
+    ])  # fmt: skip
+    serious = {t.term: t for t in term_strata([r3], CONFIG, SignalAnalysis.SERIOUS_ABSENT_AS_ZERO)}
+    assert (serious["Sepsis"].ai, serious["Sepsis"].n1i) == ((3,), (85,))
+    assert (serious["Sepsis"].ci, serious["Sepsis"].n2i) == ((0,), (80,))
     settings = SignalSettings.of({"serious_absent_as_zero": True})
     rows = signal_rows([study], CONFIG, settings)
     assert {r["analysis"] for r in rows} == {"reported", "serious_absent_as_zero"}

@@ -153,9 +153,17 @@ def _denominator(record: EventRecord, n: int) -> int:
     return n if record.n_at_risk is None else record.n_at_risk
 
 
-def _registry_serious_table(study: Study) -> bool:
-    """Whether the study holds a registry record's serious-events table."""
-    return any(r.source_kind == SourceKind.REGISTRY and r.table == "serious" for r in study.events)
+def _serious_at_risk(study: Study) -> dict[str, int]:
+    """Arm id -> the participants at risk of the arm's registry serious-events table, for the
+    arms whose serious table was assessed (at least one registry serious row; the most
+    frequent ``n_at_risk`` of those rows, else the arm's n).
+    """
+    n_of = {arm.id: arm.n for arm in study.arms}
+    found: dict[str, Counter[int]] = defaultdict(Counter)
+    for r in study.events:
+        if r.source_kind == SourceKind.REGISTRY and r.table == "serious":
+            found[r.arm][_denominator(r, n_of[r.arm])] += 1
+    return {arm: min(c, key=lambda n: (-c[n], n)) for arm, c in found.items()}
 
 
 def term_strata(
@@ -166,8 +174,9 @@ def term_strata(
     """Every term's strata (module docstring), terms in order of their label (case-folded).
 
     With :attr:`SignalAnalysis.SERIOUS_ABSENT_AS_ZERO` only serious rows count (``table``
-    ``serious`` or ``serious`` ``yes``), and an arm of a study holding a registry serious table
-    that lacks the term counts 0 of its n.
+    ``serious`` or ``serious`` ``yes``), and an arm whose registry serious-events table was
+    assessed (it has at least one row) but lacks the term counts 0 of that table's participants
+    at risk; an arm without any serious row (not assessed) stays unknown.
     """
     outcome_of = config.term_outcomes
     labels = {o.id: o.label for o in config.outcomes}
@@ -194,10 +203,11 @@ def term_strata(
             previous = chosen[key].get(record.arm)
             if previous is None or count > previous:
                 chosen[key][record.arm] = count
-        if serious_only and _registry_serious_table(study):
+        if serious_only:
+            at_risk = _serious_at_risk(study)
             for key in chosen:
-                for arm in study.arms:
-                    chosen[key].setdefault(arm.id, (0, arm.n))
+                for arm, n in at_risk.items():
+                    chosen[key].setdefault(arm, (0, n))
         for key, by_arm in chosen.items():
             counts = []
             for role in ROLES:
@@ -367,7 +377,7 @@ SIGNAL_DESCRIPTIONS = {
     "systems, and `p_double_fdr` is at most `signals.alpha`.",
     "analysis": "`reported` (every reported term); `serious_absent_as_zero` (sensitivity, only "
     "with config.yaml `signals.serious_absent_as_zero`: serious rows only, a term absent from "
-    "a registry record's serious table counted as 0 serious events of that trial).",
+    "a registry record's assessed serious table counted as 0 serious events of that arm).",
     "outcome": "The configured outcome the term is (config.yaml `outcomes`), or empty.",
     "method": "`MH` (the estimate's method).",
     "measure": "`OR`.",
