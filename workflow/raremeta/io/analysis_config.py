@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -13,6 +13,16 @@ from raremeta.io.raw_studies import is_iso_date
 from raremeta.io.safe_yaml import load_yaml
 from raremeta.io.schemas import load_schema, schema_problems, with_defaults
 from raremeta.io.terms import normalise_term
+from raremeta.stats.priors import (
+    DEFAULT_PRIOR,
+    DEFAULT_THRESHOLDS,
+    SENSITIVITY_PRIORS,
+    BayesOptions,
+    BinomialNormalPrior,
+    NormalPrior,
+    TauFamily,
+    TauPrior,
+)
 
 #: ``primary: auto``: the rule of the README chooses each outcome's primary estimate.
 AUTO = "auto"
@@ -152,6 +162,10 @@ class AnalysisConfig:
     #: Config ``drug_vocabulary:`` as (normalised drug, term) pairs (:func:`normalise_drug`).
     drug_vocabulary: tuple[tuple[str, str], ...] = ()
     imprecision: ImprecisionSettings | None = None
+    #: The Bayesian model's main prior and thresholds (config ``bayesian:``).
+    bayes: BayesOptions = field(default_factory=BayesOptions)
+    #: Its prior-sensitivity analyses: the built-in alternatives, then the configured ones.
+    sensitivity_priors: tuple[BinomialNormalPrior, ...] = SENSITIVITY_PRIORS
 
     def drug_term(self, drug: str) -> tuple[str, bool]:
         """The controlled-vocabulary term of an arm's free-text ``drug`` and whether
@@ -309,6 +323,7 @@ def parse_config(
                 )
             )
         vocabulary.setdefault(key, normalise_drug(term))
+    bayes, sensitivity_priors = _bayesian(document.get("bayesian", {}), file, problems)
     if problems:
         raise InvalidInputError(problems)
     return AnalysisConfig(
@@ -323,7 +338,57 @@ def parse_config(
         subgroups=tuple(document["subgroups"]),
         drug_vocabulary=tuple(vocabulary.items()),
         imprecision=ImprecisionSettings.from_document(document["imprecision"]),
+        bayes=bayes,
+        sensitivity_priors=sensitivity_priors,
     )
+
+
+def _prior(spec: Mapping[str, Any], base: BinomialNormalPrior, name: str) -> BinomialNormalPrior:
+    """``base`` with the parts a schema-valid ``bayes_prior`` mapping names replaced."""
+    theta, mu, tau = base.theta, base.mu, base.tau
+    if "theta" in spec:
+        theta = NormalPrior(
+            float(spec["theta"].get("mean", theta.mean)), float(spec["theta"].get("sd", theta.sd))
+        )
+    if "mu" in spec:
+        mu = NormalPrior(float(spec["mu"].get("mean", mu.mean)), float(spec["mu"].get("sd", mu.sd)))
+    if "tau" in spec:
+        tau = TauPrior(
+            TauFamily(spec["tau"].get("distribution", tau.family)),
+            float(spec["tau"].get("scale", tau.scale)),
+        )
+    return BinomialNormalPrior(name, theta, mu, tau)
+
+
+def _bayesian(
+    spec: Mapping[str, Any], file: str, problems: list[Problem]
+) -> tuple[BayesOptions, tuple[BinomialNormalPrior, ...]]:
+    """The main options and the sensitivity priors of a schema-valid ``bayesian:`` mapping;
+    a configured alternative may not reuse the name ``default`` or a built-in one.
+    """
+    main = _prior(spec.get("prior", {}), DEFAULT_PRIOR, DEFAULT_PRIOR.name)
+    thresholds = tuple(float(t) for t in spec.get("thresholds", DEFAULT_THRESHOLDS))
+    # the built-in alternatives change one part of the main prior each
+    builtin = (
+        replace(main, name=SENSITIVITY_PRIORS[0].name, tau=SENSITIVITY_PRIORS[0].tau),
+        replace(main, name=SENSITIVITY_PRIORS[1].name, theta=SENSITIVITY_PRIORS[1].theta),
+        replace(main, name=SENSITIVITY_PRIORS[2].name, mu=SENSITIVITY_PRIORS[2].mu),
+    )
+    taken = {main.name, *(p.name for p in builtin)}
+    configured = []
+    for name, alternative in spec.get("sensitivity_priors", {}).items():
+        if name in taken:
+            problems.append(
+                Problem(
+                    file,
+                    "prior name is taken (by the main prior or a built-in alternative)",
+                    column="bayesian.sensitivity_priors",
+                    value=name,
+                )
+            )
+            continue
+        configured.append(_prior(alternative, main, name))
+    return BayesOptions(main, thresholds), builtin + tuple(configured)
 
 
 def load_config(

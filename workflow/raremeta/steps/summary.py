@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from raremeta.analysis.bayes_findings import bayes_findings
 from raremeta.analysis.codebook import codebook_markdown
 from raremeta.analysis.configuration import analysis_from
 from raremeta.analysis.signals import SignalSettings
@@ -56,6 +57,7 @@ def run_summary(
     findings: Path | None = None,
     subgroups: Path | None = None,
     within_trial: Path | None = None,
+    posterior: Path | None = None,
     signals: Path | None = None,
 ) -> None:
     """Write the summary tables (with the data-as-of line), the methods paragraph and the
@@ -77,8 +79,9 @@ def run_summary(
         else subgroup_findings(pd.read_csv(subgroups, dtype=str, keep_default_na=False))
     )
     inside = () if within_trial is None else within_trial_lines(pd.read_csv(within_trial))
+    bayes = () if posterior is None else bayes_findings(p, sens, pd.read_csv(posterior))
     blocks = [
-        summarise(o.id, o.label, p, r, s, a, matrix, sens, context, sof, split, inside)
+        summarise(o.id, o.label, p, r, s, a, matrix, sens, context, sof, split, inside, bayes)
         for o in config.outcomes
     ]
     section = None if sof is None else findings_table(sof, config.role_labels)
