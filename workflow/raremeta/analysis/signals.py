@@ -59,7 +59,7 @@ from raremeta.io.terms import normalise_term, without_code
 from raremeta.stats import registry
 from raremeta.stats.mantel_haenszel import mantel_haenszel_fits
 from raremeta.stats.multiplicity import DOUBLE_FDR, bh_adjust
-from raremeta.stats.results import Status
+from raremeta.stats.results import Reason, Status
 from raremeta.stats.stratified_exact import exact_tests
 from raremeta.stats.two_by_two import TableStack
 
@@ -306,7 +306,7 @@ def screen(
                 "ci_low": float(fits.ci_low[i]) if estimated else None,
                 "ci_high": float(fits.ci_high[i]) if estimated else None,
                 "status": str(status[i]),
-                "reason": str(fits.reason[i]) if k[i] else "no_comparable_study",
+                "reason": str(fits.reason[i]) if k[i] else Reason.NO_COMPARABLE_STUDY.value,
                 "p_value": float(p[i]),
                 "p_mid": float(p_mid[i]),
                 "p_bh": float(p_bh[i]),
