@@ -126,8 +126,8 @@ def test_agrees_with_rstan_within_3_monte_carlo_errors(row):
 def test_error_checks_are_within_the_tolerance(data):
     p = _posterior(data, 10.0, 2.82, 0.5)
     assert p.error <= 1e-5  # grid: every-second-node check (module TOLERANCE)
-    assert p.quadrature_error <= 1e-8  # Gauss-Legendre against twice its order
-    assert p.spline_error <= 1e-6  # spline of log g against direct values
+    assert p.quadrature_error <= 1e-6  # Gauss-Legendre against twice its order
+    assert p.interpolation_error <= 1e-6  # L below one d step, interpolated in tau²
     assert p.edge_density <= 1e-6  # truncation of the grid
 
 
@@ -186,7 +186,7 @@ def test_the_default_prior_puts_95_percent_of_the_odds_ratio_between_1_250_and_2
     ],
 )
 def test_bad_priors_are_refused_naming_the_value(tmp_path, block, message):
-    from raremeta.io.analysis_config import load_config
+    from raremeta.analysis.configuration import load_config
 
     config = Path(__file__).parents[1] / "config.yaml"
     text = config.read_text(encoding="utf-8")
@@ -206,7 +206,7 @@ def test_configured_priors_reach_the_alternatives(tmp_path):
     one part of the main prior each, and the configured one the parts it names."""
     import yaml
 
-    from raremeta.io.analysis_config import load_config
+    from raremeta.analysis.configuration import bayes_options, load_config, sensitivity_priors
 
     document = yaml.safe_load((Path(__file__).parents[1] / "config.yaml").read_text("utf-8"))
     document["bayesian"] = {
@@ -217,12 +217,13 @@ def test_configured_priors_reach_the_alternatives(tmp_path):
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(document), encoding="utf-8")
     config = load_config(path)
-    assert config.bayes.prior.mu.sd == 5 and config.bayes.thresholds == (1.0, 1.5)
-    names = [p.name for p in config.sensitivity_priors]
+    options, alternatives = bayes_options(config), sensitivity_priors(config)
+    assert options.prior.mu.sd == 5 and options.thresholds == (1.0, 1.5)
+    names = [p.name for p in alternatives]
     assert names == ["tau_halfnormal_1", "theta_normal_1.5", "mu_normal_2.5", "cauchy"]
-    cauchy = config.sensitivity_priors[-1]
+    cauchy = alternatives[-1]
     assert cauchy.tau == TauPrior(TauFamily.HALF_CAUCHY, 0.5) and cauchy.mu.sd == 5
-    assert config.sensitivity_priors[0].mu.sd == 5  # the main prior's mu
+    assert alternatives[0].mu.sd == 5  # the main prior's mu
 
 
 def test_seed_results_tables_hold_the_reference_values():

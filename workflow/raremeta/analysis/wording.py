@@ -548,7 +548,7 @@ METHOD_WORDS: dict[str, MethodWords] = {
         "MH risk difference with the Miettinen-Nurminen score interval",
     ),
     BAYESIAN: MethodWords(
-        "Bayesian binomial-normal, random effects",
+        "Bayesian binomial-normal, random effects (95% CrI)",
         "posterior median",
         "equal-tailed 95% credible interval",
         "none (a posterior; see posterior_probabilities.csv)",

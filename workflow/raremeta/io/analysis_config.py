@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -13,16 +13,6 @@ from raremeta.io.raw_studies import is_iso_date
 from raremeta.io.safe_yaml import load_yaml
 from raremeta.io.schemas import load_schema, schema_problems, with_defaults
 from raremeta.io.terms import normalise_term
-from raremeta.stats.priors import (
-    DEFAULT_PRIOR,
-    DEFAULT_THRESHOLDS,
-    SENSITIVITY_PRIORS,
-    BayesOptions,
-    BinomialNormalPrior,
-    NormalPrior,
-    TauFamily,
-    TauPrior,
-)
 
 #: ``primary: auto``: the rule of the README chooses each outcome's primary estimate.
 AUTO = "auto"
@@ -146,6 +136,32 @@ class Protocol:
 
 
 @dataclass(frozen=True)
+class PriorSpec:
+    """One prior of config ``bayesian:`` as given: None for a part left out (the analysis layer
+    takes it from the main prior, and the main prior's from the defaults).
+    """
+
+    name: str
+    theta_mean: float | None = None
+    theta_sd: float | None = None
+    mu_mean: float | None = None
+    mu_sd: float | None = None
+    tau_distribution: str | None = None
+    tau_scale: float | None = None
+
+
+@dataclass(frozen=True)
+class BayesianSettings:
+    """Config ``bayesian:``: the main prior, the named sensitivity priors and the thresholds
+    (None: the default thresholds).
+    """
+
+    prior: PriorSpec = PriorSpec("default")
+    sensitivity_priors: tuple[PriorSpec, ...] = ()
+    thresholds: tuple[float, ...] | None = None
+
+
+@dataclass(frozen=True)
 class AnalysisConfig:
     """The validated content of ``config.yaml``."""
 
@@ -162,10 +178,8 @@ class AnalysisConfig:
     #: Config ``drug_vocabulary:`` as (normalised drug, term) pairs (:func:`normalise_drug`).
     drug_vocabulary: tuple[tuple[str, str], ...] = ()
     imprecision: ImprecisionSettings | None = None
-    #: The Bayesian model's main prior and thresholds (config ``bayesian:``).
-    bayes: BayesOptions = field(default_factory=BayesOptions)
-    #: Its prior-sensitivity analyses: the built-in alternatives, then the configured ones.
-    sensitivity_priors: tuple[BinomialNormalPrior, ...] = SENSITIVITY_PRIORS
+    #: Config ``bayesian:`` as given (the analysis layer fills in the defaults).
+    bayesian: BayesianSettings = field(default_factory=lambda: BayesianSettings())
 
     def drug_term(self, drug: str) -> tuple[str, bool]:
         """The controlled-vocabulary term of an arm's free-text ``drug`` and whether
@@ -323,7 +337,6 @@ def parse_config(
                 )
             )
         vocabulary.setdefault(key, normalise_drug(term))
-    bayes, sensitivity_priors = _bayesian(document.get("bayesian", {}), file, problems)
     if problems:
         raise InvalidInputError(problems)
     return AnalysisConfig(
@@ -338,57 +351,35 @@ def parse_config(
         subgroups=tuple(document["subgroups"]),
         drug_vocabulary=tuple(vocabulary.items()),
         imprecision=ImprecisionSettings.from_document(document["imprecision"]),
-        bayes=bayes,
-        sensitivity_priors=sensitivity_priors,
+        bayesian=_bayesian(document.get("bayesian", {})),
     )
 
 
-def _prior(spec: Mapping[str, Any], base: BinomialNormalPrior, name: str) -> BinomialNormalPrior:
-    """``base`` with the parts a schema-valid ``bayes_prior`` mapping names replaced."""
-    theta, mu, tau = base.theta, base.mu, base.tau
-    if "theta" in spec:
-        theta = NormalPrior(
-            float(spec["theta"].get("mean", theta.mean)), float(spec["theta"].get("sd", theta.sd))
-        )
-    if "mu" in spec:
-        mu = NormalPrior(float(spec["mu"].get("mean", mu.mean)), float(spec["mu"].get("sd", mu.sd)))
-    if "tau" in spec:
-        tau = TauPrior(
-            TauFamily(spec["tau"].get("distribution", tau.family)),
-            float(spec["tau"].get("scale", tau.scale)),
-        )
-    return BinomialNormalPrior(name, theta, mu, tau)
+def _prior_spec(name: str, spec: Mapping[str, Any]) -> PriorSpec:
+    """The parts of a schema-valid ``bayes_prior`` mapping that it gives."""
+    theta, mu, tau = spec.get("theta", {}), spec.get("mu", {}), spec.get("tau", {})
 
+    def number(part: Mapping[str, Any], key: str) -> float | None:
+        return float(part[key]) if key in part else None
 
-def _bayesian(
-    spec: Mapping[str, Any], file: str, problems: list[Problem]
-) -> tuple[BayesOptions, tuple[BinomialNormalPrior, ...]]:
-    """The main options and the sensitivity priors of a schema-valid ``bayesian:`` mapping;
-    a configured alternative may not reuse the name ``default`` or a built-in one.
-    """
-    main = _prior(spec.get("prior", {}), DEFAULT_PRIOR, DEFAULT_PRIOR.name)
-    thresholds = tuple(float(t) for t in spec.get("thresholds", DEFAULT_THRESHOLDS))
-    # the built-in alternatives change one part of the main prior each
-    builtin = (
-        replace(main, name=SENSITIVITY_PRIORS[0].name, tau=SENSITIVITY_PRIORS[0].tau),
-        replace(main, name=SENSITIVITY_PRIORS[1].name, theta=SENSITIVITY_PRIORS[1].theta),
-        replace(main, name=SENSITIVITY_PRIORS[2].name, mu=SENSITIVITY_PRIORS[2].mu),
+    return PriorSpec(
+        name,
+        number(theta, "mean"),
+        number(theta, "sd"),
+        number(mu, "mean"),
+        number(mu, "sd"),
+        tau.get("distribution"),
+        number(tau, "scale"),
     )
-    taken = {main.name, *(p.name for p in builtin)}
-    configured = []
-    for name, alternative in spec.get("sensitivity_priors", {}).items():
-        if name in taken:
-            problems.append(
-                Problem(
-                    file,
-                    "prior name is taken (by the main prior or a built-in alternative)",
-                    column="bayesian.sensitivity_priors",
-                    value=name,
-                )
-            )
-            continue
-        configured.append(_prior(alternative, main, name))
-    return BayesOptions(main, thresholds), builtin + tuple(configured)
+
+
+def _bayesian(spec: Mapping[str, Any]) -> BayesianSettings:
+    """Config ``bayesian:`` (schema-valid) as given."""
+    return BayesianSettings(
+        _prior_spec("default", spec.get("prior", {})),
+        tuple(_prior_spec(n, p) for n, p in spec.get("sensitivity_priors", {}).items()),
+        tuple(float(t) for t in spec["thresholds"]) if "thresholds" in spec else None,
+    )
 
 
 def load_config(

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from raremeta.analysis.configuration import bayes_options, sensitivity_priors
 from raremeta.analysis.table_keys import AnalysisCode
 from raremeta.analysis.wording import (
     ANALYSIS_SENTENCES,
@@ -99,7 +100,7 @@ def run_facts(pooled: pd.DataFrame, sensitivity: pd.DataFrame) -> RunFacts:
     pairs = pooled.assign(pair=list(zip(pooled["method"], pooled["measure"], strict=True)))
     _, missing_pairs = split(pairs[pairs["method"].isin(estimated)], "pair")
     # frequentist random-effects rows (a between-study variance estimator); not the Bayesian
-    random = pooled[(pooled["model"] == RANDOM) & (pooled["tau2_estimator"].fillna("") != "")]
+    random = pooled[(pooled["model"] == RANDOM) & (pooled["method"] != BAYESIAN)]
     analyses, not_applicable = split(
         sensitivity[sensitivity["analysis_code"] != AnalysisCode.NO_COMPARABLE_STUDY],
         "analysis_code",
@@ -195,9 +196,10 @@ def _bayesian_sentence(config: AnalysisConfig) -> str:
     """The Bayesian model's priors and thresholds, when config.yaml runs it."""
     if BAYESIAN not in config.methods:
         return ""
-    main = config.bayes.prior
-    others = "; ".join(f"{p.name} ({describe(p)})" for p in config.sensitivity_priors)
-    thresholds = ", ".join(f"{t:g}" for t in config.bayes.thresholds)
+    options = bayes_options(config)
+    others = "; ".join(f"{p.name} ({describe(p)})" for p in sensitivity_priors(config))
+    thresholds = ", ".join(f"{t:g}" for t in options.thresholds)
+    main = options.prior
     return (
         "The Bayesian binomial-normal model (logit risks mu_i -/+ (theta + tau u_i)/2, "
         "u_i ~ N(0, 1); binomial likelihood of each arm, no continuity correction, double-zero "

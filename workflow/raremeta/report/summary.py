@@ -663,10 +663,10 @@ def summarise(
         row = pooled_row(p, companion)
         if row is not None and key != companion:
             rows.append((method_label(*companion), _value(row, context)))
-    rows += bayes_rows([b for b in bayes if b.outcome == outcome], primary)
     # the summary of findings' lines (the headline absolute effect, the others, the certainty);
     # one of them is the stratified risk difference, so its own line is not repeated
     rows += findings_rows(sof, roles)
+    rows += bayes_rows([b for b in bayes if b.outcome == outcome], primary)
     if a is not None and k and sof.empty:
         rows.append(
             (

@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from raremeta.analysis.configuration import analysis_from
+from raremeta.analysis.configuration import analysis_from, bayes_options, sensitivity_priors
 from raremeta.analysis.exposure import exposure_adjusted
 from raremeta.analysis.fitting import cumulative_fits, fit_outcome
 from raremeta.analysis.methods import SOURCE_SUBSETS, configured
@@ -70,7 +70,8 @@ def outcome_tables(
     label = f"multi_arm: {other}" + (f" instead of {config.multi_arm}" if multi else "")
     data = outcome_data(frame, outcome)
     primary = choose_primary(data.tables, config.outcome(outcome).primary)
-    primary = replace(primary, spec=configured(primary.spec, config.bayes))
+    bayes = bayes_options(config)
+    primary = replace(primary, spec=configured(primary.spec, bayes))
     alt_data = outcome_data(alt, outcome) if multi else None
     subsets = {name: data.from_sources(kinds) for name, kinds in SOURCE_SUBSETS.items()}
     fits = fit_outcome(
@@ -79,8 +80,8 @@ def outcome_tables(
         config.methods,
         alt_data,
         subsets,
-        config.bayes,
-        config.sensitivity_priors,
+        bayes,
+        sensitivity_priors(config),
     )
     years = dict(years or {})
     study_of = dict(zip(frame["comparison"].astype(str), frame["study"].astype(str), strict=True))
