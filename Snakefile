@@ -19,6 +19,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/studies.smk"
 include: "workflow/rules/pool.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/signals.smk"
 include: "workflow/rules/summary.smk"
 
 

@@ -28,6 +28,8 @@ REVIEW_WIDE = {
     ("summary_of_findings", ""),
     ("summary_tables", ""),
     ("provenance", ""),
+    # the signal screen reads every study's raw files and the whole config (issue 23)
+    ("signals", ""),
     ("all", ""),
 }
 
@@ -134,7 +136,8 @@ def test_adding_a_study_reruns_only_the_outcomes_it_reports(review):
     changed = {path for path in after if after[path] != before.get(path)}
     untouched = {path for path in before if path.startswith(("results/outcomes/", "results/fig"))}
     untouched -= outcome_files("ae001") | outcome_files("ae004")
-    untouched = {p for p in untouched if "reporting." not in p}
+    # the reporting matrix and the signal screen (every term, issue 23) are review-wide
+    untouched = {p for p in untouched if "reporting." not in p and "ae_signals." not in p}
     # 4 other outcomes: 10 tables (issue 22 added posterior_probabilities), 4 x 3 figure files
     # (forest, incidence, cumulative, subgroups)
     assert len(untouched) == 4 * (10 + 4 * 3)

@@ -344,6 +344,18 @@ def test_pipeline_runs_on_imported_studies_beside_the_seed(tmp_path):
     assert "1 double-zero study" in both.note
     assert "Trials whose counts all come from their own reports or registry results" in summary
     assert "PALLAS: registry results, follow-up 208 weeks" in summary
+    # the signal screen of every term (issue 23): organ systems from the records' organSystem;
+    # "Neutrophil count decreased" is given for both arms by accl0431, anbl0532 and PALLAS
+    # (pallas-ext, the same participants, is left out)
+    signals = pd.read_csv(tables / "ae_signals.csv").set_index("term")
+    neutrophils = signals.loc["Neutrophil count decreased"]
+    assert (neutrophils.organ_system, neutrophils.k) == ("Investigations", 3)
+    assert neutrophils.studies == "accl0431;anbl0532;pallas"
+    assert neutrophils.flag_bh and neutrophils.flag_double_fdr
+    assert signals.loc["Posterior reversible encephalopathy syndrome", "outcome"] == "pres"
+    assert "Signal screen of every term" in summary and "screening, not confirmation" in summary
+    assert "Neutrophil count decreased (Investigations; 3 trials)" in summary
+    assert (project / "results" / "figures" / "ae_signals.png").is_file()
     assert shutil.which("git") is None or not (ROOT / "data/raw/accl0431").exists()
 
 

@@ -221,6 +221,8 @@ def final_outputs():
         ext=FIGURE_FORMATS,
     )
     figures += expand("results/figures/reporting.{ext}", ext=FIGURE_FORMATS)
+    tables.append("results/tables/ae_signals.csv")
+    figures += expand("results/figures/ae_signals.{ext}", ext=FIGURE_FORMATS)
     per_outcome = [path for o in OUTCOMES for path in outcome_tables(o).values()]
     return tables + per_outcome + figures
 

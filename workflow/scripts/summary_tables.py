@@ -22,6 +22,7 @@ run_summary(
     subgroups=Path(snakemake.input.subgroups),
     within_trial=Path(snakemake.input.within_trial),
     posterior=Path(snakemake.input.posterior),
+    signals=Path(snakemake.input.signals),
     config=snakemake.params.analysis,
     markdown=Path(snakemake.output.markdown),
     html_out=Path(snakemake.output.html),

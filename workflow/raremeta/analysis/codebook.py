@@ -16,6 +16,7 @@ from raremeta.analysis.result_tables import (
     pooled_columns,
     study_columns,
 )
+from raremeta.analysis.signals import SIGNAL_COLUMNS, SIGNAL_DESCRIPTIONS
 from raremeta.analysis.subgroups import SUBGROUP_COLUMNS
 from raremeta.analysis.summary_of_findings import SOF_COLUMNS
 from raremeta.analysis.table_keys import AnalysisCode, AssumedRisk, Caution, RateSubset
@@ -710,6 +711,15 @@ def tables() -> tuple[tuple[str, str, list[str], dict[str, str]], ...]:
             "with the check of its printed percentage.",
             CHARACTERISTIC_COLUMNS,
             CHARACTERISTICS,
+        ),
+        (
+            "ae_signals.csv",
+            "The signal screen (screening, not confirmation): every reported adverse-event term "
+            "(`k` 0 where no trial gives it for both roles), with false-discovery control "
+            "across terms; sorted by `analysis`, then `p_value` (terms without a test last), "
+            "then term.",
+            SIGNAL_COLUMNS,
+            SIGNAL_DESCRIPTIONS,
         ),
     )
 

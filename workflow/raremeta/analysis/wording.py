@@ -898,3 +898,7 @@ NO_SUBGROUP_COUNTS_NOTE = (
     "the summary's 'Patient characteristics' section states what the trial totals cannot "
     "answer (characteristics_question of config.yaml)"
 )
+
+
+#: The signal screen's caveat, in its figure and summary section (issue 23's words).
+SIGNAL_CAVEAT = "screening, not confirmation"

@@ -11,7 +11,14 @@ occurrences) and ``numAtRisk`` (that term's denominator). The registry's semanti
 - ``numAtRisk`` 0 means the group was not assessed for that table: no row, a note;
 - a group given no role (e.g. "Not Assigned") is left out, with a note;
 - a term listed twice in one table for one group keeps the entry with the most participants
-  affected (never the sum), with a note.
+  affected (never the sum), with a note;
+- ``organSystem`` becomes the row's ``organ_system``, normalised to the MedDRA system organ
+  class name (:mod:`raremeta.io.organ_systems`); a name that matches none is kept as given,
+  with a note.
+
+:data:`IMPORTER_VERSION` counts changes of what an import writes; ``registry_import.yaml``
+records it, and ``raremeta refresh-ctgov`` re-imports a folder written by an older importer even
+when its record is unchanged.
 
 This module is pure: a parsed record in, an :class:`ImportedStudy` out; no file is read or
 written here (see :mod:`raremeta.steps.registry_import`).
@@ -25,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from raremeta.io.errors import InvalidInputError, Problem
+from raremeta.io.organ_systems import soc_name
 from raremeta.io.raw_studies import SourceKind, is_iso_date
 
 #: The two adverse-event tables of a record, by the name the raw contract's ``table`` uses.
@@ -42,7 +50,12 @@ EVENT_COLUMNS = [
     "quote",
     "source_kind",
     "serious",
+    "organ_system",
 ]
+#: The version of what an import writes: 2 added ``organ_system``. A folder whose
+#: ``registry_import.yaml`` records an older one (or none: version 1) is re-imported by
+#: ``refresh-ctgov``.
+IMPORTER_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -267,12 +280,16 @@ def convert_record(
     rows: list[dict[str, Any]] = []
     kept: dict[tuple[str, str, str], dict[str, Any]] = {}
     assessment, vocabularies = set(), set()
+    unmatched_organs: set[str] = set()
     for table, key in TABLES.items():
         for index, event in enumerate(module.get(key) or []):
             if not isinstance(event, Mapping):
                 continue
             term = str(event.get("term", "")).strip()
-            organ = str(event.get("organSystem", ""))
+            organ = str(event.get("organSystem", "") or "")
+            organ_system, matched = soc_name(organ)
+            if not matched:
+                unmatched_organs.add(organ.strip())
             vocabulary = str(event.get("sourceVocabulary") or "")
             if event.get("assessmentType"):
                 assessment.add(str(event["assessmentType"]))
@@ -322,6 +339,7 @@ def convert_record(
                     else f"{term}: {affected} participants affected ({group_id})",
                     "source_kind": SourceKind.REGISTRY.value,
                     "serious": "yes" if table == "serious" else "no",
+                    "organ_system": organ_system if organ.strip() else "",
                 }
                 duplicate = (group_id, term.casefold(), table)
                 if duplicate in kept:
@@ -340,6 +358,11 @@ def convert_record(
                 rows.append(row)
     if problems:
         raise InvalidInputError(problems)
+    notes += [
+        f"organ system {name!r} is not a MedDRA system organ class name nor a known registry "
+        "spelling of one: kept as given"
+        for name in sorted(unmatched_organs)
+    ]
 
     status = _get(record, "protocolSection", "statusModule") or {}
     posted = _get(status, "resultsFirstPostDateStruct", "date") or ""

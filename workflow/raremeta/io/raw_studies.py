@@ -160,6 +160,8 @@ class EventRecord:
     table: str = ""
     #: The patient subgroup the count is of ("" for the whole arm): see ``Study.subgroup_events``.
     subgroup: str = ""
+    #: The term's organ system as written ("" when not given: unclassified).
+    organ_system: str = ""
 
 
 class PercentCheck(StrEnum):
@@ -555,6 +557,7 @@ def load_study(folder: Path, shown: str | None = None) -> Study:
                 n_at_risk=at_risk,
                 table=table,
                 subgroup=group,
+                organ_system=_text(v, "organ_system"),
             )
         )
     if problems:

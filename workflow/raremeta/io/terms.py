@@ -40,3 +40,15 @@ def normalise_term(term: str) -> str:
     text = _CODE_PREFIX.sub("", unicodedata.normalize("NFKC", term).replace("\u00ad", ""))
     text = _SEPARATORS.sub(" ", text.casefold()).strip()
     return text.replace("generalised", "generalized")
+
+
+def without_code(term: str) -> str:
+    """``term`` stripped, without the leading numeric code :func:`normalise_term` ignores (for
+    display: ``"29700-Epistaxis"`` is shown as ``"Epistaxis"``).
+
+    Examples
+    --------
+    >>> without_code(" 29700-Epistaxis "), without_code("5-FU toxicity")
+    ('Epistaxis', '5-FU toxicity')
+    """
+    return _CODE_PREFIX.sub("", term).strip()

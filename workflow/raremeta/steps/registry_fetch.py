@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from raremeta.io.ctgov import record_content
+from raremeta.io.ctgov import IMPORTER_VERSION, record_content
 from raremeta.io.errors import InvalidInputError, Problem
 from raremeta.io.raw_studies import STUDY_FILE
 from raremeta.io.safe_yaml import load_yaml
@@ -126,6 +126,9 @@ class SavedImport:
         The import's ``--role`` and ``--drug`` (``registry_import.yaml``).
     content : Any
         The saved record without its ``versionHolder`` (:func:`record_content`).
+    importer_version : int
+        ``registry_import.yaml``'s ``importer_version`` (1 where it has none): an import older
+        than :data:`~raremeta.io.ctgov.IMPORTER_VERSION` is redone even for an unchanged record.
     """
 
     study_id: str
@@ -133,6 +136,7 @@ class SavedImport:
     roles: dict[str, str]
     drugs: dict[str, str]
     content: Any
+    importer_version: int = 1
 
 
 @dataclass(frozen=True)
@@ -266,9 +270,15 @@ def read_saved_import(folder: Path) -> SavedImport:
         problems.append(Problem(str(record_path), f"cannot read the saved record: {error}"))
     except ValueError as error:
         problems.append(Problem(str(record_path), f"not valid JSON: {error}"))
+    version = saved.get("importer_version", 1) if saved is not None else 1
+    if not isinstance(version, int) or isinstance(version, bool):
+        problems.append(
+            Problem(str(folder / ARGUMENTS_FILE), "importer_version must be a whole number",
+                    column="importer_version", value=str(version))
+        )  # fmt: skip
     if problems:
         raise InvalidInputError(problems)
-    return SavedImport(folder.name, registry, roles, drugs, content)
+    return SavedImport(folder.name, registry, roles, drugs, content, version)
 
 
 def refresh_ctgov(
@@ -278,7 +288,8 @@ def refresh_ctgov(
 ) -> RefreshReport:
     """Re-fetch every imported study's record; re-import those whose content changed (a new
     ``versionHolder``, the date of the registry's data release, alone is not a change: it
-    moves with every release).
+    moves with every release) and those an older importer wrote (``importer_version`` in
+    ``registry_import.yaml`` below :data:`~raremeta.io.ctgov.IMPORTER_VERSION`).
 
     First what interrupted imports left is repaired (:func:`recover_study_folders`, each repair
     told to ``on_repair``) and every
@@ -316,7 +327,8 @@ def refresh_ctgov(
     for index, study in enumerate(saved):
         try:
             data, _ = fetch_record(study.registry, api_url)
-            if record_content(json.loads(data)) == study.content:
+            current = study.importer_version >= IMPORTER_VERSION
+            if current and record_content(json.loads(data)) == study.content:
                 unchanged.append(study.study_id)
                 continue
             with tempfile.TemporaryDirectory() as tmp:

@@ -31,7 +31,7 @@ from typing import Any
 
 import yaml
 
-from raremeta.io.ctgov import EVENT_COLUMNS, ImportedStudy, convert_record
+from raremeta.io.ctgov import EVENT_COLUMNS, IMPORTER_VERSION, ImportedStudy, convert_record
 from raremeta.io.errors import InvalidInputError, Problem
 from raremeta.io.intermediate import rows_to_csv
 from raremeta.io.raw_studies import EVENTS_FILE, STUDY_FILE, STUDY_ID, load_study
@@ -245,6 +245,7 @@ def import_ctgov(
         "study_id": study_id,
         "roles": dict(sorted(roles.items())),
         "drugs": dict(sorted(drugs.items())),
+        "importer_version": IMPORTER_VERSION,
     }
     raw_dir.mkdir(parents=True, exist_ok=True)
     # a hidden sibling (the workflow lists no folder starting with "."), holding a folder of

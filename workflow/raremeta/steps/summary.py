@@ -11,13 +11,16 @@ import pandas as pd
 from raremeta.analysis.bayes_findings import bayes_findings
 from raremeta.analysis.codebook import codebook_markdown
 from raremeta.analysis.configuration import analysis_from
+from raremeta.analysis.signals import SignalSettings
 from raremeta.analysis.subgroup_findings import subgroup_findings
 from raremeta.analysis.within_trial_findings import within_trial_lines
 from raremeta.harmonise.study_table import data_as_of
+from raremeta.io.safe_yaml import load_yaml
 from raremeta.io.software import versions
 from raremeta.io.writing import atomic_write_text
 from raremeta.report.findings import findings_table
 from raremeta.report.methods_text import methods_paragraph, run_facts
+from raremeta.report.signal_summary import signal_summary
 from raremeta.report.summary import (
     SummaryContext,
     characteristics_summary,
@@ -28,6 +31,12 @@ from raremeta.report.summary import (
     to_markdown,
 )
 from raremeta.steps.provenance import imported_software
+
+
+def _signals_config(config: Path | Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """``signals:`` of the config (Snakemake's mapping, or the file)."""
+    document = config if isinstance(config, Mapping) else load_yaml(Path(config))
+    return document.get("signals") if isinstance(document, Mapping) else None
 
 
 def run_summary(
@@ -49,11 +58,14 @@ def run_summary(
     subgroups: Path | None = None,
     within_trial: Path | None = None,
     posterior: Path | None = None,
+    signals: Path | None = None,
 ) -> None:
     """Write the summary tables (with the data-as-of line), the methods paragraph and the
     tables' codebook; with ``findings`` (``summary_of_findings.csv``) the GRADE section and
-    each outcome's absolute-effect and certainty lines.
+    each outcome's absolute-effect and certainty lines; with ``signals`` (``ae_signals.csv``)
+    the signal-screen section.
     """
+    settings = SignalSettings.of(_signals_config(config))
     config = analysis_from(config)
     p, r, s = pd.read_csv(pooled), pd.read_csv(rates), pd.read_csv(studies)
     a = pd.read_csv(absolute)
@@ -96,9 +108,18 @@ def run_summary(
                 list(zip(table["study"], table["label"], strict=True)),
                 config.characteristics_question,
             )
-    atomic_write_text(markdown, to_markdown(blocks, methods, preamble, baseline, section))
-    atomic_write_text(html_out, to_html(blocks, methods, preamble, baseline, section))
-    atomic_write_text(latex, to_latex(blocks, methods, preamble, baseline, section))
+    screen = None
+    if signals is not None:
+        screen = signal_summary(
+            pd.read_csv(signals),
+            settings.alpha,
+            settings.group_alpha,
+            settings.min_events,
+            config.role_labels,
+        )
+    atomic_write_text(markdown, to_markdown(blocks, methods, preamble, baseline, section, screen))
+    atomic_write_text(html_out, to_html(blocks, methods, preamble, baseline, section, screen))
+    atomic_write_text(latex, to_latex(blocks, methods, preamble, baseline, section, screen))
     atomic_write_text(methods_out, methods + "\n")
     if codebook is not None:
         atomic_write_text(codebook, codebook_markdown())
