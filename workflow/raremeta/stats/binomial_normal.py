@@ -709,12 +709,8 @@ def bayesian_fits(stack: TableStack, spec: MethodSpec) -> PooledFits:
         if not (ai + ci).any():  # no event at all: the prior alone would decide it
             return PooledEffect.missing(spec, Reason.NO_EVENTS, k=tables.k)
         post = posterior(np.round(ai), n1, np.round(ci), n2, options)
-        error = max(
-            post.error, post.quadrature_error, post.interpolation_error, post.edge_density
-        )
-        reason = (
-            Reason.INTEGRATION_TOLERANCE_NOT_MET if error > REPORTED_TOLERANCE else Reason.NONE
-        )
+        error = max(post.error, post.quadrature_error, post.interpolation_error, post.edge_density)
+        reason = Reason.INTEGRATION_TOLERANCE_NOT_MET if error > REPORTED_TOLERANCE else Reason.NONE
         return PooledEffect(
             spec,
             status_of(reason),
