@@ -198,7 +198,7 @@ def search_ctgov(
     api_url: str = API_URL,
     raw_dir: Path = Path("data/raw"),
     today: str | None = None,
-    page_size: int = PAGE_SIZE,
+    page_size: int | None = None,
     on_progress: Callable[[str], None] = lambda line: None,
 ) -> SearchOutcome:
     """Run every query of the saved search; write the table, its pages and its manifest, or
@@ -216,8 +216,8 @@ def search_ctgov(
         The study folders (``in_data_raw``: a folder names the id in ``registry``).
     today : str, optional
         The search date (ISO); default today's UTC date.
-    page_size : int
-        Records per page asked of the API.
+    page_size : int, optional
+        Records per page asked of the API (default :data:`PAGE_SIZE`).
     on_progress : callable
         Told one line per query (records and pages found).
 
@@ -231,6 +231,7 @@ def search_ctgov(
         middle of paging): nothing was written.
     """
     queries = load_queries(config)
+    page_size = page_size or PAGE_SIZE
     in_raw = named_registry_ids(registry_fields(raw_dir))
     base = api_url.rstrip("/")
     today = today or datetime.now(UTC).date().isoformat()
