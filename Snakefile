@@ -20,6 +20,7 @@ include: "workflow/rules/studies.smk"
 include: "workflow/rules/pool.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/summary.smk"
+include: "workflow/rules/prisma.smk"
 
 
 rule all:

@@ -39,6 +39,7 @@ rule summary_tables:
         findings="results/tables/summary_of_findings.csv",
         subgroups="results/tables/subgroups.csv",
         within_trial="results/tables/within_trial_subgroups.csv",
+        prisma="results/tables/prisma.csv",
     output:
         markdown=report(
             "results/tables/summary.md",
