@@ -296,3 +296,24 @@ def test_two_queries_with_one_id_are_refused(tmp_path, api, capsys):
     err = capsys.readouterr().err
     assert "registry_search[1].id" in err and "query id is used twice" in err
     assert not (tmp_path / "search").exists()
+
+
+def test_the_weekly_job_runs_the_search_and_lists_the_new_records_in_the_pull_request():
+    # issue 24, item 5: .github/workflows/registry-refresh.yml runs the search after the
+    # refresh, reruns the analysis when data/search changed, and puts the search's output (its
+    # "new:" and "awaiting" lines) in the pull request's body
+    import yaml
+    from conftest import ROOT
+
+    job = yaml.safe_load((ROOT / ".github" / "workflows" / "registry-refresh.yml").read_text())
+    steps = job["jobs"]["refresh"]["steps"]
+    runs = [step.get("run", "") for step in steps]
+    search = next(i for i, run in enumerate(runs) if "raremeta search-ctgov" in run)
+    refresh = next(i for i, run in enumerate(runs) if "raremeta refresh-ctgov" in run)
+    rerun = next(i for i, run in enumerate(runs) if "make run" in run)
+    assert refresh < search < rerun
+    assert "data/search" in runs[rerun]
+    assert any("search.txt" in run and "pr-body.md" in run for run in runs)
+    pull = steps[-1]
+    assert pull["uses"].startswith("peter-evans/create-pull-request")
+    assert pull["with"]["body-path"].endswith("pr-body.md")
