@@ -384,8 +384,8 @@ def test_rerun_is_a_no_op_and_byte_identical(seed_run):
     # item 8; was test_figures_are_byte_identical_across_runs, with --forcerun figures)
     figures = sorted((seed_run / "results" / "figures").iterdir())
     # forest, incidence, cumulative and subgroups (issue 21), 4 outcomes, and the reporting
-    # matrix; png/pdf/svg: (4 x 4 + 1) x 3
-    assert len(figures) == 51
+    # matrix, and the PRISMA flow (issue 24); png/pdf/svg: (4 x 4 + 2) x 3
+    assert len(figures) == 54
     before_figures = {p.name: p.read_bytes() for p in figures}
     written = {p.name: p.stat().st_mtime_ns for p in figures}
     assert b"CreationDate" not in before_figures["forest_pres.pdf"]

@@ -144,7 +144,9 @@ class _Studies:
     """Unique studies' counts as column vectors (U x 1) and the prior of mu."""
 
     def __init__(self, rt, nt, rc, nc, m0: float, s: float) -> None:
-        self.rt, self.nt, self.rc, self.nc = (np.asarray(x, float)[:, None] for x in (rt, nt, rc, nc))
+        self.rt, self.nt, self.rc, self.nc = (
+            np.asarray(x, float)[:, None] for x in (rt, nt, rc, nc)
+        )
         self.m0, self.s = m0, s
 
     def terms(self, mu, d):

@@ -284,8 +284,11 @@ def search_ctgov(
     ):
         return SearchOutcome(False, records, (), str(old.get("search_date", "")))
     history = [h for h in old.get("history", []) if isinstance(h, dict)]
+    # a second search on one day replaces that day's entry, keeping the records new that day
+    earlier = next((h for h in history if h.get("search_date") == today), {})
+    new_today = sorted(set(new_ids) | set(earlier.get("new_records", [])) & set(found))
     history = [h for h in history if h.get("search_date") != today]
-    history.append({"search_date": today, "records": len(records), "new_records": list(new_ids)})
+    history.append({"search_date": today, "records": len(records), "new_records": new_today})
     folder = pages_dir(Path(out))
     manifest = {
         "search_date": today,
