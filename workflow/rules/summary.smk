@@ -91,6 +91,8 @@ rule provenance:
     input:
         raw=raw_files,
         judgements=certainty_input,
+        selection=selection_input,
+        search=search_input,
         outputs=final_outputs(),
         checksums="data/processed/checksums.sha256",
     output:
