@@ -72,9 +72,18 @@ cat(elapsed, "\n")
 TIGHT = ", control = list(threshold = 1e-12, tol = 1e-12, maxiter = 10000)"
 
 
+#: Methods timed by their own benchmark (bench/bench_bayes.py: 1,000 Bayesian fits would take
+#: minutes here).
+SEPARATE = frozenset({registry.BAYESIAN})
+
+
 def specs_of(one: bool) -> list[MethodSpec]:
     """The fits of the primary set whose method is (or is not) fitted one at a time."""
-    return [s for s in registry.primary_set() if registry.method(s.method).one_at_a_time is one]
+    return [
+        s
+        for s in registry.primary_set()
+        if registry.method(s.method).one_at_a_time is one and s.method not in SEPARATE
+    ]
 
 
 def r_call(spec: MethodSpec, tight: bool = False) -> str | None:

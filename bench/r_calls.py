@@ -71,6 +71,12 @@ R_CALLS: dict[str, RCall | NoRCounterpart] = {
         note="estimate only (the MH RD); the stratified Miettinen-Nurminen interval is in R "
         "packages Debian does not ship",
     ),
+    "Bayesian": NoRCounterpart(
+        "no R package in Debian fits the binomial-normal model deterministically (MetaStan, "
+        "its authors' package, is not in Debian and samples by MCMC); "
+        "tests/test_binomial_normal.py checks it against rstan and an R quadrature "
+        "(tests/reference/bayes), and bench/bench_bayes.py times it"
+    ),
 }
 
 #: Helper functions the expressions above call.

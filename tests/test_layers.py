@@ -22,8 +22,9 @@ The rules, by layer (a module may always import its own layer):
   core hands back values, and a line printed from it would bypass the results and the logs.
 - harmonise: io.
 - analysis: io, harmonise, stats.
-- report: io, analysis, and of stats only the result types (``raremeta.stats.results``) and the
-  method registry (``raremeta.stats.registry``), never an estimator.
+- report: io, analysis, and of stats only the result types (``raremeta.stats.results``), the
+  method registry (``raremeta.stats.registry``) and the Bayesian priors' types
+  (``raremeta.stats.priors``), never an estimator.
 - steps: anything (they are the only modules that know files and paths).
 - cli: io and steps.
 
@@ -50,7 +51,7 @@ ALLOWED = {
     "stats": {"stats"},
     "harmonise": {"io", "harmonise"},
     "analysis": {"io", "harmonise", "stats", "analysis"},
-    "report": {"io", "analysis", "report", "stats.results", "stats.registry"},
+    "report": {"io", "analysis", "report", "stats.results", "stats.registry", "stats.priors"},
     "steps": {"io", "harmonise", "stats", "analysis", "report", "steps"},
     "cli": {"io", "steps"},
     "__init__": set(),

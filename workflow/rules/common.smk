@@ -181,6 +181,7 @@ RESULTS_TABLES = {
     "exposure": "exposure_adjusted",
     "subgroups": "subgroups",
     "within_trial": "within_trial_subgroups",
+    "posterior": "posterior_probabilities",
 }
 
 

@@ -40,6 +40,7 @@ rule summary_tables:
         subgroups="results/tables/subgroups.csv",
         within_trial="results/tables/within_trial_subgroups.csv",
         prisma="results/tables/prisma.csv",
+        posterior="results/tables/posterior_probabilities.csv",
     output:
         markdown=report(
             "results/tables/summary.md",

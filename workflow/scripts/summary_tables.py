@@ -22,6 +22,7 @@ run_summary(
     subgroups=Path(snakemake.input.subgroups),
     within_trial=Path(snakemake.input.within_trial),
     prisma=Path(snakemake.input.prisma),
+    posterior=Path(snakemake.input.posterior),
     config=snakemake.params.analysis,
     markdown=Path(snakemake.output.markdown),
     html_out=Path(snakemake.output.html),

@@ -11,6 +11,7 @@ from raremeta.analysis.prisma import BOX_MEANING, ID_SEPARATOR, PRISMA_COLUMNS, 
 from raremeta.analysis.result_tables import (
     ABSOLUTE_COLUMNS,
     CUMULATIVE_COLUMNS,
+    POSTERIOR_COLUMNS,
     RATE_COLUMNS,
     SENSITIVITY_COLUMNS,
     pooled_columns,
@@ -596,6 +597,30 @@ PRISMA = {
 }
 
 
+POSTERIOR = {
+    "outcome": "Outcome id (config.yaml `outcomes:`).",
+    "prior": "The prior: `default` for the main analysis (config.yaml `bayesian.prior`; by "
+    "default theta ~ N(0, 2.82²), mu_i ~ N(0, 10²), tau ~ half-normal(0.5), Günhan, Röver and "
+    "Friede 2020), or the stable name of a sensitivity prior (built in: `tau_halfnormal_1`, "
+    "`theta_normal_1.5`, `mu_normal_2.5`; then config.yaml `bayesian.sensitivity_priors`).",
+    "threshold": "An odds-ratio threshold t (config.yaml `bayesian.thresholds`).",
+    "probability": "Posterior probability that the odds ratio (CNI vs comparator) exceeds t under "
+    "the Bayesian binomial-normal model; empty unless `status` is estimated.",
+    "prior_probability": "The same probability under the prior alone (0.5 at t = 1 for a prior "
+    "of theta centred on 0).",
+    "k": "Trials in the model (double-zero trials included).",
+    "status": "estimated, not_estimable or not_applicable.",
+    "reason": "Why not estimated (codes below); empty when estimated.",
+    "prior_description": "The prior in full (every scale a standard deviation).",
+    "theta_mean": "Mean of the normal prior of theta (the mean log odds ratio).",
+    "theta_sd": "Its standard deviation.",
+    "mu_mean": "Mean of the normal prior of each trial's baseline mu_i.",
+    "mu_sd": "Its standard deviation.",
+    "tau_prior": "Family of the prior of tau: `half-normal` or `half-Cauchy`.",
+    "tau_scale": "Its scale.",
+}
+
+
 def tables() -> tuple[tuple[str, str, list[str], dict[str, str]], ...]:
     """(file, what it holds, columns, column -> meaning) of every results table, with the
     columns the method registry adds (weights, methods' own result columns).
@@ -657,6 +682,13 @@ def tables() -> tuple[tuple[str, str, list[str], dict[str, str]], ...]:
             "one test row (`subgroup` empty) with Cochran's Q between subgroups.",
             SUBGROUP_COLUMNS,
             {**SUBGROUPS, "method": method["method"]},
+        ),
+        (
+            "posterior_probabilities.csv",
+            "Bayesian binomial-normal model: per outcome, prior and threshold, the posterior "
+            "probability that the odds ratio exceeds the threshold.",
+            POSTERIOR_COLUMNS,
+            POSTERIOR,
         ),
         (
             "within_trial_subgroups.csv",

@@ -12,11 +12,21 @@ from pathlib import Path
 from typing import Any
 
 from raremeta.io import analysis_config
-from raremeta.io.analysis_config import AUTO, AnalysisConfig
+from raremeta.io.analysis_config import AUTO, AnalysisConfig, PriorSpec
 from raremeta.io.ctgov_search import search_problems
 from raremeta.io.errors import InvalidInputError, Problem
 from raremeta.io.schemas import schema_problems
 from raremeta.stats import registry
+from raremeta.stats.priors import (
+    DEFAULT_PRIOR,
+    DEFAULT_THRESHOLDS,
+    SENSITIVITY_PRIORS,
+    BayesOptions,
+    BinomialNormalPrior,
+    NormalPrior,
+    TauFamily,
+    TauPrior,
+)
 
 _MEASURE_WORDS = {"OR": "odds ratios", "RR": "risk ratios", "RD": "risk differences"}
 
@@ -42,7 +52,8 @@ def _primary_problems(spec: Any, where: str, file: str) -> list[Problem]:
                 value=method,
             )
         )
-    if model == registry.RANDOM and not spec.get("tau2_estimator"):
+    estimators = any(est for _, mdl, est in entry.fits if mdl == registry.RANDOM)
+    if model == registry.RANDOM and estimators and not spec.get("tau2_estimator"):
         estimators = _or(list(registry.TAU2_ESTIMATORS))
         problems.append(
             Problem(
@@ -84,6 +95,18 @@ def method_problems(document: dict[str, Any], file: str) -> list[Problem]:
                     f"configured methods ({', '.join(families)}); add it or name a primary method",
                     column="methods",
                     value=family,
+                )
+            )
+    taken = {"default", *(p.name for p in SENSITIVITY_PRIORS)}
+    for name in document.get("bayesian", {}).get("sensitivity_priors", {}):
+        if name in taken:
+            problems.append(
+                Problem(
+                    file,
+                    "prior name is taken (by the main prior or a built-in alternative: "
+                    f"{', '.join(sorted(taken))})",
+                    column="bayesian.sensitivity_priors",
+                    value=name,
                 )
             )
     for outcome_id, choice in chosen.items():
@@ -140,3 +163,45 @@ def workflow_config(
     except Exception:  # Snakemake raises WorkflowError; any failure is the schema's
         raise InvalidInputError(schema_problems(config, "config", display)) from None
     return analysis_from(config, display)
+
+
+def _prior(spec: PriorSpec, base: BinomialNormalPrior) -> BinomialNormalPrior:
+    """``base`` with the parts ``spec`` gives replaced, under ``spec``'s name."""
+
+    def pick(value: float | None, default: float) -> float:
+        return default if value is None else value
+
+    return BinomialNormalPrior(
+        spec.name,
+        NormalPrior(pick(spec.theta_mean, base.theta.mean), pick(spec.theta_sd, base.theta.sd)),
+        NormalPrior(pick(spec.mu_mean, base.mu.mean), pick(spec.mu_sd, base.mu.sd)),
+        TauPrior(
+            TauFamily(spec.tau_distribution or base.tau.family),
+            pick(spec.tau_scale, base.tau.scale),
+        ),
+    )
+
+
+def bayes_options(config: AnalysisConfig) -> BayesOptions:
+    """The Bayesian model's main prior (config ``bayesian.prior`` over the defaults of
+    :data:`raremeta.stats.priors.DEFAULT_PRIOR`) and thresholds.
+    """
+    settings = config.bayesian
+    thresholds = settings.thresholds or DEFAULT_THRESHOLDS
+    return BayesOptions(_prior(settings.prior, DEFAULT_PRIOR), tuple(thresholds))
+
+
+def sensitivity_priors(config: AnalysisConfig) -> tuple[BinomialNormalPrior, ...]:
+    """The prior-sensitivity analyses: the built-in alternatives, each changing one part of
+    the main prior (tau ~ half-normal(1), theta ~ N(0, 1.5²), mu_i ~ N(0, 2.5²)), then the
+    configured ones (config ``bayesian.sensitivity_priors``), each the main prior with the
+    parts it names replaced.
+    """
+    main = bayes_options(config).prior
+    tau, theta, mu = SENSITIVITY_PRIORS
+    builtin = (
+        BinomialNormalPrior(tau.name, main.theta, main.mu, tau.tau),
+        BinomialNormalPrior(theta.name, theta.theta, main.mu, main.tau),
+        BinomialNormalPrior(mu.name, main.theta, mu.mu, main.tau),
+    )
+    return builtin + tuple(_prior(spec, main) for spec in config.bayesian.sensitivity_priors)

@@ -12,8 +12,10 @@ import numpy as np
 
 from raremeta.analysis.methods import (
     Variant,
+    configured,
     firth,
     primary_set,
+    prior_variants,
     selected,
     sensitivity_variants,
 )
@@ -21,6 +23,7 @@ from raremeta.analysis.outcome_data import OutcomeData
 from raremeta.analysis.table_keys import AnalysisCode
 from raremeta.stats import registry
 from raremeta.stats.engine import fit_stack
+from raremeta.stats.priors import BayesOptions, BinomialNormalPrior
 from raremeta.stats.registry import families as all_families
 from raremeta.stats.results import MethodSpec, PooledEffect, PooledFits, Reason
 from raremeta.stats.two_by_two import Tables, TableStack
@@ -93,6 +96,8 @@ def fit_outcome(
     families: tuple[str, ...] | None = None,
     alternative: OutcomeData | None = None,
     subsets: Mapping[AnalysisCode, np.ndarray] | None = None,
+    bayes: BayesOptions | None = None,
+    priors: tuple[BinomialNormalPrior, ...] = (),
 ) -> OutcomeFits:
     """Fit every method one outcome needs.
 
@@ -100,12 +105,15 @@ def fit_outcome(
     boolean mask over the studies) and the alternative multi-arm data are stacked into one
     :class:`~raremeta.stats.two_by_two.TableStack`; the primary method is fitted to all of them
     in one call, every other method to the full set. ``families`` (default: every registered
-    family) are the configured ``methods:``.
+    family) are the configured ``methods:``; ``bayes`` the Bayesian model's configured options
+    (None: its defaults) and ``priors`` its prior-sensitivity analyses.
     """
     subsets = dict(subsets or {})
     families = all_families() if families is None else families
-    specs = selected(primary_set(), families)
+    specs = tuple(configured(s, bayes) for s in selected(primary_set(), families))
     variants = selected(sensitivity_variants(), families)
+    if registry.BAYESIAN in families:
+        variants += prior_variants(bayes or BayesOptions(), priors)
     firth_spec = firth()
     t = data.tables
     if t is None:

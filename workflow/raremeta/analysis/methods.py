@@ -4,19 +4,22 @@ both read from the method registry (:mod:`raremeta.stats.registry`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from raremeta.analysis.table_keys import AnalysisCode
 from raremeta.io.raw_studies import SourceKind
 from raremeta.stats import registry
+from raremeta.stats.priors import BayesOptions, BinomialNormalPrior
 from raremeta.stats.registry import IV, MEASURES, MH, TAU2_ESTIMATORS
 from raremeta.stats.results import MethodSpec
 
 __all__ = [
     "SOURCE_SUBSETS",
     "Variant",
+    "configured",
     "firth",
     "primary_set",
+    "prior_variants",
     "selected",
     "sensitivity_variants",
 ]
@@ -103,4 +106,30 @@ def selected(specs, families: tuple[str, ...]):
     """The specs (or variants) whose method family is in ``families``, in order."""
     return tuple(
         s for s in specs if registry.method(getattr(s, "spec", s).method).family in families
+    )
+
+
+def configured(spec: MethodSpec, options: BayesOptions | None) -> MethodSpec:
+    """``spec`` with the configured Bayesian options when it is the Bayesian method (``None``:
+    the defaults), unchanged otherwise.
+    """
+    if spec.method != registry.BAYESIAN or options is None:
+        return spec
+    return replace(spec, bayes=options)
+
+
+def prior_variants(
+    options: BayesOptions, priors: tuple[BinomialNormalPrior, ...]
+) -> tuple[Variant, ...]:
+    """The prior-sensitivity analyses: the Bayesian model under each of ``priors`` (labelled
+    with its name), with the configured thresholds.
+    """
+    base = registry.spec("OR", registry.BAYESIAN, registry.RANDOM)
+    return tuple(
+        Variant(
+            AnalysisCode.PRIOR_SENSITIVITY,
+            prior.name,
+            replace(base, bayes=BayesOptions(prior, options.thresholds)),
+        )
+        for prior in priors
     )

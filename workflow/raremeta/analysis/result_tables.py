@@ -22,6 +22,7 @@ from raremeta.io.raw_studies import ROLES, Role
 from raremeta.stats import registry
 from raremeta.stats.effect_sizes import study_effects
 from raremeta.stats.incidence import crude_rate, glmm_rate
+from raremeta.stats.priors import BayesOptions, describe, prior_probability, probability_key
 from raremeta.stats.registry import IntervalKind
 from raremeta.stats.results import (
     MethodSpec,
@@ -138,6 +139,24 @@ ABSOLUTE_COLUMNS = [
     "reason",
 ]
 #: Cumulative meta-analysis (cumulative.csv): one row per outcome and step.
+#: Columns of ``posterior_probabilities.csv``.
+POSTERIOR_COLUMNS = [
+    "outcome",
+    "prior",
+    "threshold",
+    "probability",
+    "prior_probability",
+    "k",
+    "status",
+    "reason",
+    "prior_description",
+    "theta_mean",
+    "theta_sd",
+    "mu_mean",
+    "mu_sd",
+    "tau_prior",
+    "tau_scale",
+]
 CUMULATIVE_COLUMNS = [
     "outcome",
     "step",
@@ -614,3 +633,38 @@ def cumulative(
         rows.append(row)
     frame = pd.DataFrame(rows, columns=CUMULATIVE_COLUMNS)
     return frame.astype({"step": "Int64", "year": "Int64"})
+
+
+def posterior_probabilities(data: OutcomeData, fits: OutcomeFits) -> pd.DataFrame:
+    """The Bayesian model's posterior probabilities that the odds ratio exceeds each
+    configured threshold, under the main prior (``default``) and each sensitivity prior, one
+    row per prior and threshold (columns :data:`POSTERIOR_COLUMNS`); no rows when the method is
+    not configured.
+    """
+    results = [r for r in fits.primary_set if r.method == registry.BAYESIAN]
+    results += [r for v, r in fits.variants if v.code == AnalysisCode.PRIOR_SENSITIVITY]
+    rows = []
+    for result in results:
+        options = result.spec.bayes or BayesOptions()
+        extra = dict(result.extra)
+        for threshold in options.thresholds:
+            rows.append(
+                {
+                    "outcome": data.outcome,
+                    "prior": options.prior.name,
+                    "threshold": threshold,
+                    "probability": extra.get(probability_key(threshold), math.nan),
+                    "prior_probability": prior_probability(options.prior, threshold),
+                    "k": result.k,
+                    "status": result.status,
+                    "reason": result.reason,
+                    "prior_description": describe(options.prior),
+                    "theta_mean": options.prior.theta.mean,
+                    "theta_sd": options.prior.theta.sd,
+                    "mu_mean": options.prior.mu.mean,
+                    "mu_sd": options.prior.mu.sd,
+                    "tau_prior": options.prior.tau.family,
+                    "tau_scale": options.prior.tau.scale,
+                }
+            )
+    return pd.DataFrame(rows, columns=POSTERIOR_COLUMNS)

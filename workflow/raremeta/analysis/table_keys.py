@@ -36,6 +36,8 @@ class AnalysisCode(StrEnum):
     PRIMARY_OR_REGISTRY_SOURCES = "primary_or_registry_sources"
     FIRTH_WITHOUT_DOUBLE_ZERO = "firth_without_double_zero"
     MULTI_ARM = "multi_arm_handling"
+    #: The Bayesian model under another prior (its variant: the prior's name).
+    PRIOR_SENSITIVITY = "prior_sensitivity"
     NO_COMPARABLE_STUDY = "no_comparable_study"
 
 

@@ -17,6 +17,7 @@ from raremeta.io.raw_studies import ReportingDetail
 from raremeta.stats import registry
 from raremeta.stats.certainty import ImprecisionBasis, ImprecisionReason
 from raremeta.stats.registry import (
+    BAYESIAN,
     CONDITIONAL_ML,
     EXACT_CONDITIONAL,
     FIRTH,
@@ -307,6 +308,10 @@ def pooled_note(result: PooledEffect, context: Context = Context.NONE) -> str:
             notes.append("one study: the Firth OR equals the OR after adding 0.5 to every cell")
         if result.k_excluded:
             notes.append(f"{_studies(result.k_excluded)} without events left out")
+    elif spec.method == BAYESIAN and result.status == Status.ESTIMATED:
+        notes.append("no p-value: posterior probabilities in posterior_probabilities.csv")
+        if result.k == 1:
+            notes.append("one study: the posterior of tau is its prior")
     elif spec.method == MN and result.reason == Reason.NO_P_VALUE:
         first, notes = [], [reason_text(result.reason)]
     elif spec.method in EXACT_CONDITIONAL_ROWS and result.reason != Reason.NON_INTEGER_COUNTS:
@@ -542,6 +547,25 @@ METHOD_WORDS: dict[str, MethodWords] = {
         "interval and score test (Miettinen and Nurminen 1985)",
         "MH risk difference with the Miettinen-Nurminen score interval",
     ),
+    BAYESIAN: MethodWords(
+        "Bayesian binomial-normal, random effects (95% CrI)",
+        "posterior median",
+        "equal-tailed 95% credible interval",
+        "none (a posterior; see posterior_probabilities.csv)",
+        "a Bayesian binomial-normal random-effects model (Smith, Spiegelhalter and Thomas "
+        "1995) with weakly informative priors (Günhan, Röver and Friede 2020), computed by "
+        "deterministic numerical integration; it reports the posterior median odds ratio, its "
+        "equal-tailed 95% credible interval and the posterior probabilities that the odds "
+        "ratio exceeds each threshold, and has no p-value",
+        "Bayesian binomial-normal model (posterior median, equal-tailed credible interval)",
+        columns=(
+            (
+                "posterior_error",
+                "Bayesian rows: the largest error estimate of the numerical integration (grid "
+                "resolution, quadrature order, grid truncation); empty for other methods",
+            ),
+        ),
+    ),
 }
 
 
@@ -653,6 +677,7 @@ ANALYSIS_LABELS: dict[str, str] = {
     AnalysisCode.PRIMARY_OR_REGISTRY_SOURCES: "source of counts",
     AnalysisCode.FIRTH_WITHOUT_DOUBLE_ZERO: "double-zero studies",
     AnalysisCode.MULTI_ARM: "multi-arm handling",
+    AnalysisCode.PRIOR_SENSITIVITY: "prior (Bayesian)",
     AnalysisCode.NO_COMPARABLE_STUDY: "all",
 }
 #: The ``variant`` label of each source-of-counts subset, and its row in the summary.
@@ -678,6 +703,7 @@ ANALYSIS_SENTENCES: dict[str, str] = {
     "(leaving out counts from letters, reviews or of unstated source)",
     AnalysisCode.FIRTH_WITHOUT_DOUBLE_ZERO: "the Firth odds ratio without double-zero trials",
     AnalysisCode.MULTI_ARM: "the alternative handling of multi-arm trials",
+    AnalysisCode.PRIOR_SENSITIVITY: "the Bayesian model under other priors",
 }
 ANALYSIS_SENTENCES[AnalysisCode.PRIMARY_OR_REGISTRY_SOURCES] = ANALYSIS_SENTENCES[
     AnalysisCode.PRIMARY_SOURCES

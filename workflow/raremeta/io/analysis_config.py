@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -136,6 +136,32 @@ class Protocol:
 
 
 @dataclass(frozen=True)
+class PriorSpec:
+    """One prior of config ``bayesian:`` as given: None for a part left out (the analysis layer
+    takes it from the main prior, and the main prior's from the defaults).
+    """
+
+    name: str
+    theta_mean: float | None = None
+    theta_sd: float | None = None
+    mu_mean: float | None = None
+    mu_sd: float | None = None
+    tau_distribution: str | None = None
+    tau_scale: float | None = None
+
+
+@dataclass(frozen=True)
+class BayesianSettings:
+    """Config ``bayesian:``: the main prior, the named sensitivity priors and the thresholds
+    (None: the default thresholds).
+    """
+
+    prior: PriorSpec = PriorSpec("default")
+    sensitivity_priors: tuple[PriorSpec, ...] = ()
+    thresholds: tuple[float, ...] | None = None
+
+
+@dataclass(frozen=True)
 class AnalysisConfig:
     """The validated content of ``config.yaml``."""
 
@@ -152,6 +178,8 @@ class AnalysisConfig:
     #: Config ``drug_vocabulary:`` as (normalised drug, term) pairs (:func:`normalise_drug`).
     drug_vocabulary: tuple[tuple[str, str], ...] = ()
     imprecision: ImprecisionSettings | None = None
+    #: Config ``bayesian:`` as given (the analysis layer fills in the defaults).
+    bayesian: BayesianSettings = field(default_factory=lambda: BayesianSettings())
 
     def drug_term(self, drug: str) -> tuple[str, bool]:
         """The controlled-vocabulary term of an arm's free-text ``drug`` and whether
@@ -323,6 +351,34 @@ def parse_config(
         subgroups=tuple(document["subgroups"]),
         drug_vocabulary=tuple(vocabulary.items()),
         imprecision=ImprecisionSettings.from_document(document["imprecision"]),
+        bayesian=_bayesian(document.get("bayesian", {})),
+    )
+
+
+def _prior_spec(name: str, spec: Mapping[str, Any]) -> PriorSpec:
+    """The parts of a schema-valid ``bayes_prior`` mapping that it gives."""
+    theta, mu, tau = spec.get("theta", {}), spec.get("mu", {}), spec.get("tau", {})
+
+    def number(part: Mapping[str, Any], key: str) -> float | None:
+        return float(part[key]) if key in part else None
+
+    return PriorSpec(
+        name,
+        number(theta, "mean"),
+        number(theta, "sd"),
+        number(mu, "mean"),
+        number(mu, "sd"),
+        tau.get("distribution"),
+        number(tau, "scale"),
+    )
+
+
+def _bayesian(spec: Mapping[str, Any]) -> BayesianSettings:
+    """Config ``bayesian:`` (schema-valid) as given."""
+    return BayesianSettings(
+        _prior_spec("default", spec.get("prior", {})),
+        tuple(_prior_spec(n, p) for n, p in spec.get("sensitivity_priors", {}).items()),
+        tuple(float(t) for t in spec["thresholds"]) if "thresholds" in spec else None,
     )
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from raremeta.analysis.configuration import bayes_options, sensitivity_priors
 from raremeta.analysis.table_keys import AnalysisCode
 from raremeta.analysis.wording import (
     ANALYSIS_SENTENCES,
@@ -21,7 +22,8 @@ from raremeta.analysis.wording import (
     subgroup_variable_words,
 )
 from raremeta.io.analysis_config import AnalysisConfig
-from raremeta.stats.registry import RANDOM
+from raremeta.stats.priors import describe
+from raremeta.stats.registry import BAYESIAN, RANDOM
 from raremeta.stats.results import Reason, Status
 
 #: The primary-method rule of ``primary: auto`` (README, "Choice of primary method").
@@ -97,7 +99,8 @@ def run_facts(pooled: pd.DataFrame, sensitivity: pd.DataFrame) -> RunFacts:
     estimated, not_estimated = split(pooled, "method")
     pairs = pooled.assign(pair=list(zip(pooled["method"], pooled["measure"], strict=True)))
     _, missing_pairs = split(pairs[pairs["method"].isin(estimated)], "pair")
-    random = pooled[pooled["model"] == RANDOM]
+    # frequentist random-effects rows (a between-study variance estimator); not the Bayesian
+    random = pooled[(pooled["model"] == RANDOM) & (pooled["method"] != BAYESIAN)]
     analyses, not_applicable = split(
         sensitivity[sensitivity["analysis_code"] != AnalysisCode.NO_COMPARABLE_STUDY],
         "analysis_code",
@@ -186,6 +189,26 @@ def _subgroup_sentence(config: AnalysisConfig) -> str:
         "Firth-penalised logistic model (trial-specific intercepts, treatment and subgroup "
         "effects, and a common treatment-by-subgroup term; Fisher et al. 2017), never by "
         "comparing subgroups across trials. "
+    )
+
+
+def _bayesian_sentence(config: AnalysisConfig) -> str:
+    """The Bayesian model's priors and thresholds, when config.yaml runs it."""
+    if BAYESIAN not in config.methods:
+        return ""
+    options = bayes_options(config)
+    others = "; ".join(f"{p.name} ({describe(p)})" for p in sensitivity_priors(config))
+    thresholds = ", ".join(f"{t:g}" for t in options.thresholds)
+    main = options.prior
+    return (
+        "The Bayesian binomial-normal model (logit risks mu_i -/+ (theta + tau u_i)/2, "
+        "u_i ~ N(0, 1); binomial likelihood of each arm, no continuity correction, double-zero "
+        f"trials included) used the priors {describe(main)} (every scale a standard deviation; "
+        "by default those of Günhan, Röver and Friede 2020, which put 95% of the prior odds ratio "
+        "between 1/250 and 250), was integrated numerically (adaptive grid with an error "
+        "check) and reported the posterior median odds ratio with its equal-tailed 95% credible "
+        f"interval and the posterior probabilities that the odds ratio exceeds {thresholds}; "
+        f"the priors of its sensitivity analyses were {others}. "
     )
 
 
@@ -297,6 +320,7 @@ def methods_paragraph(
         + (f"Sensitivity analyses used {_join(sens)}. " if sens else "")
         + (f"{not_estimable} " if not_estimable else "")
         + (f"{not_applicable} " if not_applicable else "")
+        + _bayesian_sentence(config)
         + "A cumulative meta-analysis refitted each outcome's primary method as trials were "
         "added in order of year (ties and missing years by study id). "
         + _subgroup_sentence(config)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from raremeta.analysis.bayes_findings import BayesianFinding
 from raremeta.analysis.subgroup_findings import SubgroupFinding
 from raremeta.analysis.table_keys import AnalysisCode
 from raremeta.analysis.within_trial_findings import WithinTrialLine
@@ -544,6 +545,62 @@ def _rate_rows(r: pd.DataFrame, context: SummaryContext) -> list[tuple[str, str]
     return rows
 
 
+def bayes_rows(found: list[BayesianFinding], primary: pd.Series) -> list[tuple[str, str]]:
+    """The Bayesian model's line (posterior median, credible interval, probability of harm
+    beside its prior probability and its range over the priors tried) and, when the prior
+    dominates, why, with the frequentist primary estimate for comparison.
+    """
+    rows = []
+    for b in found:
+        value = (
+            f"posterior median OR {fmt_ci(b.estimate, b.ci_low, b.ci_high, 'OR')} (95% credible "
+            "interval)"
+        )
+        if math.isfinite(b.probability):
+            low, high = b.probability_range
+            value += (
+                f"; probability that the odds ratio exceeds 1: {b.probability:.2f} after the data, "
+                f"{b.prior_probability:.2f} before them"
+            )
+            if b.priors > 1:
+                value += f"; {low:.2f} to {high:.2f} across the {b.priors} priors tried"
+        value += (
+            "; between-trial SD tau: prior only (one trial)"
+            if b.k == 1
+            else f"; between-trial SD tau, posterior median {fmt_value(b.tau_median)}"
+        )
+        rows.append((f"Bayesian random effects ({b.prior_description})", value))
+        if b.prior_dominates:
+            why = "one trial" if b.k == 1 else f"{b.k} trials"
+            why += f" and {b.events} event{'s' if b.events != 1 else ''}"
+            text = (
+                f"With {why} the prior dominates: these numbers say as much about the prior as "
+                "about the data."
+            )
+            if b.comparator_events == 0:
+                text += (
+                    " The comparator arms had no events, so the data set no upper limit to the "
+                    "odds ratio and the wide prior for its logarithm (95% between 1/250 and 250 "
+                    "by default) shapes the upper part of the posterior"
+                )
+                estimate = _f(primary.get("estimate"))
+                if math.isfinite(estimate):
+                    text += (
+                        f"; this is why the posterior median lies far from the primary "
+                        f"frequentist estimate ({fmt_value(estimate)})"
+                    )
+                text += "."
+            name, narrow = b.narrowest
+            if name:
+                text += (
+                    f" Under the narrower prior {name} the posterior median is "
+                    f"{fmt_value(narrow)}; across all priors tried it runs from "
+                    f"{fmt_value(b.estimate_range[0])} to {fmt_value(b.estimate_range[1])}."
+                )
+            rows.append(("Bayesian: role of the prior", text))
+    return rows
+
+
 def summarise(
     outcome: str,
     label: str,
@@ -557,6 +614,7 @@ def summarise(
     findings: pd.DataFrame | None = None,
     subgroups: tuple[SubgroupFinding, ...] = (),
     within_trial: tuple[WithinTrialLine, ...] = (),
+    bayes: tuple[BayesianFinding, ...] = (),
 ) -> OutcomeSummary:
     """Collect one outcome's summary rows from the results tables: the primary row (naming
     the rule that chose it), the exact conditional row, the stratified risk difference per
@@ -607,6 +665,7 @@ def summarise(
     # the summary of findings' lines (the headline absolute effect, the others, the certainty);
     # one of them is the stratified risk difference, so its own line is not repeated
     rows += findings_rows(sof, roles)
+    rows += bayes_rows([b for b in bayes if b.outcome == outcome], primary)
     if a is not None and k and sof.empty:
         rows.append(
             (

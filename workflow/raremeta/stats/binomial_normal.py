@@ -18,21 +18,25 @@ Computation. With d_i = theta + tau u_i each study contributes
              N(mu; m_mu, s_mu²) dmu.
 
 1. **g_i(d), the baseline integrated out.** The log integrand in mu is strictly concave (binomial
-   log-likelihoods in the logit plus a normal log density), so it has one mode, found by a
-   safeguarded Newton iteration, and its level sets at 1, 4, 12, 24 and 40 below the mode on each
-   side bracket the mass (strong concavity with modulus 1/s_mu² bounds where they lie). Gauss-
-   Legendre rules on the ten pieces between them integrate the narrow peak of an arm with events
-   and the long, prior-driven tail of an arm without events alike; a zero-event arm's integrand
-   is far from Gaussian, which is where a low-order Gauss-Hermite rule centred at the mode fails.
-   The error check compares the rule with one of twice the order.
-2. **log g_i(d) on a grid.** g_i is log-concave in d (Prékopa's theorem: the integrand is jointly
-   log-concave in (mu, d)); log g_i is tabulated on a uniform grid over where it lies within 50 of
-   its maximum and interpolated by a cubic spline. The grid is halved until the spline agrees
-   with direct values at the midpoints (the error check).
-3. **L_i(theta, tau).** tau = 0: g_i(theta). tau below a quarter of the narrowest g_i's width: a
-   20-node Gauss-Hermite rule in u (the integrand is smooth on the scale of the nodes). Otherwise
-   the trapezoidal rule in d on a grid finer than both tau and g_i's width, whose error for a
-   smooth integrand falls like exp(-2 pi² (width / step)²).
+   log-likelihoods in the logit plus a normal log density), so it has one mode, found by
+   Newton steps inside a bracket, and the points 40 below it on each side bound the mass
+   (strong concavity with modulus 1/s_mu² puts them within s_mu sqrt(80) of the mode). Gauss-
+   Legendre rules on pieces growing geometrically from the mode (1, 3, 9, ... curvature widths)
+   integrate the narrow peak of an arm with events and the long, prior-driven tail of an arm
+   without events alike; a zero-event arm's integrand is far from Gaussian, which is where a
+   low-order Gauss-Hermite rule centred at the mode fails. The error check compares the rules
+   with rules of twice their order.
+2. **Where the posterior lies.** g_i is log-concave in d (Prékopa's theorem: the integrand is
+   jointly log-concave in (mu, d)); log g_i is tabulated on a grid over where it lies within 50
+   of its maximum and interpolated by a cubic spline, loosely, for the passes that only find
+   where the posterior of (theta, tau) lies (below).
+3. **L_i(theta, tau), directly.** On the final grid g_i is evaluated directly (no
+   interpolation) at the theta nodes and on a uniform d grid. tau = 0: g_i(theta). tau of one d
+   step or more: the trapezoidal rule in d, whose error for a Gaussian kernel of sd tau is about
+   2 exp(-2 pi² (tau / step)²) (3e-9 at one step). 0 < tau < one step: L is analytic in tau², so
+   a polynomial in tau² through tau = 0 and the trapezoidal values at 1 to 3 steps. The d step
+   starts at a quarter of the narrowest g_i's width and is halved until that interpolation
+   changes by less than 1e-6 when its last node is left out (the error check).
 4. **The posterior of (theta, tau)** on a grid uniform in theta and in v, tau = a sinh(v) (a the
    tau prior's scale: uniform near 0, logarithmic in the tail, so a half-Cauchy's long tail is
    covered), with Simpson's rule in both directions. A first pass over the priors' ranges
@@ -57,13 +61,14 @@ Prékopa A. On logarithmic concave measures and functions. Acta Sci Math 1973;34
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import partial
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import interpolate, special
+from scipy import interpolate
 
-from raremeta.stats.priors import BayesOptions, BinomialNormalPrior, TauFamily
+from raremeta.stats.priors import BayesOptions, BinomialNormalPrior, TauFamily, probability_key
 from raremeta.stats.results import (
     MethodSpec,
     PooledEffect,
@@ -74,15 +79,18 @@ from raremeta.stats.results import (
 )
 from raremeta.stats.two_by_two import Tables, TableStack
 
-#: Levels below the mode (in the log integrand over mu) that split the integration range.
-_LEVELS = (1.0, 4.0, 12.0, 24.0, 40.0)
+#: How far below its mode the log integrand over mu is integrated (beyond: e^-40 and less).
+_DROP = 40.0
+#: Pieces on each side of the mode (geometrically growing, the last ending at the drop).
+_PIECES = 7
 #: Gauss-Legendre order per piece (and twice it for the error check).
-_ORDER = 12
+_ORDER = 10
 #: log g below its maximum by more than this counts as outside its support.
 _SUPPORT_DROP = 50.0
-#: The spline of log g must match direct values within this (absolute, in log g) at the
-#: midpoints of its grid, where log g is within _SPLINE_REGION of its maximum.
-_SPLINE_TOL = 1e-6
+#: The spline of log g that locates the posterior must match direct values within this
+#: (absolute, in log g) at the midpoints of its grid, where log g is within _SPLINE_REGION of
+#: its maximum; it only locates the posterior, so the check is loose.
+_SPLINE_TOL = 1e-2
 _SPLINE_REGION = 30.0
 #: Gauss-Hermite order for small tau.
 _GH_ORDER = 20
@@ -109,11 +117,11 @@ class Posterior:
         grid's every-second node (an upper bound on the grid error; Simpson's error falls as
         h⁴, so the reported values are about 16 times closer).
     quadrature_error : float
-        The largest relative difference of g_i between the Gauss-Legendre rule and one of twice
-        its order, at the nodes of the spline grid's midpoints check.
-    spline_error : float
-        The largest absolute difference of log g_i between its spline and direct values at the
-        midpoints of its grid (within 30 of its maximum).
+        The largest relative difference of g_i between the Gauss-Legendre rules and rules of
+        twice their order, at 16 nodes of the d grid.
+    interpolation_error : float
+        The largest change of L_i(theta, tau) for tau below one d step (interpolated in tau²)
+        when the interpolation leaves out its last node, relative to the study's largest L_i.
     edge_density : float
         The largest marginal density at an outer edge of the final grid (theta both sides, tau
         the upper end), relative to its maximum: the truncation of the grid.
@@ -128,7 +136,7 @@ class Posterior:
     probabilities: tuple[tuple[float, float], ...]
     error: float
     quadrature_error: float
-    spline_error: float
+    interpolation_error: float
     edge_density: float
     nodes: tuple[int, int] = field(default=(0, 0))
 
@@ -150,17 +158,14 @@ class _Studies:
         self.m0, self.s = m0, s
 
     def terms(self, mu, d):
-        """The log integrand in mu (up to a constant), its first and second derivatives."""
+        """The log integrand in mu (up to a constant), its first and second derivatives:
+        r log p + (n - r) log(1 - p) = r eta - n log(1 + e^eta) for each arm.
+        """
         et, ec = mu + d / 2, mu - d / 2
         z = (mu - self.m0) / self.s
-        f = (
-            -self.rt * np.logaddexp(0, -et)
-            - (self.nt - self.rt) * np.logaddexp(0, et)
-            - self.rc * np.logaddexp(0, -ec)
-            - (self.nc - self.rc) * np.logaddexp(0, ec)
-            - 0.5 * z * z
-        )
-        pt, pc = special.expit(et), special.expit(ec)
+        st, sc = np.logaddexp(0, et), np.logaddexp(0, ec)
+        f = self.rt * et - self.nt * st + self.rc * ec - self.nc * sc - 0.5 * z * z
+        pt, pc = np.exp(et - st), np.exp(ec - sc)
         f1 = self.rt - self.nt * pt + self.rc - self.nc * pc - z / self.s
         f2 = -self.nt * pt * (1 - pt) - self.nc * pc * (1 - pc) - 1 / self.s**2
         return f, f1, f2
@@ -170,13 +175,7 @@ class _Studies:
         rt, nt, rc, nc = (x[..., None] for x in (self.rt, self.nt, self.rc, self.nc))
         et, ec = mu + d / 2, mu - d / 2
         z = (mu - self.m0) / self.s
-        return (
-            -rt * np.logaddexp(0, -et)
-            - (nt - rt) * np.logaddexp(0, et)
-            - rc * np.logaddexp(0, -ec)
-            - (nc - rc) * np.logaddexp(0, ec)
-            - 0.5 * z * z
-        )
+        return rt * et - nt * np.logaddexp(0, et) + rc * ec - nc * np.logaddexp(0, ec) - 0.5 * z * z
 
 
 def _solve_decreasing(fun, lo, hi, x0, tol: float = 1e-10, iterations: int = 200):
@@ -201,13 +200,22 @@ def _solve_decreasing(fun, lo, hi, x0, tol: float = 1e-10, iterations: int = 200
 
 
 def _log_g(studies: _Studies, d: NDArray, order: int = _ORDER) -> NDArray:
-    """log g_i(d) (up to a constant per study) for studies (U) x d (U x N or N)."""
+    """Log g_i(d) (up to a constant per study) for studies (U) x d (U x N or N).
+
+    The mode of the log integrand in mu is found by Newton steps inside a bracket, from the
+    rare-event approximation log(r / (n_t e^(d/2) + n_c e^(-d/2))); the points where it lies
+    40 below the mode bound the range (strong concavity with modulus 1/s_mu² puts them within
+    s_mu sqrt(80) of the mode); pieces grow geometrically from the mode (1, 3, 9, ... times the
+    curvature width, the last ending at the bound), so that a narrow peak and a long tail are
+    both integrated by Gauss-Legendre rules of ``order`` nodes.
+    """
     d = np.broadcast_to(d, np.broadcast_shapes(studies.rt.shape, np.shape(d)))
     s = studies.s
     n = studies.nt + studies.nc
     r = studies.rt + studies.rc
     bound = s * s * n + 1.0
-    start = np.broadcast_to(np.log((r + 0.5) / (n - r + 0.5)), d.shape)
+    scale = np.logaddexp(np.log(studies.nt) + d / 2, np.log(studies.nc) - d / 2)
+    start = np.log(np.maximum(r, 0.5)) - scale
 
     def slope(mu):
         _, f1, f2 = studies.terms(mu, d)
@@ -216,31 +224,36 @@ def _log_g(studies: _Studies, d: NDArray, order: int = _ORDER) -> NDArray:
     mode = _solve_decreasing(slope, studies.m0 - bound, studies.m0 + bound, start, tol=1e-7)
     fm, _, f2m = studies.terms(mode, d)
     width = 1 / np.sqrt(-f2m)
-    points = [mode]
+    reach = s * math.sqrt(2 * _DROP)
+    sides = []
     for side in (1.0, -1.0):
-        for level in _LEVELS:
-            reach = s * math.sqrt(2 * level)
 
-            def drop(t, side=side, level=level):
-                f, f1, _ = studies.terms(mode + side * t, d)
-                return f - fm + level, side * f1
+        def drop(t, side=side):
+            f, f1, _ = studies.terms(mode + side * t, d)
+            return f - fm + _DROP, side * f1
 
-            t = _solve_decreasing(
-                drop,
-                np.zeros_like(mode),
-                np.full_like(mode, reach),
-                width * math.sqrt(2 * level),
-                tol=1e-4,
-            )
-            points.append(mode + side * t)
-    edges = np.sort(np.stack(points), axis=0)  # 11 x U x N
+        t = _solve_decreasing(
+            drop,
+            np.zeros_like(mode),
+            np.full_like(mode, reach),
+            width * math.sqrt(2 * _DROP),
+            tol=1e-3,
+        )
+        sides.append(t)
+    # as many pieces as the longest side needs (the rest would have zero length)
+    longest = max(float(np.max(t / width)) for t in sides)
+    pieces = min(_PIECES, max(2, math.ceil(math.log(max(longest, 1.0)) / math.log(3)) + 2))
+    growth = np.array([0.0, *(3.0**j for j in range(pieces - 1))])  # 0, 1, 3, 9, ...
+    offsets = [np.minimum(width[None] * growth[:, None, None], t[None]) for t in sides]
+    offsets = [np.concatenate([o, t[None]]) for o, t in zip(offsets, sides, strict=True)]
     x, w = np.polynomial.legendre.leggauss(order)
-    a, b = edges[:-1], edges[1:]
-    half = (b - a) / 2
-    mid = (a + b) / 2
-    nodes = mid[..., None] + half[..., None] * x  # 10 x U x N x order
-    f = studies.value(nodes, d[None, ..., None])
-    total = np.sum(half[..., None] * w * np.exp(f - fm[None, ..., None]), axis=(0, -1))
+    total = 0.0
+    for side, o in zip((1.0, -1.0), offsets, strict=True):
+        a, b = o[:-1], o[1:]  # pieces x U x N, offsets from the mode
+        half = (b - a) / 2
+        nodes = (mode + side * (a + b) / 2)[..., None] + side * half[..., None] * x
+        f = studies.value(nodes, d[None, ..., None])
+        total = total + np.sum(half[..., None] * w * np.exp(f - fm[None, ..., None]), axis=(0, -1))
     return fm + np.log(total)
 
 
@@ -263,7 +276,7 @@ class _Surface:
     spline: interpolate.CubicSpline = field(repr=False)
 
     def __call__(self, x: NDArray) -> NDArray:
-        """g / max g of every study at x (any shape): shape x.shape + (U,); 0 outside each
+        """G / max g of every study at x (any shape): shape x.shape + (U,); 0 outside each
         study's range (where g is below e^-50 of its maximum).
         """
         flat = np.ravel(x)[:, None]
@@ -305,7 +318,7 @@ def _support(studies: _Studies) -> tuple[NDArray, NDArray]:
 
 
 def _surface(studies: _Studies, lo: NDArray, hi: NDArray, tol: float = _SPLINE_TOL) -> _Surface:
-    """log g tabulated on [lo_i, hi_i] per study, the grids halved until their splines pass
+    """Log g tabulated on [lo_i, hi_i] per study, the grids halved until their splines pass
     the check (``tol``: a loose one for the passes that only find where the posterior lies).
     """
     lo, hi = np.asarray(lo, float), np.asarray(hi, float)
@@ -360,7 +373,7 @@ def _likelihood(surface: _Surface, theta: NDArray, tau: NDArray) -> NDArray:
                 if hi <= lo:
                     out[:, j] = -np.inf
                     continue
-                m = int(math.ceil((hi - lo) / step)) + 1
+                m = math.ceil((hi - lo) / step) + 1
                 d = np.linspace(lo, hi, m)
                 h = d[1] - d[0] if m > 1 else 0.0
                 kernel = np.exp(-0.5 * ((d[:, None] - theta[None, :]) / t) ** 2)
@@ -369,6 +382,112 @@ def _likelihood(surface: _Surface, theta: NDArray, tau: NDArray) -> NDArray:
                 lik = kernel.T @ surface(d)
             out[:, j] = np.log(np.maximum(lik, 0)).sum(axis=1)
     return out
+
+
+@dataclass(frozen=True)
+class _Direct:
+    """g of every study evaluated directly (no interpolation) on a uniform d grid of step
+    ``step``, each study scaled by ``peak``, its log g's maximum on the grid.
+    """
+
+    studies: _Studies
+    d: NDArray  # Nd
+    g: NDArray  # U x Nd
+    peak: NDArray  # U x 1
+    step: float
+    quadrature_error: float
+
+    def at(self, x: NDArray) -> NDArray:
+        """G / exp(peak) of every study at the points ``x`` (U x len(x)), evaluated directly."""
+        return np.exp(_log_g(self.studies, x) - self.peak)
+
+    def halved(self) -> _Direct:
+        """The grid with its midpoints added (g evaluated at them only)."""
+        mid = (self.d[:-1] + self.d[1:]) / 2
+        d = np.empty(2 * self.d.size - 1)
+        d[0::2], d[1::2] = self.d, mid
+        g = np.empty((self.g.shape[0], d.size))
+        g[:, 0::2], g[:, 1::2] = self.g, self.at(mid)
+        return replace(self, d=d, g=g, step=self.step / 2)
+
+
+def _direct(studies: _Studies, lo: float, hi: float, step: float) -> _Direct:
+    """G on a grid of step ``step`` over [lo, hi], with the quadrature check (twice the
+    Gauss-Legendre order at 16 of its nodes).
+    """
+    d = np.linspace(lo, hi, max(2, math.ceil((hi - lo) / step) + 1))
+    log_g = _log_g(studies, d)
+    peak = log_g.max(axis=1, keepdims=True)
+    sample = d[:: max(1, d.size // 16)]
+    coarse = _log_g(studies, sample)
+    fine = _log_g(studies, sample, order=2 * _ORDER)
+    relevant = fine >= peak - _SPLINE_REGION
+    quad_error = float(np.max(np.abs(np.expm1(coarse - fine)), where=relevant, initial=0.0))
+    return _Direct(studies, d, np.exp(log_g - peak), peak, float(d[1] - d[0]), quad_error)
+
+
+#: The Gaussian kernel is cut at this many standard deviations (mass beyond: 2e-9 at 6).
+_KERNEL = 6.5
+#: The d step is halved until the interpolation below one step changes by less than this.
+_INTERPOLATION_TOL = 1e-6
+#: Multiples of the d step at which the trapezoidal rule is evaluated for the interpolation in
+#: tau² below one step (with tau = 0, where L = g exactly).
+_AUXILIARY = (1.0, 1.5, 2.0, 2.5, 3.0)
+
+
+def _lagrange(x: NDArray, nodes: NDArray) -> NDArray:
+    """Lagrange weights (len(x) x len(nodes)) of the polynomial through ``nodes``."""
+    w = np.ones((x.size, nodes.size))
+    for j, xj in enumerate(nodes):
+        for m, xm in enumerate(nodes):
+            if m != j:
+                w[:, j] *= (x - xm) / (xj - xm)
+    return w
+
+
+def _likelihood_direct(
+    direct: _Direct, theta: NDArray, tau: NDArray, base: NDArray
+) -> tuple[NDArray, float]:
+    """Sum over studies of log L_i(theta, tau) (Ntheta x Ntau).
+
+    tau = 0: ``base``, g at theta evaluated directly (``direct.at(theta)``). tau of a d step or
+    more: the trapezoidal rule on the d grid, whose error for a Gaussian kernel of sd tau is
+    about 2 exp(-2 pi² (tau / step)²) (3e-9 at one step), less for a smooth g. 0 < tau < one
+    step: the polynomial in tau² (L is analytic in tau²) through tau = 0 and the trapezoidal
+    values at 1, 1.5, 2, 2.5 and 3 steps. Also returns the largest change of those interpolated
+    values when the last node is left out, relative to each study's largest L (the error
+    check).
+    """
+    d, g, step = direct.d, direct.g, direct.step
+    norm = 1 / math.sqrt(2 * math.pi)
+
+    def trapezoid(t: float) -> NDArray:
+        near = (d >= theta[0] - _KERNEL * t) & (d <= theta[-1] + _KERNEL * t)
+        z = (d[near][:, None] - theta[None, :]) / t
+        kernel = np.where(np.abs(z) <= _KERNEL, np.exp(-0.5 * z * z), 0.0) * (step * norm / t)
+        return g[:, near] @ kernel  # U x Ntheta
+
+    out = np.empty((theta.size, tau.size))
+    small = [j for j, t in enumerate(tau) if 0 < t < step]
+    interp_error = 0.0
+    with np.errstate(divide="ignore"):
+        if small:
+            aux_tau = step * np.array(_AUXILIARY)
+            values = np.stack([base, *(trapezoid(t) for t in aux_tau)])  # 6 x U x Ntheta
+            nodes = np.concatenate([[0.0], aux_tau**2])
+            x = tau[small] ** 2
+            full = np.einsum("sn,nut->sut", _lagrange(x, nodes), values)
+            fewer = np.einsum("sn,nut->sut", _lagrange(x, nodes[:-1]), values[:-1])
+            largest = values.max(axis=(0, 2))[None, :, None]
+            interp_error = float(np.max(np.abs(full - fewer) / largest))
+            for i, j in enumerate(small):
+                out[:, j] = np.log(np.maximum(full[i], 0)).sum(axis=0)
+        for j, t in enumerate(tau):
+            if t == 0:
+                out[:, j] = np.log(base).sum(axis=0)
+            elif t >= step:
+                out[:, j] = np.log(np.maximum(trapezoid(t), 0)).sum(axis=0)
+    return out, interp_error
 
 
 # ---- steps 4 and 5: the posterior grid and its summaries ----------------------------------
@@ -401,7 +520,7 @@ def _quantile(cdf, total: float, x: NDArray, p: float) -> float:
 
 
 def _summaries(post: NDArray, theta: NDArray, v: NDArray, a: float, thresholds) -> NDArray:
-    """theta quantiles (2.5, 50, 97.5%), tau median and P(theta > log t), from the posterior
+    """Theta quantiles (2.5, 50, 97.5%), tau median and P(theta > log t), from the posterior
     density on the grid (Simpson's rule for the marginals).
     """
     w_theta = _simpson(theta.size, theta[1] - theta[0])
@@ -420,9 +539,9 @@ def _summaries(post: NDArray, theta: NDArray, v: NDArray, a: float, thresholds) 
     return np.array([*q, tau, *probs])
 
 
-def _grid_posterior(surface, prior, theta, v, a):
+def _grid_posterior(likelihood, prior, theta, v, a):
     tau = a * np.sinh(v)
-    log_post = _likelihood(surface, theta, tau)
+    log_post = likelihood(theta, tau)
     log_post += (-0.5 * ((theta - prior.theta.mean) / prior.theta.sd) ** 2)[:, None]
     log_post += (_log_prior_tau(tau, prior) + np.log(a * np.cosh(v)))[None, :]
     return np.exp(log_post - np.max(log_post))
@@ -436,7 +555,7 @@ def _zoom(x: NDArray, density: NDArray, keep_start: bool) -> tuple[float, float]
 
 
 def posterior(
-    rt, nt, rc, nc, options: BayesOptions = BayesOptions(), tolerance: float = TOLERANCE
+    rt, nt, rc, nc, options: BayesOptions | None = None, tolerance: float = TOLERANCE
 ) -> Posterior:
     """The posterior of the binomial-normal model for one meta-analysis (module docstring).
 
@@ -451,6 +570,7 @@ def posterior(
         on the grid's every-second node (log odds ratio quantiles and probabilities absolute,
         the median of tau relative).
     """
+    options = options or BayesOptions()
     prior = options.prior
     counts = np.unique(np.column_stack([rt, nt, rc, nc]).astype(float), axis=0)
     studies = _Studies(*counts.T, prior.mu.mean, prior.mu.sd)
@@ -466,23 +586,47 @@ def posterior(
         hi = np.minimum(support[1], theta_hi + reach)
         return _surface(studies, lo, np.maximum(hi, lo + 1e-6), tol)
 
-    n_theta, n_v = 161, 81
-    for _ in range(3):  # zoom into where the posterior lies
-        surface = surface_for(1e-2)
+    n_theta, n_v = 121, 61
+    for _ in range(4):  # zoom into where the posterior lies (g interpolated, loosely)
+        surface = surface_for(_SPLINE_TOL)
         theta = np.linspace(theta_lo, theta_hi, n_theta)
         v = np.linspace(0.0, v_hi, n_v)
-        post = _grid_posterior(surface, prior, theta, v, a)
+        post = _grid_posterior(partial(_likelihood, surface), prior, theta, v, a)
         new_theta = _zoom(theta, post @ _simpson(n_v, v[1] - v[0]), keep_start=False)
         new_v = _zoom(v, _simpson(n_theta, theta[1] - theta[0]) @ post, keep_start=True)
         shrink = (new_theta[1] - new_theta[0]) / (theta_hi - theta_lo)
         (theta_lo, theta_hi), v_hi = new_theta, new_v[1]
         if shrink > 0.5:
             break
-    surface = surface_for(_SPLINE_TOL)
+    # the final grid: g evaluated directly, on a d grid of a third of the narrowest g's width
+    # (reused as the theta grid is refined) and at the theta nodes
+    n_theta, n_v = 81, 41
+    reach = _KERNEL * a * math.sinh(v_hi)
+    lo = max(theta_lo - reach, float(np.min(support[0])))
+    hi = min(theta_hi + reach, float(np.max(support[1])))
+    direct = _direct(studies, min(lo, theta_lo), max(hi, theta_hi), surface.width / 4)
+    theta = np.linspace(theta_lo, theta_hi, n_theta)
+    base = direct.at(theta)
+    tau = a * np.sinh(np.linspace(0.0, v_hi, n_v))
+    for _ in range(6):  # halve the d step until the small-tau interpolation is stable
+        _, interpolation = _likelihood_direct(direct, theta, tau, base)
+        if interpolation <= _INTERPOLATION_TOL:
+            break
+        direct = direct.halved()
     while True:  # refine until the every-second-node check passes
-        theta = np.linspace(theta_lo, theta_hi, n_theta)
+        if theta.size != n_theta:  # g at the new (odd) theta nodes only
+            theta = np.linspace(theta_lo, theta_hi, n_theta)
+            grown = np.empty((base.shape[0], n_theta))
+            grown[:, 0::2], grown[:, 1::2] = base, direct.at(theta[1::2])
+            base = grown
         v = np.linspace(0.0, v_hi, n_v)
-        post = _grid_posterior(surface, prior, theta, v, a)
+        checks = {}
+
+        def likelihood(theta, tau, checks=checks, base=base):
+            out, checks["interpolation"] = _likelihood_direct(direct, theta, tau, base)
+            return out
+
+        post = _grid_posterior(likelihood, prior, theta, v, a)
         fine = _summaries(post, theta, v, a, options.thresholds)
         coarse = _summaries(post[::2, ::2], theta[::2], v[::2], a, options.thresholds)
         diff = np.abs(fine - coarse)
@@ -502,8 +646,51 @@ def posterior(
         float(fine[3]),
         tuple(zip(options.thresholds, (float(p) for p in fine[4:]), strict=True)),
         error,
-        surface.quadrature_error,
-        surface.spline_error,
+        direct.quadrature_error,
+        checks.get("interpolation", 0.0),
         float(edge),
         (n_theta, n_v),
     )
+
+
+def bayesian_fits(stack: TableStack, spec: MethodSpec) -> PooledFits:
+    """The kernel of the method registry: :func:`posterior` for each meta-analysis of
+    ``stack`` (``spec.bayes``: the priors and thresholds; None: the defaults).
+
+    Every present study is used, double-zero studies included. The estimate is the posterior
+    median of the odds ratio, the interval its equal-tailed 95% credible interval, ``tau2`` the
+    square of the posterior median of tau (reported for two studies or more: with one study
+    tau's posterior is its prior); there is no p-value. ``extra`` holds the posterior
+    probabilities (:func:`raremeta.stats.priors.probability_key`), the posterior median of tau
+    and the error estimates of the computation.
+    """
+    options = spec.bayes or BayesOptions()
+
+    def fit_one(tables: Tables) -> PooledEffect:
+        ai, n1, ci, n2 = (
+            np.asarray(x, float) for x in (tables.ai, tables.n1i, tables.ci, tables.n2i)
+        )
+        if not np.all(np.isclose([ai, ci], np.round([ai, ci]))):
+            return PooledEffect.missing(spec, Reason.NON_INTEGER_COUNTS, k=tables.k)
+        post = posterior(np.round(ai), n1, np.round(ci), n2, options)
+        reason = Reason.NONE
+        return PooledEffect(
+            spec,
+            status_of(reason),
+            reason,
+            k=tables.k,
+            estimate=math.exp(post.theta_median),
+            ci_low=math.exp(post.theta_low),
+            ci_high=math.exp(post.theta_high),
+            tau2=post.tau_median**2 if tables.k >= 2 else math.nan,
+            used=(True,) * tables.k,
+            corrected=(False,) * tables.k,
+            weights=(math.nan,) * tables.k,
+            extra=(
+                *((probability_key(t), p) for t, p in post.probabilities),
+                ("tau_median", post.tau_median),
+                ("posterior_error", max(post.error, post.quadrature_error, post.edge_density)),
+            ),
+        )
+
+    return fits_one_at_a_time(stack, spec, fit_one)

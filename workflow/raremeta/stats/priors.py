@@ -101,3 +101,29 @@ class BayesOptions:
 
     prior: BinomialNormalPrior = DEFAULT_PRIOR
     thresholds: tuple[float, ...] = DEFAULT_THRESHOLDS
+
+
+def probability_key(threshold: float) -> str:
+    """The key of P(OR > ``threshold``) among a Bayesian fit's extra numbers."""
+    return f"probability_or_above_{threshold!r}"
+
+
+def prior_probability(prior: BinomialNormalPrior, threshold: float) -> float:
+    """P(OR > ``threshold``) under the prior alone: 1 - Phi((log t - mean) / sd) of theta's
+    normal prior (0.5 at t = 1 for a prior centred on no effect).
+    """
+    from statistics import NormalDist
+
+    return 1 - NormalDist(prior.theta.mean, prior.theta.sd).cdf(math.log(threshold))
+
+
+def describe(prior: BinomialNormalPrior) -> str:
+    """The prior in words: ``theta ~ N(0, 2.82²); mu_i ~ N(0, 10²); tau ~ half-normal(0.5)``."""
+
+    def normal(p: NormalPrior) -> str:
+        return f"N({p.mean:g}, {p.sd:g}²)"
+
+    return (
+        f"theta ~ {normal(prior.theta)}; mu_i ~ {normal(prior.mu)}; "
+        f"tau ~ {prior.tau.family}({prior.tau.scale:g})"
+    )

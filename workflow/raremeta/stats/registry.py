@@ -32,6 +32,7 @@ EXACT_CONDITIONAL = "exact-conditional"
 MID_P = "mid-p"
 FIRTH = "Firth"
 MN = "MN"
+BAYESIAN = "Bayesian"
 
 COMMON = "common"
 RANDOM = "random"
@@ -66,6 +67,7 @@ class EstimateKind(StrEnum):
     CONDITIONAL_ML = "conditional_ml"
     MEDIAN_UNBIASED = "median_unbiased"
     PENALISED_ML = "penalised_ml"
+    POSTERIOR_MEDIAN = "posterior_median"
     OTHER = "other"
 
 
@@ -79,6 +81,8 @@ class IntervalKind(StrEnum):
     MID_P = "mid_p"
     PROFILE_PENALISED = "profile_penalised"
     SCORE = "score"
+    #: An equal-tailed Bayesian credible interval.
+    CREDIBLE = "credible"
     OTHER = "other"
 
 
@@ -318,6 +322,21 @@ METHODS: dict[str, Method] = {
             shown=(("RD", COMMON, "", 4),),
             fallback=3,
             study_intervals=(("RD", STUDY_CRUDE_RD),),
+        ),
+        Method(
+            BAYESIAN,
+            BAYESIAN,
+            "raremeta.stats.binomial_normal:bayesian_fits",
+            _fits(("OR",), ((RANDOM, ""),)),
+            ZeroCells.NOT_NEEDED,
+            frozenset({"OR"}),
+            None,
+            EstimateKind.POSTERIOR_MEDIAN,
+            IntervalKind.CREDIBLE,
+            PValueKind.NONE,
+            extra_columns=("posterior_error",),
+            one_at_a_time=True,
+            study_intervals=(("OR", STUDY_FIRTH_OR),),
         ),
     )
 }

@@ -16,6 +16,7 @@ from enum import StrEnum
 import numpy as np
 from numpy.typing import NDArray
 
+from raremeta.stats.priors import BayesOptions
 from raremeta.stats.two_by_two import Tables, TableStack
 
 NAN = math.nan
@@ -144,6 +145,9 @@ class MethodSpec:
     hksj : bool
         Hartung-Knapp-Sidik-Jonkman interval (random effects), with the ad hoc variance factor
         ``max(1, q)`` (Knapp & Hartung 2003; Röver, Knapp & Friede 2015).
+    bayes : BayesOptions or None
+        The priors and probability thresholds of the Bayesian method (None: its defaults, and
+        for every other method).
     """
 
     measure: str
@@ -153,6 +157,7 @@ class MethodSpec:
     add: float = 0.0
     correction: Correction = Correction.NONE
     hksj: bool = False
+    bayes: BayesOptions | None = None
 
     @property
     def key(self) -> tuple[str, str, str, str]:

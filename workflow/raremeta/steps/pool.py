@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from raremeta.analysis.configuration import analysis_from
+from raremeta.analysis.configuration import analysis_from, bayes_options, sensitivity_priors
 from raremeta.analysis.exposure import exposure_adjusted
 from raremeta.analysis.fitting import cumulative_fits, fit_outcome
-from raremeta.analysis.methods import SOURCE_SUBSETS
+from raremeta.analysis.methods import SOURCE_SUBSETS, configured
 from raremeta.analysis.outcome_data import outcome_data
 from raremeta.analysis.primary_rule import choose_primary
 from raremeta.analysis.result_tables import (
@@ -19,6 +20,7 @@ from raremeta.analysis.result_tables import (
     cumulative,
     pooled_effects,
     pooled_rates,
+    posterior_probabilities,
     sensitivity,
     study_effects_frame,
 )
@@ -41,6 +43,7 @@ TABLES = (
     "exposure",
     "subgroups",
     "within_trial",
+    "posterior",
 )
 
 
@@ -67,9 +70,19 @@ def outcome_tables(
     label = f"multi_arm: {other}" + (f" instead of {config.multi_arm}" if multi else "")
     data = outcome_data(frame, outcome)
     primary = choose_primary(data.tables, config.outcome(outcome).primary)
+    bayes = bayes_options(config)
+    primary = replace(primary, spec=configured(primary.spec, bayes))
     alt_data = outcome_data(alt, outcome) if multi else None
     subsets = {name: data.from_sources(kinds) for name, kinds in SOURCE_SUBSETS.items()}
-    fits = fit_outcome(data, primary.spec, config.methods, alt_data, subsets)
+    fits = fit_outcome(
+        data,
+        primary.spec,
+        config.methods,
+        alt_data,
+        subsets,
+        bayes,
+        sensitivity_priors(config),
+    )
     years = dict(years or {})
     study_of = dict(zip(frame["comparison"].astype(str), frame["study"].astype(str), strict=True))
     comparison_years = {c: years.get(s) for c, s in study_of.items()}
@@ -90,6 +103,7 @@ def outcome_tables(
         "within_trial": within_trial_subgroups(
             outcome, [r for r in subgroup_counts if r["outcome"] == outcome]
         ),
+        "posterior": posterior_probabilities(data, fits),
     }
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from raremeta.analysis.bayes_findings import bayes_findings
 from raremeta.analysis.codebook import codebook_markdown
 from raremeta.analysis.configuration import analysis_from
 from raremeta.analysis.subgroup_findings import subgroup_findings
@@ -50,6 +51,7 @@ def run_summary(
     subgroups: Path | None = None,
     within_trial: Path | None = None,
     prisma: Path | None = None,
+    posterior: Path | None = None,
 ) -> None:
     """Write the summary tables (with the data-as-of line), the methods paragraph and the
     tables' codebook; with ``findings`` (``summary_of_findings.csv``) the GRADE section and
@@ -69,8 +71,9 @@ def run_summary(
         else subgroup_findings(pd.read_csv(subgroups, dtype=str, keep_default_na=False))
     )
     inside = () if within_trial is None else within_trial_lines(pd.read_csv(within_trial))
+    bayes = () if posterior is None else bayes_findings(p, sens, pd.read_csv(posterior))
     blocks = [
-        summarise(o.id, o.label, p, r, s, a, matrix, sens, context, sof, split, inside)
+        summarise(o.id, o.label, p, r, s, a, matrix, sens, context, sof, split, inside, bayes)
         for o in config.outcomes
     ]
     section = None if sof is None else findings_table(sof, config.role_labels)
