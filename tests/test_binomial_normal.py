@@ -240,3 +240,27 @@ def test_seed_results_tables_hold_the_reference_values():
             got = float(table[(outcome, row["prior"], t)]["probability"])
             assert got == pytest.approx(float(row[column]), abs=1e-4)
     assert np.isfinite(float(table[("pres", "default", 1.0)]["prior_probability"]))
+
+
+def test_a_config_may_name_it_the_primary_and_its_refits_use_the_kernel(tmp_path):
+    """primary: {measure: OR, method: Bayesian, model: random} is valid (no tau2_estimator:
+    the model has none), and the refits of a primary (here the cumulative meta-analysis) run
+    the Bayesian kernel: its last step, all three Crins et al. PTLD trials, is the full
+    posterior (quadrature_reference.csv crins_ptld default: median OR 1.935149999)."""
+    import yaml
+
+    from raremeta.analysis.configuration import load_config
+    from raremeta.analysis.fitting import cumulative_fits
+
+    document = yaml.safe_load((Path(__file__).parents[1] / "config.yaml").read_text("utf-8"))
+    document["primary"] = {"measure": "OR", "method": "Bayesian", "model": "random"}
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(document), encoding="utf-8")
+    config = load_config(path)
+    assert config.outcome("pres").primary.method == BAYESIAN
+    rt, nt, rc, nc = DATA["crins_ptld"]
+    tables = Tables.from_counts(rt, nt, rc, nc, labels=["a", "b", "c"])
+    steps = cumulative_fits(tables, spec("OR", BAYESIAN, RANDOM), {"a": 1, "b": 2, "c": 3})
+    assert [study for study, _ in steps] == ["a", "b", "c"]
+    assert steps[0][1].reason == "no_events"  # 0/18 vs 0/12 alone: no event at all
+    assert steps[-1][1].estimate == pytest.approx(1.935149999, rel=1e-4)

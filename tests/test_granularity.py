@@ -83,6 +83,7 @@ def outcome_files(outcome: str) -> set[str]:
         "exposure_adjusted",  # issue 21
         "subgroups",  # issue 21
         "within_trial_subgroups",  # issue 21 item 3
+        "posterior_probabilities",  # issue 22
     )
     figures = {
         f"results/figures/{kind}_{outcome}.{ext}"
@@ -138,8 +139,9 @@ def test_adding_a_study_reruns_only_the_outcomes_it_reports(review):
     untouched -= outcome_files("ae001") | outcome_files("ae004")
     # review-wide figures: the reporting matrix and the PRISMA flow (issue 24)
     untouched = {p for p in untouched if "reporting." not in p and "prisma." not in p}
-    # 4 other outcomes: 9 tables, 4 x 3 figure files (forest, incidence, cumulative, subgroups)
-    assert len(untouched) == 4 * (9 + 4 * 3)
+    # 4 other outcomes: 10 tables (issue 22 added posterior_probabilities), 4 x 3 figure files
+    # (forest, incidence, cumulative, subgroups)
+    assert len(untouched) == 4 * (10 + 4 * 3)
     assert not untouched & changed
     assert outcome_files("ae001") | outcome_files("ae004") <= changed
     assert "data/processed/studies/trial-new.json" in changed

@@ -53,6 +53,8 @@ POOLED_CONTRACT = [
     "primary_rule",
     # issue 20: appended (README, pooled_effects.csv columns)
     "caution",
+    # issue 22: appended (the Bayesian row's error estimate)
+    "posterior_error",
 ]
 RATES_CONTRACT = [
     "outcome",
@@ -185,6 +187,8 @@ PRIMARY_CONTRACT = {
     ("OR", "mid-p", "common", ""),
     ("OR", "Firth", "common", ""),
     ("RD", "MN", "common", ""),
+    # issue 22: the Bayesian binomial-normal model
+    ("OR", "Bayesian", "random", ""),
 }
 
 
@@ -208,7 +212,7 @@ def seed_run(tmp_path_factory, seed_results):
 
 
 def test_seed_run_writes_every_table(seed_run):
-    assert len(PRIMARY_CONTRACT) == 21 and len(POOLED_CONTRACT) == 36  # as README lists them
+    assert len(PRIMARY_CONTRACT) == 22 and len(POOLED_CONTRACT) == 37  # as README lists them
     harmonised = pd.read_csv(seed_run / "data/processed/harmonised.csv")
     assert list(harmonised.columns) == HARMONISED_CONTRACT
     pooled = pd.read_csv(seed_run / "results/tables/pooled_effects.csv")
@@ -337,8 +341,8 @@ def test_one_row_per_method_and_outcome(seed_run):
             strict=True,
         )
     )
-    # 4 configured outcomes (config.yaml: pres, seizure, tma, hypertension) x 21 rows
-    assert len(keys) == len(set(keys)) == 4 * 21
+    # 4 configured outcomes (config.yaml: pres, seizure, tma, hypertension) x 22 rows
+    assert len(keys) == len(set(keys)) == 4 * 22
     for outcome in ("pres", "seizure", "tma", "hypertension"):
         assert {key[1:] for key in keys if key[0] == outcome} == PRIMARY_CONTRACT, outcome
     assert pooled.primary.sum() == 4  # one per outcome; "true"/"false" parse as booleans
@@ -367,9 +371,12 @@ def test_seed_pres_numbers(seed_run):
     assert float(firth.estimate) == pytest.approx(4.5 * 88.5 / (173.5 * 0.5), rel=1e-9)
     assert set(pres.primary_rule) == {"auto_mh_or_not_finite"}
     assert str(mh_or.primary).lower() == "false"
-    # every random-effects row is not applicable with one study, and no row has Q or tau²
-    random = pres.xs("random", level="model")
+    # every frequentist random-effects row is not applicable with one study, and no row has Q
+    # or tau²; the Bayesian model has a posterior with one study (tau's is its prior)
+    random = pres.xs("random", level="model").drop(index="Bayesian", level="method")
     assert set(random.status) == {"not_applicable"} and set(random.reason) == {"single_study"}
+    bayes = pres.xs(("OR", "Bayesian", "random"), level=("measure", "method", "model"))
+    assert set(bayes.status) == {"estimated"}
     for column in ("tau2", "i2", "q", "q_df", "q_p", "pi_low", "pi_high"):
         assert set(pres[column]) == {""}, column
     # the exact conditional row: median-unbiased 2.66, CI [0.33, inf), p 0.31 (the issue)
@@ -470,7 +477,19 @@ def test_seed_summary_leads_with_the_rule_then_exact_then_absolute(seed_run):
     assert rows[3].startswith("| Absolute effect per 1,000: the trials' own comparator risk")
     assert "not estimable: the comparator arms had no events" in rows[3]
     assert rows[4].startswith("| Certainty of the evidence (GRADE; example judgements")
-    assert rows[5].startswith("| Risk per 1,000 patients in AURA-LV 2019 | 22.6 \\[6.19, 56.8\\]")
+    # issue 22: the Bayesian line (tests/reference/bayes/quadrature_reference.csv, seed_pres:
+    # median OR 10.660, 95% CrI 0.6258 to 672.7, P(OR > 1) 0.9442; across the four priors
+    # 0.8846 (theta_normal_1.5) to 0.9442) and, with one trial, the prior's role
+    assert rows[5].startswith("| Bayesian random effects (theta ~ N(0, 2.82²)")
+    assert "posterior median OR 10.7 \\[0.626, 673\\] (95% credible interval)" in rows[5]
+    assert "exceeds 1: 0.94 after the data, 0.50 before them; 0.88 to 0.94" in rows[5]
+    assert "tau: prior only (one trial)" in rows[5]
+    assert rows[6].startswith(
+        "| Bayesian: role of the prior | With one trial and 4 events the prior"
+    )
+    assert "Under the narrower prior theta\\_normal\\_1.5 the posterior median is 3.50" in rows[6]
+    assert "significant" not in rows[5] + rows[6]
+    assert rows[7].startswith("| Risk per 1,000 patients in AURA-LV 2019 | 22.6 \\[6.19, 56.8\\]")
     assert "Peto" not in pres.split("|")[0]  # the sentence never leads with Peto
     seizure = text.split("## Seizure")[1].split("## Methods")[0]
     assert "median-unbiased odds ratio of 1.00" in seizure  # one event, balanced arms: exactly 1

@@ -284,8 +284,8 @@ def _rows(project: Path, table: str) -> list[dict[str, str]]:
 def test_seed_run_handles_outcomes_no_trial_reported(seed_results):
     for outcome in ("tma", "hypertension"):
         pooled = [r for r in _rows(seed_results, "pooled_effects.csv") if r["outcome"] == outcome]
-        # README: 21 rows per outcome; no trial reports it in both arms, so none is estimable
-        assert len(pooled) == 21
+        # README: 22 rows per outcome; no trial reports it in both arms, so none is estimable
+        assert len(pooled) == 22
         assert {(r["status"], r["reason"], r["k"]) for r in pooled} == {
             ("not_estimable", "no_comparable_study", "0")
         }

@@ -92,7 +92,7 @@ _SUPPORT_DROP = 50.0
 #: its maximum; it only locates the posterior, so the check is loose.
 _SPLINE_TOL = 1e-2
 _SPLINE_REGION = 30.0
-#: Gauss-Hermite order for small tau.
+#: Gauss-Hermite order for small tau in the passes that locate the posterior.
 _GH_ORDER = 20
 #: Marginal densities below this fraction of their maximum lie outside the zoomed grid.
 _ZOOM = 1e-13
@@ -271,12 +271,10 @@ class _Surface:
     log_g: NDArray  # N x U
     peak: NDArray  # U: max log g
     width: float  # narrowest g width (1 / sqrt(-(log g)'') at the maximum)
-    spline_error: float
-    quadrature_error: float
     spline: interpolate.CubicSpline = field(repr=False)
 
     def __call__(self, x: NDArray) -> NDArray:
-        """G / max g of every study at x (any shape): shape x.shape + (U,); 0 outside each
+        """The ratio g / max g of every study at x (any shape): shape x.shape + (U,); 0 outside each
         study's range (where g is below e^-50 of its maximum).
         """
         flat = np.ravel(x)[:, None]
@@ -339,12 +337,6 @@ def _surface(studies: _Studies, lo: NDArray, hi: NDArray, tol: float = _SPLINE_T
         if error <= tol or n > 2**14:
             break
     peak = values.max(axis=0)
-    # the quadrature check: twice the Gauss-Legendre order at a subset of the grid
-    sample = lo[:, None] + s[:: max(1, n // 32)] * span
-    coarse = _log_g(studies, sample)
-    fine = _log_g(studies, sample, order=2 * _ORDER)
-    relevant = fine >= peak[:, None] - _SPLINE_REGION
-    quad_error = float(np.max(np.abs(np.expm1(coarse - fine)), where=relevant, initial=0.0))
     # narrowest width from the curvature at each study's maximum
     h = (hi - lo) / (n - 1)
     j = np.clip(np.argmax(values, axis=0), 1, n - 2)
@@ -352,7 +344,7 @@ def _surface(studies: _Studies, lo: NDArray, hi: NDArray, tol: float = _SPLINE_T
     curvature = (values[j - 1, cols] - 2 * values[j, cols] + values[j + 1, cols]) / h**2
     widths = np.maximum(1 / np.sqrt(np.maximum(-curvature, 1e-12)), 4 * h)
     spline = interpolate.CubicSpline(s, values, axis=0)
-    return _Surface(lo, hi, values, peak, float(widths.min()), error, quad_error, spline)
+    return _Surface(lo, hi, values, peak, float(widths.min()), spline)
 
 
 def _likelihood(surface: _Surface, theta: NDArray, tau: NDArray) -> NDArray:
@@ -396,6 +388,7 @@ class _Direct:
     peak: NDArray  # U x 1
     step: float
     quadrature_error: float
+    width: float  # the narrowest g's width
 
     def at(self, x: NDArray) -> NDArray:
         """G / exp(peak) of every study at the points ``x`` (U x len(x)), evaluated directly."""
@@ -411,7 +404,7 @@ class _Direct:
         return replace(self, d=d, g=g, step=self.step / 2)
 
 
-def _direct(studies: _Studies, lo: float, hi: float, step: float) -> _Direct:
+def _direct(studies: _Studies, lo: float, hi: float, step: float, width: float) -> _Direct:
     """G on a grid of step ``step`` over [lo, hi], with the quadrature check (twice the
     Gauss-Legendre order at 16 of its nodes).
     """
@@ -423,7 +416,7 @@ def _direct(studies: _Studies, lo: float, hi: float, step: float) -> _Direct:
     fine = _log_g(studies, sample, order=2 * _ORDER)
     relevant = fine >= peak - _SPLINE_REGION
     quad_error = float(np.max(np.abs(np.expm1(coarse - fine)), where=relevant, initial=0.0))
-    return _Direct(studies, d, np.exp(log_g - peak), peak, float(d[1] - d[0]), quad_error)
+    return _Direct(studies, d, np.exp(log_g - peak), peak, float(d[1] - d[0]), quad_error, width)
 
 
 #: The Gaussian kernel is cut at this many standard deviations (mass beyond: 2e-9 at 6).
@@ -462,9 +455,15 @@ def _likelihood_direct(
     norm = 1 / math.sqrt(2 * math.pi)
 
     def trapezoid(t: float) -> NDArray:
-        near = (d >= theta[0] - _KERNEL * t) & (d <= theta[-1] + _KERNEL * t)
+        # every m-th node: the step m * step stays within a third of both tau and the
+        # narrowest g's width, so the rule's error stays below about exp(-2 pi² 9)
+        m = max(1, int(min(direct.width, t) / (3 * step)))
+        first = max(0, math.floor((theta[0] - _KERNEL * t - d[0]) / step))
+        last = min(d.size, math.ceil((theta[-1] + _KERNEL * t - d[0]) / step) + 1)
+        first -= first % m
+        near = slice(first, last, m)
         z = (d[near][:, None] - theta[None, :]) / t
-        kernel = np.where(np.abs(z) <= _KERNEL, np.exp(-0.5 * z * z), 0.0) * (step * norm / t)
+        kernel = np.exp(-0.5 * z * z) * (m * step * norm / t)
         return g[:, near] @ kernel  # U x Ntheta
 
     out = np.empty((theta.size, tau.size))
@@ -586,9 +585,12 @@ def posterior(
         hi = np.minimum(support[1], theta_hi + reach)
         return _surface(studies, lo, np.maximum(hi, lo + 1e-6), tol)
 
-    n_theta, n_v = 121, 61
-    for _ in range(4):  # zoom into where the posterior lies (g interpolated, loosely)
-        surface = surface_for(_SPLINE_TOL)
+    # zoom into where the posterior lies, with g interpolated loosely (one spline, over the
+    # priors' range, serves every pass); a coarse grid is enough: the node nearest a narrow
+    # peak is kept with its neighbours
+    surface = surface_for(_SPLINE_TOL)
+    n_theta, n_v = 61, 31
+    for _ in range(4):
         theta = np.linspace(theta_lo, theta_hi, n_theta)
         v = np.linspace(0.0, v_hi, n_v)
         post = _grid_posterior(partial(_likelihood, surface), prior, theta, v, a)
@@ -604,7 +606,9 @@ def posterior(
     reach = _KERNEL * a * math.sinh(v_hi)
     lo = max(theta_lo - reach, float(np.min(support[0])))
     hi = min(theta_hi + reach, float(np.max(support[1])))
-    direct = _direct(studies, min(lo, theta_lo), max(hi, theta_hi), surface.width / 4)
+    direct = _direct(
+        studies, min(lo, theta_lo), max(hi, theta_hi), surface.width / 4, surface.width
+    )
     theta = np.linspace(theta_lo, theta_hi, n_theta)
     base = direct.at(theta)
     tau = a * np.sinh(np.linspace(0.0, v_hi, n_v))
@@ -657,7 +661,9 @@ def bayesian_fits(stack: TableStack, spec: MethodSpec) -> PooledFits:
     """The kernel of the method registry: :func:`posterior` for each meta-analysis of
     ``stack`` (``spec.bayes``: the priors and thresholds; None: the defaults).
 
-    Every present study is used, double-zero studies included. The estimate is the posterior
+    Every present study is used, double-zero studies included; with no event in any study
+    there is no estimate (``no_events``: the posterior would be the prior's, narrowed by the
+    arm sizes alone). The estimate is the posterior
     median of the odds ratio, the interval its equal-tailed 95% credible interval, ``tau2`` the
     square of the posterior median of tau (reported for two studies or more: with one study
     tau's posterior is its prior); there is no p-value. ``extra`` holds the posterior
@@ -672,6 +678,8 @@ def bayesian_fits(stack: TableStack, spec: MethodSpec) -> PooledFits:
         )
         if not np.all(np.isclose([ai, ci], np.round([ai, ci]))):
             return PooledEffect.missing(spec, Reason.NON_INTEGER_COUNTS, k=tables.k)
+        if not (ai + ci).any():  # no event at all: the prior alone would decide it
+            return PooledEffect.missing(spec, Reason.NO_EVENTS, k=tables.k)
         post = posterior(np.round(ai), n1, np.round(ci), n2, options)
         reason = Reason.NONE
         return PooledEffect(
