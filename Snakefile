@@ -21,6 +21,7 @@ include: "workflow/rules/pool.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/signals.smk"
 include: "workflow/rules/summary.smk"
+include: "workflow/rules/prisma.smk"
 
 
 rule all:

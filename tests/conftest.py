@@ -100,12 +100,18 @@ def copy_project(name: str, dest: Path) -> Path:
 
 
 def copy_seed_project(dest: Path) -> Path:
-    """Copy the repository's own config.yaml, data/raw and data/certainty.yaml to ``dest``."""
+    """Copy the repository's own config.yaml, data/raw, data/certainty.yaml,
+    data/study_selection.csv and data/search (if committed) to ``dest``.
+    """
     target = dest / "seed"
     (target / "data").mkdir(parents=True)
     shutil.copy(ROOT / "config.yaml", target / "config.yaml")
     shutil.copy(ROOT / "data" / "certainty.yaml", target / "data" / "certainty.yaml")
     shutil.copytree(ROOT / "data" / "raw", target / "data" / "raw")
+    # issue 24: the selection decisions and the committed registry search (PRISMA flow)
+    shutil.copy(ROOT / "data" / "study_selection.csv", target / "data" / "study_selection.csv")
+    if (ROOT / "data" / "search").is_dir():
+        shutil.copytree(ROOT / "data" / "search", target / "data" / "search")
     return target
 
 

@@ -23,6 +23,8 @@ OPTIONS = {
     "fetch-ctgov": ["--out", "--api-url"],
     "import-ctgov": ["--study-id", "--role", "--drug", "--raw-dir", "--force"],
     "refresh-ctgov": ["--raw-dir", "--api-url"],
+    # issue 24 (README "Finding new trials")
+    "search-ctgov": ["--api-url", "--out", "--config", "--raw-dir", "--selection"],
 }
 
 
@@ -40,7 +42,9 @@ def _help(capsys, *argv: str) -> str:
     return re.sub(r"\s+", " ", out)
 
 
-@pytest.mark.parametrize("argv", [[], ["fetch-ctgov"], ["import-ctgov"], ["refresh-ctgov"]])
+@pytest.mark.parametrize(
+    "argv", [[], ["fetch-ctgov"], ["import-ctgov"], ["refresh-ctgov"], ["search-ctgov"]]
+)
 def test_every_help_page_states_the_readme_exit_codes(capsys, argv):
     page = _help(capsys, *argv)
     for code, meaning in _readme_exit_codes().items():
@@ -90,6 +94,10 @@ USAGE_ERRORS = {
     ),
     "malformed NCT id": (["fetch-ctgov", "NCT123", "--out", "x.json"], "not an NCT id"),
     "fetch without --out": (["fetch-ctgov", "NCT00716976"], "required: --out"),
+    "search with an unknown option": (
+        ["search-ctgov", "--query", "x"],
+        "unrecognized arguments: --query",
+    ),
 }
 
 

@@ -129,6 +129,9 @@ def test_adding_a_study_reruns_only_the_outcomes_it_reports(review):
         ("figures", "outcome=ae001"),
         ("figures", "outcome=ae004"),
         ("reporting_figure", ""),
+        # issue 24: the PRISMA flow counts the study folders (studies.csv)
+        ("prisma", ""),
+        ("prisma_figure", ""),
     }
     result = run_snakemake(review)
     assert result.returncode == 0, result.stderr
@@ -136,8 +139,12 @@ def test_adding_a_study_reruns_only_the_outcomes_it_reports(review):
     changed = {path for path in after if after[path] != before.get(path)}
     untouched = {path for path in before if path.startswith(("results/outcomes/", "results/fig"))}
     untouched -= outcome_files("ae001") | outcome_files("ae004")
-    # the reporting matrix and the signal screen (every term, issue 23) are review-wide
-    untouched = {p for p in untouched if "reporting." not in p and "ae_signals." not in p}
+    # review-wide: the reporting matrix, the signal screen (issue 23), the PRISMA flow (issue 24)
+    untouched = {
+        p
+        for p in untouched
+        if "reporting." not in p and "ae_signals." not in p and "prisma." not in p
+    }
     # 4 other outcomes: 10 tables (issue 22 added posterior_probabilities), 4 x 3 figure files
     # (forest, incidence, cumulative, subgroups)
     assert len(untouched) == 4 * (10 + 4 * 3)
@@ -168,6 +175,8 @@ def test_a_study_the_strict_reader_rejects_blocks_every_outcome(review):
         *(("pool", outcome) for outcome in every),
         *(("figures", outcome) for outcome in every),
         ("reporting_figure", ""),
+        ("prisma", ""),
+        ("prisma_figure", ""),
     }
     result = run_snakemake(review)
     assert result.returncode != 0
@@ -187,4 +196,5 @@ def test_editing_one_label_reruns_only_that_outcome(review):
         ("pool", "outcome=ae002"),
         ("figures", "outcome=ae002"),
         ("reporting_figure", ""),  # the reporting matrix names outcomes by label (issue 20)
+        ("prisma_figure", ""),  # so does the PRISMA flow's studies per outcome (issue 24)
     }

@@ -390,9 +390,9 @@ def test_rerun_is_a_no_op_and_byte_identical(seed_run):
     # the figures too (one rerun of every job, figures included, serves both checks: issue 19,
     # item 8; was test_figures_are_byte_identical_across_runs, with --forcerun figures)
     figures = sorted((seed_run / "results" / "figures").iterdir())
-    # forest, incidence, cumulative and subgroups (issue 21), 4 outcomes, the reporting matrix
-    # and the signal dot plot (issue 23); png/pdf/svg: (4 x 4 + 2) x 3
-    assert len(figures) == 54
+    # forest, incidence, cumulative and subgroups (issue 21), 4 outcomes, the reporting matrix,
+    # the signal dot plot (issue 23) and the PRISMA flow (issue 24); png/pdf/svg: (4 x 4 + 3) x 3
+    assert len(figures) == 57
     before_figures = {p.name: p.read_bytes() for p in figures}
     written = {p.name: p.stat().st_mtime_ns for p in figures}
     assert b"CreationDate" not in before_figures["forest_pres.pdf"]

@@ -1,9 +1,10 @@
 """The raremeta command: ClinicalTrials.gov records into study folders of data/raw.
 
-Fetch a record, import it as a study folder giving its event groups roles and drugs, and keep
-imported studies current. "raremeta SUBCOMMAND --help" lists a subcommand's options. A study
-folder is replaced whole or not at all; what an interrupted import left is repaired by the next
-import or refresh.
+Search the registry with the saved search (new records await a person's decision in
+data/study_selection.csv), fetch a record, import it as a study folder giving its event groups
+roles and drugs, and keep imported studies current. "raremeta SUBCOMMAND --help" lists a
+subcommand's options. A study folder is replaced whole or not at all; what an interrupted
+import left is repaired by the next import or refresh.
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ EXIT_NOTE = (
     "(each one whole) and the repairs of an earlier interrupted import printed as 'note:'."
 )
 RAW_DIR = Path("data/raw")
+SEARCH_TABLE = Path("data/search/ctgov.csv")
+SELECTION_FILE = Path("data/study_selection.csv")
 
 
 def exit_code_help() -> str:
@@ -192,7 +195,48 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     refresh.add_argument(
         "--api-url", default=None, help="the API's base URL (default: the public API v2)"
     )
-    return parser, {"fetch-ctgov": fetch, "import-ctgov": imp, "refresh-ctgov": refresh}
+    search = subcommand(
+        "search-ctgov",
+        "run the saved registry search (config.yaml registry_search) against ClinicalTrials.gov",
+        "Writes OUT (one row per record found), OUT's pages as received (the folder named like\n"
+        "OUT without .csv) and its manifest (OUT with .json: search date, API version, sha256 of\n"
+        "every page, the records new at each search), or nothing: every page must arrive, and a\n"
+        "search whose records and fields did not change writes nothing. Nothing is included:\n"
+        "decide each new record in data/study_selection.csv.",
+    )
+    search.add_argument(
+        "--api-url", default=None, help="the API's base URL (default: the public API v2)"
+    )
+    search.add_argument(
+        "--out",
+        type=Path,
+        default=SEARCH_TABLE,
+        help="the search table to write (default: %(default)s)",
+    )
+    search.add_argument(
+        "--config",
+        type=Path,
+        default=Path("config.yaml"),
+        help="the configuration with registry_search (default: %(default)s)",
+    )
+    search.add_argument(
+        "--raw-dir",
+        type=Path,
+        default=RAW_DIR,
+        help="the study folders, for in_data_raw (default: %(default)s)",
+    )
+    search.add_argument(
+        "--selection",
+        type=Path,
+        default=SELECTION_FILE,
+        help="the selection decisions, to list records without one (default: %(default)s)",
+    )
+    return parser, {
+        "fetch-ctgov": fetch,
+        "import-ctgov": imp,
+        "refresh-ctgov": refresh,
+        "search-ctgov": search,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -209,6 +253,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "import-ctgov":
             return int(_import(args, roles, drugs))
+        if args.command == "search-ctgov":
+            return int(_search(args))
         return int(_registry(args))
     except InvalidInputError as error:
         print(error, file=sys.stderr)
@@ -231,6 +277,32 @@ def _import(args: argparse.Namespace, roles: dict[str, str], drugs: dict[str, st
     print(f"imported {imported.facts['registry']} into {folder}: {len(imported.rows)} rows")
     for note in imported.notes:
         print(f"  note: {note}")
+    return ExitCode.OK
+
+
+def _search(args: argparse.Namespace) -> int:
+    from raremeta.io.study_selection import undecided_records
+    from raremeta.steps.registry_fetch import API_URL, RegistryUnreachableError
+    from raremeta.steps.registry_search import search_ctgov
+
+    try:
+        outcome = search_ctgov(
+            args.config, args.out, args.api_url or API_URL, args.raw_dir, on_progress=print
+        )
+    except RegistryUnreachableError as error:
+        print(f"{error}; nothing was written", file=sys.stderr)
+        return ExitCode.REGISTRY_UNREACHABLE
+    if not outcome.written:
+        print(f"no record or field changed since the search of {outcome.previous_date}; "
+              "nothing was written")  # fmt: skip
+    else:
+        print(f"wrote {args.out}: {len(outcome.records)} records")
+        for record in outcome.records:
+            if record.registry_id in outcome.new_records:
+                print(f"new: {record.registry_id} {record.title}")
+    waiting = undecided_records([r.registry_id for r in outcome.records], args.selection)
+    if waiting:
+        print(f"no decision yet in {args.selection} (awaiting): {', '.join(waiting)}")
     return ExitCode.OK
 
 

@@ -193,6 +193,22 @@ def outcome_tables(outcome="{outcome}"):
     }
 
 
+# Study selection (issue 24): the decisions and the committed registry search, each optional.
+SELECTION_FILE = "data/study_selection.csv"
+SEARCH_TABLE = "data/search/ctgov.csv"
+
+
+def selection_input(wildcards=None):
+    """The selection decisions when there are any (listed, not read)."""
+    return [SELECTION_FILE] if Path(SELECTION_FILE).is_file() else []
+
+
+def search_input(wildcards=None):
+    """The committed registry search (table, then its manifest) when there is one."""
+    manifest = str(Path(SEARCH_TABLE).with_suffix(".json"))
+    return [SEARCH_TABLE, manifest] if Path(SEARCH_TABLE).is_file() else []
+
+
 def certainty_input(wildcards=None):
     """The judgements file when there is one (listed, not read)."""
     return [CERTAINTY_FILE] if Path(CERTAINTY_FILE).is_file() else []
@@ -208,6 +224,7 @@ def final_outputs():
         "results/tables/reporting.csv",
         "results/tables/characteristics.csv",
         "results/tables/summary_of_findings.csv",
+        "results/tables/prisma.csv",
         "results/tables/summary.md",
         "results/tables/summary.html",
         "results/tables/summary.tex",
@@ -223,6 +240,7 @@ def final_outputs():
     figures += expand("results/figures/reporting.{ext}", ext=FIGURE_FORMATS)
     tables.append("results/tables/ae_signals.csv")
     figures += expand("results/figures/ae_signals.{ext}", ext=FIGURE_FORMATS)
+    figures += expand("results/figures/prisma.{ext}", ext=FIGURE_FORMATS)
     per_outcome = [path for o in OUTCOMES for path in outcome_tables(o).values()]
     return tables + per_outcome + figures
 

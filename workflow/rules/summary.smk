@@ -39,6 +39,7 @@ rule summary_tables:
         findings="results/tables/summary_of_findings.csv",
         subgroups="results/tables/subgroups.csv",
         within_trial="results/tables/within_trial_subgroups.csv",
+        prisma="results/tables/prisma.csv",
         posterior="results/tables/posterior_probabilities.csv",
         signals="results/tables/ae_signals.csv",
     output:
@@ -92,6 +93,8 @@ rule provenance:
     input:
         raw=raw_files,
         judgements=certainty_input,
+        selection=selection_input,
+        search=search_input,
         outputs=final_outputs(),
         checksums="data/processed/checksums.sha256",
     output:

@@ -10,7 +10,15 @@ from raremeta.steps.provenance import run_provenance
 # exception's full traceback is written to it (a `with` block would close it first).
 sys.stderr = sys.stdout = open(snakemake.log[0], "w", encoding="utf-8")  # noqa: SIM115
 run_provenance(
-    raw_files=[Path(p) for p in [*snakemake.input.raw, *snakemake.input.judgements]],
+    raw_files=[
+        Path(p)
+        for p in [
+            *snakemake.input.raw,
+            *snakemake.input.judgements,
+            *snakemake.input.selection,
+            *snakemake.input.search,
+        ]
+    ],
     config=snakemake.params.analysis,
     config_files=list(snakemake.params.config_files),
     outputs=[Path(p) for p in snakemake.input.outputs],

@@ -21,6 +21,7 @@ run_summary(
     findings=Path(snakemake.input.findings),
     subgroups=Path(snakemake.input.subgroups),
     within_trial=Path(snakemake.input.within_trial),
+    prisma=Path(snakemake.input.prisma),
     posterior=Path(snakemake.input.posterior),
     signals=Path(snakemake.input.signals),
     config=snakemake.params.analysis,

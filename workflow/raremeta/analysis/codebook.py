@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from raremeta.analysis import wording
 from raremeta.analysis.exposure import EXPOSURE_COLUMNS
+from raremeta.analysis.prisma import BOX_MEANING, ID_SEPARATOR, PRISMA_COLUMNS, PrismaBox
 from raremeta.analysis.result_tables import (
     ABSOLUTE_COLUMNS,
     CUMULATIVE_COLUMNS,
@@ -583,6 +584,20 @@ SUMMARY_OF_FINDINGS = {
 }
 
 
+PRISMA = {
+    "box": "The box of the PRISMA 2020 flow for updated reviews (Page et al. 2021), as a code: "
+    + "; ".join(f"`{box}`: {BOX_MEANING[box]}" for box in PrismaBox)
+    + ".",
+    "search_date": "The date of the registry search the row is about (YYYY-MM-DD): its own date "
+    "for `registry_records`, the latest search for the other registry boxes; empty for the "
+    "boxes of other methods and the totals, and when no search is committed (data/search/).",
+    "count": "Records, studies or reports in the box.",
+    "detail": f"Ids (`{ID_SEPARATOR.strip()}`-separated: study ids, or registry ids and DOIs of "
+    "records), the exclusion reason (`*_excluded_reason`), the query (`registry_query`), the "
+    "outcome id (`studies_pooled`), or why a box is empty.",
+}
+
+
 POSTERIOR = {
     "outcome": "Outcome id (config.yaml `outcomes:`).",
     "prior": "The prior: `default` for the main analysis (config.yaml `bayesian.prior`; by "
@@ -704,6 +719,14 @@ def tables() -> tuple[tuple[str, str, list[str], dict[str, str]], ...]:
             "populations.",
             STUDY_TABLE_COLUMNS,
             STUDY_TABLE,
+        ),
+        (
+            "prisma.csv",
+            "The PRISMA 2020 flow of studies, one row per box (long format), from the committed "
+            "registry search (data/search/), the selection decisions (data/study_selection.csv) "
+            "and the study folders.",
+            PRISMA_COLUMNS,
+            PRISMA,
         ),
         (
             "characteristics.csv",

@@ -13,6 +13,7 @@ from typing import Any
 
 from raremeta.io import analysis_config
 from raremeta.io.analysis_config import AUTO, AnalysisConfig, PriorSpec
+from raremeta.io.ctgov_search import search_problems
 from raremeta.io.errors import InvalidInputError, Problem
 from raremeta.io.schemas import schema_problems
 from raremeta.stats import registry
@@ -121,7 +122,7 @@ def method_problems(document: dict[str, Any], file: str) -> list[Problem]:
                     value=choice["method"],
                 )
             )
-    return problems
+    return problems + search_problems(document, file)
 
 
 def parse_config(document: Any, file: str = "config.yaml") -> AnalysisConfig:

@@ -433,7 +433,8 @@ def outcome_slice(config: Mapping[str, Any], outcome_id: str) -> dict[str, Any]:
     plain = plain_config(config)
     # the summary of findings' inputs (baseline risk, imprecision) do not change the pooling
     outcome = {k: v for k, v in plain["outcomes"][outcome_id].items() if k != "baseline_risk"}
+    # the registry search feeds the PRISMA flow only, never the pooling
     return {
-        **{k: v for k, v in plain.items() if k != "imprecision"},
+        **{k: v for k, v in plain.items() if k not in ("imprecision", "registry_search")},
         "outcomes": {outcome_id: outcome},
     }

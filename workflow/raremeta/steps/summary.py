@@ -20,6 +20,7 @@ from raremeta.io.software import versions
 from raremeta.io.writing import atomic_write_text
 from raremeta.report.findings import findings_table
 from raremeta.report.methods_text import methods_paragraph, run_facts
+from raremeta.report.prisma_text import prisma_paragraph
 from raremeta.report.signal_summary import signal_summary
 from raremeta.report.summary import (
     SummaryContext,
@@ -30,6 +31,7 @@ from raremeta.report.summary import (
     to_latex,
     to_markdown,
 )
+from raremeta.steps.prisma import read_prisma
 from raremeta.steps.provenance import imported_software
 
 
@@ -57,13 +59,15 @@ def run_summary(
     findings: Path | None = None,
     subgroups: Path | None = None,
     within_trial: Path | None = None,
+    prisma: Path | None = None,
     posterior: Path | None = None,
     signals: Path | None = None,
 ) -> None:
     """Write the summary tables (with the data-as-of line), the methods paragraph and the
     tables' codebook; with ``findings`` (``summary_of_findings.csv``) the GRADE section and
     each outcome's absolute-effect and certainty lines; with ``signals`` (``ae_signals.csv``)
-    the signal-screen section.
+    the signal-screen section; with ``prisma`` (``prisma.csv``) the methods paragraph ends with
+    the study selection (search dates and counts).
     """
     settings = SignalSettings.of(_signals_config(config))
     config = analysis_from(config)
@@ -98,6 +102,8 @@ def run_summary(
         as_of,
         example_judgements=sof is not None and bool(sof["example_judgements"].eq("true").any()),
     )
+    if prisma is not None:
+        methods += " " + prisma_paragraph(read_prisma(prisma))
     baseline = None
     if characteristics is not None and study_table is not None:  # None: nothing to say
         found = pd.read_csv(characteristics, dtype={"study": str}, keep_default_na=False)
