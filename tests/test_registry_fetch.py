@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from conftest import ROOT
+from fake_api import JsonHandler, closed_port_url, serving
 
 from raremeta.cli import main
 
@@ -27,8 +25,8 @@ DOWN, NOT_JSON = "NCT00000503", "NCT00000200"
 NOT_RECORD = {"NCT00000300": b"[]", "NCT00000301": b'{"protocolSection": []}'}
 
 
-class _Registry(BaseHTTPRequestHandler):
-    def do_GET(self):
+class _Registry(JsonHandler):
+    def do_GET(self):  # noqa: N802 (the http.server name)
         if self.path == f"/api/v2/studies/{DOWN}":
             self.send_error(503)
             return
@@ -43,30 +41,13 @@ class _Registry(BaseHTTPRequestHandler):
         else:
             self.send_error(404)
             return
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
+        self.send_json(body)
 
 
 @pytest.fixture(scope="module")
 def api():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Registry)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/api/v2"
-    server.shutdown()
-
-
-def _closed_port() -> str:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"http://127.0.0.1:{port}/api/v2"
+    with serving(_Registry) as url:
+        yield url
 
 
 def test_fetch_saves_the_bytes_as_received_and_the_api_version(tmp_path, api):
@@ -80,7 +61,7 @@ def test_fetch_saves_the_bytes_as_received_and_the_api_version(tmp_path, api):
 def test_offline_is_exit_3_with_nothing_written(tmp_path, capsys):
     # issue 19, item 6: registry unreachable is 3 (was 2, which argparse uses for usage errors)
     out = tmp_path / "record.json"
-    code = main(["fetch-ctgov", "NCT00716976", "--out", str(out), "--api-url", _closed_port()])
+    code = main(["fetch-ctgov", "NCT00716976", "--out", str(out), "--api-url", closed_port_url()])
     assert code == 3
     assert "cannot reach the registry" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
@@ -155,7 +136,7 @@ def test_refresh_offline_is_exit_3(tmp_path):
     command += ["--drug", "EG000=thiosulfate", "--drug", "EG001=observation"]
     assert main(command) == 0
     # issue 19, item 6: 3 (was 2)
-    assert main(["refresh-ctgov", "--raw-dir", str(raw), "--api-url", _closed_port()]) == 3
+    assert main(["refresh-ctgov", "--raw-dir", str(raw), "--api-url", closed_port_url()]) == 3
 
 
 def test_an_answer_that_is_not_json_is_exit_3(tmp_path, api, capsys):
@@ -234,7 +215,7 @@ def test_refresh_stopping_at_the_first_study_says_nothing_was_written(tmp_path, 
     raw = tmp_path / "raw"
     _import_copy(tmp_path, raw, json.loads(RECORD.read_text()), "NCT00716976.json")
     capsys.readouterr()
-    assert main(["refresh-ctgov", "--raw-dir", str(raw), "--api-url", _closed_port()]) == 3
+    assert main(["refresh-ctgov", "--raw-dir", str(raw), "--api-url", closed_port_url()]) == 3
     out, err = capsys.readouterr()
     assert out == ""
     assert "cannot reach the registry" in err
@@ -295,7 +276,7 @@ def test_a_malformed_folder_is_one_line_per_problem_before_anything_is_fetched(
         path.write_text(change(path.read_text()))
     before = {f: _snapshot(raw / f) for f in ("accl0431", "b-fine")}
     capsys.readouterr()
-    assert main(["refresh-ctgov", "--raw-dir", str(raw), "--api-url", _closed_port()]) == 1
+    assert main(["refresh-ctgov", "--raw-dir", str(raw), "--api-url", closed_port_url()]) == 1
     err = capsys.readouterr().err
     assert "Traceback" not in err
     lines = err.splitlines()

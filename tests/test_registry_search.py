@@ -12,13 +12,11 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import socket
-import threading
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from fake_api import JsonHandler, closed_port_url, serving
 
 from raremeta.cli import main
 
@@ -45,12 +43,12 @@ DATASETS = {
 REQUESTS: list[dict[str, str]] = []
 
 
-class _Registry(BaseHTTPRequestHandler):
-    def do_GET(self):
+class _Registry(JsonHandler):
+    def do_GET(self):  # noqa: N802 (the http.server name)
         url = urllib.parse.urlsplit(self.path)
         query = dict(urllib.parse.parse_qsl(url.query))
         if url.path == "/api/v2/version":
-            return self._send(json.dumps(VERSION).encode())
+            return self.send_json(json.dumps(VERSION).encode())
         if url.path != "/api/v2/studies" or query.get("query.cond") not in DATASETS:
             return self.send_error(404)
         REQUESTS.append(query)
@@ -62,26 +60,13 @@ class _Registry(BaseHTTPRequestHandler):
         page = {"studies": records[start : start + size]}
         if start + size < len(records):
             page["nextPageToken"] = str(start + size)
-        return self._send(json.dumps(page).encode())
-
-    def _send(self, body: bytes) -> None:
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
+        return self.send_json(json.dumps(page).encode())
 
 
 @pytest.fixture(scope="module")
 def api():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Registry)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/api/v2"
-    server.shutdown()
+    with serving(_Registry) as url:
+        yield url
 
 
 def _config(tmp_path: Path, *conditions: str) -> Path:
@@ -120,13 +105,6 @@ def _rows(tmp_path: Path) -> list[dict[str, str]]:
 def _files(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
             if p.is_file()}  # fmt: skip
-
-
-def _closed_port() -> str:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"http://127.0.0.1:{port}/api/v2"
 
 
 def test_paging_collects_every_page_and_keeps_each_as_received(tmp_path, api, monkeypatch):
@@ -234,7 +212,7 @@ def test_an_http_error_leaves_an_earlier_search_byte_for_byte(tmp_path, api, mon
 
 def test_unreachable_is_exit_3_with_nothing_written(tmp_path):
     config = _config(tmp_path, "four real records")
-    assert _search(tmp_path, _closed_port(), config, _raw(tmp_path)) == 3
+    assert _search(tmp_path, closed_port_url(), config, _raw(tmp_path)) == 3
     assert not (tmp_path / "search").exists()
 
 
