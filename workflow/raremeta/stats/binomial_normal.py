@@ -37,9 +37,11 @@ Computation. With d_i = theta + tau u_i each study contributes
    a polynomial in tau² through tau = 0 and the trapezoidal values at 1 to 3 steps. The d step
    starts at a quarter of the narrowest g_i's width and is halved until that interpolation
    changes by less than 1e-6 when its last node is left out (the error check).
-4. **The posterior of (theta, tau)** on a grid uniform in theta and in v, tau = a sinh(v) (a the
-   tau prior's scale: uniform near 0, logarithmic in the tail, so a half-Cauchy's long tail is
-   covered), with Simpson's rule in both directions. A first pass over the priors' ranges
+4. **The posterior of (theta, tau)** on a grid uniform in v, tau = a sinh(v) (a the tau
+   prior's scale: uniform near 0, logarithmic in the tail, so a half-Cauchy's long tail is
+   covered), and in the passes that locate it uniform in theta, in the final one uniform in x,
+   theta = c + b sinh(x) (c the located peak, b its half-width: dense at the peak, spread out in
+   the tails), with Simpson's rule in both directions. A first pass over the priors' ranges
    (theta within 8 prior standard deviations; tau up to the prior's 1 - 1e-9 quantile) finds
    where the posterior lies; later passes zoom into where the marginal densities exceed 1e-13 of
    their maxima. The grid is refined until the reported quantities computed on it and on its
@@ -534,30 +536,55 @@ def _quantile(cdf, total: float, x: NDArray, p: float) -> float:
     return float(roots[0]) if roots.size else float(x[0] if p < 0.5 else x[-1])
 
 
-def _summaries(post: NDArray, theta: NDArray, v: NDArray, a: float, thresholds) -> NDArray:
-    """Theta quantiles (2.5, 50, 97.5%), tau median and P(theta > log t), from the posterior
-    density on the grid (Simpson's rule for the marginals).
+@dataclass(frozen=True)
+class _Axis:
+    """theta = centre + scale sinh(x): nodes uniform in x are dense near the centre and spread
+    out in the tails (a narrow peak with wide tails, as few trials with many events give,
+    needs far fewer nodes than on a uniform theta grid); ``scale`` None: theta = x.
     """
-    w_theta = _simpson(theta.size, theta[1] - theta[0])
+
+    centre: float = 0.0
+    scale: float | None = None
+
+    def theta(self, x):
+        return x if self.scale is None else self.centre + self.scale * np.sinh(x)
+
+    def x(self, theta: float) -> float:
+        return theta if self.scale is None else math.asinh((theta - self.centre) / self.scale)
+
+    def log_jacobian(self, x):
+        return 0.0 * x if self.scale is None else np.log(self.scale * np.cosh(x))
+
+
+def _summaries(
+    post: NDArray, x: NDArray, v: NDArray, a: float, thresholds, axis: _Axis = _Axis()
+) -> NDArray:
+    """Theta quantiles (2.5, 50, 97.5%), tau median and P(theta > log t), from the posterior
+    density on the grid in (x, v) (Simpson's rule for the marginals).
+    """
+    w_x = _simpson(x.size, x[1] - x[0])
     w_v = _simpson(v.size, v[1] - v[0])
-    f_theta = post @ w_v
-    f_v = w_theta @ post
-    cdf, total = _cdf(theta, f_theta)
-    q = [_quantile(cdf, total, theta, p) for p in (0.025, 0.5, 0.975)]
+    f_x = post @ w_v
+    f_v = w_x @ post
+    cdf, total = _cdf(x, f_x)
+    q = [float(axis.theta(_quantile(cdf, total, x, p))) for p in (0.025, 0.5, 0.975)]
     cdf_v, total_v = _cdf(v, f_v)
     tau = a * math.sinh(_quantile(cdf_v, total_v, v, 0.5))
     probs = []
     for t in thresholds:
-        x = math.log(t)
-        below = 0.0 if x <= theta[0] else (total if x >= theta[-1] else float(cdf(x)))
+        at = axis.x(math.log(t))
+        below = 0.0 if at <= x[0] else (total if at >= x[-1] else float(cdf(at)))
         probs.append(1 - below / total)
     return np.array([*q, tau, *probs])
 
 
-def _grid_posterior(likelihood, prior, theta, v, a):
+def _grid_posterior(likelihood, prior, x, v, a, axis: _Axis = _Axis()):
     tau = a * np.sinh(v)
+    theta = axis.theta(x)
     log_post = likelihood(theta, tau)
-    log_post += (-0.5 * ((theta - prior.theta.mean) / prior.theta.sd) ** 2)[:, None]
+    log_post += (-0.5 * ((theta - prior.theta.mean) / prior.theta.sd) ** 2 + axis.log_jacobian(x))[
+        :, None
+    ]
     log_post += (_log_prior_tau(tau, prior) + np.log(a * np.cosh(v)))[None, :]
     return np.exp(log_post - np.max(log_post))
 
@@ -622,6 +649,12 @@ def posterior(
     # the final grid: g evaluated directly, on a d grid whose step starts at a quarter of the
     # narrowest g's width (reused as the theta grid is refined) and at the theta nodes; the
     # ranges widen while a marginal density at an outer edge exceeds _EDGE_TOL of its maximum
+    # nodes dense where the last zoom pass put the peak (its half-maximum half-width; at
+    # least a thousandth of the range), spreading out in the tails
+    f_zoom = post @ _simpson(n_v, v[1] - v[0])
+    half = theta[f_zoom >= f_zoom.max() / 2]
+    peak = float(theta[np.argmax(f_zoom)])
+    axis = _Axis(peak, max((half[-1] - half[0]) / 2, theta[1] - theta[0], 1e-3))
     for _ in range(4):
         n_theta, n_v = 81, 41
         reach = _KERNEL * a * math.sinh(v_hi)
@@ -630,7 +663,9 @@ def posterior(
         direct = _direct(
             studies, min(lo, theta_lo), max(hi, theta_hi), surface.width / 4, surface.width
         )
-        theta = np.linspace(theta_lo, theta_hi, n_theta)
+        x_range = (axis.x(theta_lo), axis.x(theta_hi))
+        x = np.linspace(*x_range, n_theta)
+        theta = axis.theta(x)
         base = direct.at(theta)
         for _ in range(8):  # halve the d step until the small-tau interpolation is stable,
             # probed below one step whatever tau nodes the grid will have
@@ -641,7 +676,8 @@ def posterior(
             direct = direct.halved()
         while True:  # refine until the every-second-node check passes
             if theta.size != n_theta:  # g at the new (odd) theta nodes only
-                theta = np.linspace(theta_lo, theta_hi, n_theta)
+                x = np.linspace(*x_range, n_theta)
+                theta = axis.theta(x)
                 grown = np.empty((base.shape[0], n_theta))
                 grown[:, 0::2], grown[:, 1::2] = base, direct.at(theta[1::2])
                 base = grown
@@ -652,17 +688,17 @@ def posterior(
                 out, checks["interpolation"] = _likelihood_direct(direct, theta, tau, base)
                 return out
 
-            post = _grid_posterior(likelihood, prior, theta, v, a)
-            fine = _summaries(post, theta, v, a, options.thresholds)
-            coarse = _summaries(post[::2, ::2], theta[::2], v[::2], a, options.thresholds)
+            post = _grid_posterior(likelihood, prior, x, v, a, axis)
+            fine = _summaries(post, x, v, a, options.thresholds, axis)
+            coarse = _summaries(post[::2, ::2], x[::2], v[::2], a, options.thresholds, axis)
             diff = np.abs(fine - coarse)
             diff[3] /= max(fine[3], 1e-12)
             error = float(diff.max())
             if error <= tolerance or n_theta > _MAX_NODES:
                 break
             n_theta, n_v = 2 * n_theta - 1, 2 * n_v - 1
-        f_theta = post @ _simpson(n_v, v[1] - v[0])
-        f_v = _simpson(n_theta, theta[1] - theta[0]) @ post
+        f_theta = post @ _simpson(n_v, v[1] - v[0]) / np.exp(axis.log_jacobian(x))
+        f_v = _simpson(n_theta, x[1] - x[0]) @ post
         edges = (f_theta[0] / f_theta.max(), f_theta[-1] / f_theta.max(), f_v[-1] / f_v.max())
         if max(edges) <= _EDGE_TOL:
             break
