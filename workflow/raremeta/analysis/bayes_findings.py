@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from raremeta.analysis.table_keys import AnalysisCode
+from raremeta.stats.priors import BinomialNormalPrior, NormalPrior, TauFamily, TauPrior, describe
 from raremeta.stats.registry import BAYESIAN
 from raremeta.stats.results import Status
 
@@ -73,19 +74,14 @@ class BayesianFinding:
         return self.k <= PRIOR_DOMINATES_TRIALS or self.events < PRIOR_DOMINATES_EVENTS
 
 
-def _changed(main: pd.Series, other: pd.Series) -> str:
-    """What ``other`` (a row of posterior_probabilities.csv) changes in the main prior, in the
-    notation of :func:`raremeta.stats.priors.describe`.
-    """
-    parts = []
-    for name, symbol in (("theta", "theta"), ("mu", "mu_i")):
-        mean, sd = float(other[f"{name}_mean"]), float(other[f"{name}_sd"])
-        if (mean, sd) != (float(main[f"{name}_mean"]), float(main[f"{name}_sd"])):
-            parts.append(f"{symbol} ~ N({mean:g}, {sd:g}²)")
-    tau = (str(other["tau_prior"]), float(other["tau_scale"]))
-    if tau != (str(main["tau_prior"]), float(main["tau_scale"])):
-        parts.append(f"tau ~ {tau[0]}({tau[1]:g})")
-    return "; ".join(parts) or "the main prior"
+def _prior(row: pd.Series) -> BinomialNormalPrior:
+    """The prior of a row of posterior_probabilities.csv (its parameter columns)."""
+    return BinomialNormalPrior(
+        str(row["prior"]),
+        NormalPrior(float(row["theta_mean"]), float(row["theta_sd"])),
+        NormalPrior(float(row["mu_mean"]), float(row["mu_sd"])),
+        TauPrior(TauFamily(row["tau_prior"]), float(row["tau_scale"])),
+    )
 
 
 def bayes_findings(
@@ -112,7 +108,7 @@ def bayes_findings(
         by_prior = {r["prior"]: r for _, r in probs.iterrows()}
         alternatives = tuple(
             (
-                _changed(by_prior["default"], by_prior[v["variant"]]),
+                describe(_prior(by_prior[v["variant"]]), _prior(by_prior["default"])),
                 float(v["estimate"]),
                 float(by_prior[v["variant"]]["probability"]),
             )

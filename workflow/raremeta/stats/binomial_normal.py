@@ -68,7 +68,7 @@ from functools import partial
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import interpolate
+from scipy import interpolate, special
 
 from raremeta.stats.priors import BayesOptions, BinomialNormalPrior, TauFamily, probability_key
 from raremeta.stats.results import (
@@ -174,24 +174,27 @@ class _Studies:
         )
 
     def terms(self, mu, d):
-        """The log integrand in mu (up to a constant), its first and second derivatives:
-        r log p + (n - r) log(1 - p) = r eta - n log(1 + e^eta) for each arm.
-        """
-        et, ec = mu + d / 2, mu - d / 2
+        """The log integrand in mu (up to a constant), its first and second derivatives."""
+        f = _log_integrand(mu, d, self.rt, self.nt, self.rc, self.nc, self.m0, self.s)
         z = (mu - self.m0) / self.s
-        st, sc = np.logaddexp(0, et), np.logaddexp(0, ec)
-        f = self.rt * et - self.nt * st + self.rc * ec - self.nc * sc - 0.5 * z * z
-        pt, pc = np.exp(et - st), np.exp(ec - sc)
+        pt, pc = special.expit(mu + d / 2), special.expit(mu - d / 2)
         f1 = self.rt - self.nt * pt + self.rc - self.nc * pc - z / self.s
         f2 = -self.nt * pt * (1 - pt) - self.nc * pc * (1 - pc) - 1 / self.s**2
         return f, f1, f2
 
     def value(self, mu, d):
         """The log integrand at quadrature nodes: ``mu`` pieces x U x N x nodes."""
-        rt, nt, rc, nc = (x[..., None] for x in (self.rt, self.nt, self.rc, self.nc))
-        et, ec = mu + d / 2, mu - d / 2
-        z = (mu - self.m0) / self.s
-        return rt * et - nt * np.logaddexp(0, et) + rc * ec - nc * np.logaddexp(0, ec) - 0.5 * z * z
+        counts = (x[..., None] for x in (self.rt, self.nt, self.rc, self.nc))
+        return _log_integrand(mu, d, *counts, self.m0, self.s)
+
+
+def _log_integrand(mu, d, rt, nt, rc, nc, m0: float, s: float):
+    """log[Bin(r_t | n_t, expit(mu + d/2)) Bin(r_c | n_c, expit(mu - d/2)) N(mu; m0, s²)] up
+    to a constant: r log p + (n - r) log(1 - p) = r eta - n log(1 + e^eta) for each arm.
+    """
+    et, ec = mu + d / 2, mu - d / 2
+    z = (mu - m0) / s
+    return rt * et - nt * np.logaddexp(0, et) + rc * ec - nc * np.logaddexp(0, ec) - 0.5 * z * z
 
 
 def _solve_decreasing(fun, lo, hi, x0, tol: float = 1e-10, iterations: int = 200):

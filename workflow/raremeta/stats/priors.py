@@ -117,13 +117,16 @@ def prior_probability(prior: BinomialNormalPrior, threshold: float) -> float:
     return 1 - NormalDist(prior.theta.mean, prior.theta.sd).cdf(math.log(threshold))
 
 
-def describe(prior: BinomialNormalPrior) -> str:
-    """The prior in words: ``theta ~ N(0, 2.82²); mu_i ~ N(0, 10²); tau ~ half-normal(0.5)``."""
-
-    def normal(p: NormalPrior) -> str:
-        return f"N({p.mean:g}, {p.sd:g}²)"
-
-    return (
-        f"theta ~ {normal(prior.theta)}; mu_i ~ {normal(prior.mu)}; "
-        f"tau ~ {prior.tau.family}({prior.tau.scale:g})"
+def describe(prior: BinomialNormalPrior, relative_to: BinomialNormalPrior | None = None) -> str:
+    """The prior in words: ``theta ~ N(0, 2.82²); mu_i ~ N(0, 10²); tau ~ half-normal(0.5)``;
+    with ``relative_to``, only the parts that differ from it (``the main prior`` when none do).
+    """
+    parts = (
+        (prior.theta, "theta", f"N({prior.theta.mean:g}, {prior.theta.sd:g}²)"),
+        (prior.mu, "mu_i", f"N({prior.mu.mean:g}, {prior.mu.sd:g}²)"),
+        (prior.tau, "tau", f"{prior.tau.family}({prior.tau.scale:g})"),
     )
+    if relative_to is not None:
+        same = (relative_to.theta, relative_to.mu, relative_to.tau)
+        parts = tuple(part for part, other in zip(parts, same, strict=True) if part[0] != other)
+    return "; ".join(f"{symbol} ~ {text}" for _, symbol, text in parts) or "the main prior"
