@@ -234,3 +234,16 @@ def test_read_only_commands_work_on_invalid_data_while_a_run_holds_the_lock(
         assert second.returncode != 0
         assert "another run of this workflow is in progress" in second.stderr
         assert tree_digest(project) == before
+
+
+def test_write_left_behind_by_a_killed_job_is_replaced_not_kept(tmp_path):
+    """SIGKILL cannot be caught, so a job killed mid-write leaves its temporary file; the
+    rerun's write must take it over, leaving only the result (CI, stop 28: a stray
+    ``.posterior_probabilities.csv.<random>.tmp`` after a killed run)."""
+    from raremeta.io.writing import atomic_write_text
+
+    target = tmp_path / "pooled.csv"
+    (tmp_path / ".pooled.csv.tmp").write_text("half a tab")  # what the killed job left
+    atomic_write_text(target, "a,b\n1,2\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pooled.csv"]
+    assert target.read_text() == "a,b\n1,2\n"

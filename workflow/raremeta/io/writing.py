@@ -7,7 +7,6 @@ import io
 import math
 import os
 import sys
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -51,16 +50,22 @@ def format_cell(value: Any) -> str:
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file and a rename, so readers never see half."""
+    """Write ``data`` to ``path`` via a temporary file and a rename, so readers never see half.
+
+    The temporary file has a fixed name beside the target (``.NAME.tmp``), not a random one: a
+    job killed mid-write (SIGKILL cannot be caught) leaves that file behind, and the rerun of
+    the job overwrites it and renames it away instead of leaving a stray file in the results.
+    One job writes a given output (Snakemake's lock sees to that), so the name is never shared.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = path.with_name(f".{path.name}.tmp")
     try:
-        with os.fdopen(fd, "wb") as handle:
+        with open(tmp, "wb") as handle:
             handle.write(data)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 
