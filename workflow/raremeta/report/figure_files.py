@@ -6,7 +6,9 @@ that carry only what a PDF viewer reads.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import functools
+import io
 import os
 import textwrap
 from dataclasses import asdict
@@ -180,10 +182,25 @@ def _save_png(fig, path, dpi: int) -> None:
     )
 
 
+#: Characters every embedded font subset holds, whether a PDF draws them or not: with them
+#: the subsets of a figure job's PDFs are mostly one subset per font, made once.
+PDF_SUBSET_BASE = frozenset(chr(c) for c in range(0x20, 0x7F))
+
+
 def _pdf_font_subset(fontfile, characters):
     """The font subset of matplotlib's ``get_glyphs_subset`` (3.10) without the tables of
-    :data:`PDF_DROPPED_FONT_TABLES` and without closing the glyph set over them.
+    :data:`PDF_DROPPED_FONT_TABLES` and without closing the glyph set over them, holding
+    :data:`PDF_SUBSET_BASE` besides ``characters``; made once per font and character set.
     """
+    from fontTools.ttLib import TTFont
+
+    data = _pdf_font_subset_bytes(str(fontfile), frozenset(characters) | PDF_SUBSET_BASE)
+    return TTFont(io.BytesIO(data), recalcBBoxes=False, recalcTimestamp=False)
+
+
+@functools.cache
+def _pdf_font_subset_bytes(fontfile: str, characters: frozenset[str]) -> bytes:
+    """The font file of :func:`_pdf_font_subset`."""
     from fontTools import subset
 
     options = subset.Options(glyph_names=True, recommended_glyphs=True)
@@ -193,9 +210,57 @@ def _pdf_font_subset(fontfile, characters):
         options.font_number = 0
     font = subset.load_font(fontfile, options)
     subsetter = subset.Subsetter(options=options)
-    subsetter.populate(text=characters)
+    subsetter.populate(text="".join(sorted(characters)))
     subsetter.subset(font)
-    return font
+    out = io.BytesIO()
+    font.save(out, reorderTables=False)
+    font.close()
+    return out.getvalue()
+
+
+#: The size (points) of the text a :class:`_RowText` is drawing, for :func:`_pdf_layout`.
+_TEXT_SIZE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "raremeta_text_size", default=None
+)
+#: Glyph advances (pixels at 72 dpi) by font file, size and glyph, for :func:`_pdf_layout`.
+_ADVANCES: dict[tuple[str, float, int], float] = {}
+
+
+def _pdf_layout(string, font, *, kern_mode=None):
+    """The layout of matplotlib's ``_text_helpers.layout`` (3.10), the glyphs' advances
+    cached while a :class:`_RowText` of a known size is drawn (the PDF backend loads every
+    glyph of every text to read its advance: most of a PDF's text time). The same items, the
+    same floats.
+    """
+    from matplotlib import _text_helpers
+    from matplotlib.ft2font import Kerning, LoadFlags
+
+    kern_mode = Kerning.DEFAULT if kern_mode is None else kern_mode
+    size = _TEXT_SIZE.get()
+    if size is None:
+        yield from _LAYOUT(string, font, kern_mode=kern_mode)
+        return
+    x = 0
+    prev_glyph_idx = None
+    char_to_font = font._get_fontmap(string)
+    base_font = font
+    for char in string:
+        font = char_to_font.get(char, base_font)
+        glyph_idx = font.get_char_index(ord(char))
+        kern = (
+            base_font.get_kerning(prev_glyph_idx, glyph_idx, kern_mode) / 64
+            if prev_glyph_idx is not None
+            else 0.0
+        )
+        x += kern
+        key = (font.fname, size, glyph_idx)
+        advance = _ADVANCES.get(key)
+        if advance is None:
+            glyph = font.load_glyph(glyph_idx, flags=LoadFlags.NO_HINTING)
+            advance = _ADVANCES[key] = glyph.linearHoriAdvance / 65536
+        yield _text_helpers.LayoutItem(font, char, glyph_idx, x, kern)
+        x += advance
+        prev_glyph_idx = glyph_idx
 
 
 def _text_metrics(renderer, text: str, prop, by_char: bool) -> tuple[float, float, float]:
@@ -267,7 +332,11 @@ class _RowText(Text):
         gc.set_url(self._url)
         gc.set_antialiased(self._antialiased)
         self._set_gc_clip(gc)
-        renderer.draw_text(gc, x, y, text, prop, 0.0, ismath=False, mtext=self)
+        token = _TEXT_SIZE.set(prop.get_size_in_points())
+        try:
+            renderer.draw_text(gc, x, y, text, prop, 0.0, ismath=False, mtext=self)
+        finally:
+            _TEXT_SIZE.reset(token)
         gc.restore()
         renderer.close_group("text")
         self.stale = False
@@ -286,17 +355,30 @@ def _row_texts(fig):
             t.__class__ = Text
 
 
+def _original_layout():
+    from matplotlib import _text_helpers
+
+    return _text_helpers.layout
+
+
+_LAYOUT = _original_layout()
+
+
 @contextlib.contextmanager
 def _lean_pdf_fonts():
-    """While saving a PDF, embed fonts with :func:`_pdf_font_subset`."""
+    """While saving a PDF or SVG, embed fonts with :func:`_pdf_font_subset` and lay text out
+    with :func:`_pdf_layout`.
+    """
+    from matplotlib import _text_helpers
     from matplotlib.backends import _backend_pdf_ps
 
-    original = _backend_pdf_ps.get_glyphs_subset
+    originals = _backend_pdf_ps.get_glyphs_subset, _text_helpers.layout
     _backend_pdf_ps.get_glyphs_subset = _pdf_font_subset
+    _text_helpers.layout = _pdf_layout
     try:
         yield
     finally:
-        _backend_pdf_ps.get_glyphs_subset = original
+        _backend_pdf_ps.get_glyphs_subset, _text_helpers.layout = originals
 
 
 def save_figure(fig, paths: list[Path], dpi: int = 150) -> None:
