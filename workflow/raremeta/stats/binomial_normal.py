@@ -30,8 +30,12 @@ Computation. With d_i = theta + tau u_i each study contributes
    jointly log-concave in (mu, d)); log g_i is tabulated on a grid over where it lies within 50
    of its maximum and interpolated by a cubic spline, loosely, for the passes that only find
    where the posterior of (theta, tau) lies (below).
-3. **L_i(theta, tau), directly.** On the final grid g_i is evaluated directly (no
-   interpolation) at the theta nodes and on a uniform d grid. tau = 0: g_i(theta). tau of one d
+3. **L_i(theta, tau) on the final grid.** Over the final grid's d range log g_i is
+   interpolated through its values at Chebyshev points (barycentric formula), their number
+   doubled until the interpolant matches the values at the new points within 1e-9 everywhere
+   on the range (log g_i is analytic, so this converges geometrically: 129 points for 200
+   trials instead of about 600 direct evaluations); g_i then comes from the interpolant at the
+   theta nodes and on a uniform d grid. tau = 0: g_i(theta). tau of one d
    step or more: the trapezoidal rule in d, whose error for a Gaussian kernel of sd tau is about
    2 exp(-2 pi² (tau / step)²) (3e-9 at one step). 0 < tau < one step: L is analytic in tau², so
    a polynomial in tau² through tau = 0 and the trapezoidal values at 1 to 3 steps. The d step
@@ -57,6 +61,7 @@ Smith TC, Spiegelhalter DJ, Thomas A. Bayesian approaches to random-effects meta
 comparative study. Stat Med 1995;14:2685-99.
 Günhan BK, Röver C, Friede T. Random-effects meta-analysis of few studies involving rare
 events. Res Synth Methods 2020;11:74-90.
+Berrut JP, Trefethen LN. Barycentric Lagrange interpolation. SIAM Rev 2004;46:501-17.
 Prékopa A. On logarithmic concave measures and functions. Acta Sci Math 1973;34:335-43.
 """
 
@@ -94,6 +99,11 @@ _SUPPORT_DROP = 50.0
 #: its maximum; it only locates the posterior, so the check is loose.
 _SPLINE_TOL = 1e-2
 _SPLINE_REGION = 30.0
+#: The Chebyshev interpolant of log g on the final grid's d range must match direct values
+#: within this everywhere on the range (absolute in log g, so relative in g); beyond
+#: _CHEB_MAX points g is evaluated directly instead.
+_CHEB_TOL = 1e-9
+_CHEB_MAX = 1025
 #: Gauss-Hermite order for small tau in the passes that locate the posterior.
 _GH_ORDER = 20
 #: Marginal densities below this fraction of their maximum lie outside the zoomed grid.
@@ -127,8 +137,9 @@ class Posterior:
         grid's every-second node (an upper bound on the grid error; Simpson's error falls as
         h⁴, so the reported values are about 16 times closer).
     quadrature_error : float
-        The largest relative difference of g_i between the Gauss-Legendre rules and rules of
-        twice their order, at 16 nodes of the d grid.
+        The largest relative error of g_i on the final grid: the difference between the
+        Gauss-Legendre rules and rules of twice their order at 16 nodes of the d grid, or the
+        Chebyshev interpolant's largest deviation from direct values, whichever is larger.
     interpolation_error : float
         The largest change of L_i(theta, tau) for tau below one d step (interpolated in tau²)
         when the interpolation leaves out its last node, relative to the study's largest L_i.
@@ -433,12 +444,76 @@ def _likelihood(surface: _Surface, theta: NDArray, tau: NDArray) -> NDArray:
 
 
 @dataclass(frozen=True)
-class _Direct:
-    """g of every study evaluated directly (no interpolation) on a uniform d grid of step
-    ``step``, each study scaled by ``peak``, its log g's maximum on the grid.
+class _LogG:
+    """log g of every study on [lo, hi]: the barycentric interpolant through its values at
+    Chebyshev points of the second kind (Berrut & Trefethen 2004), or, where that did not
+    converge, evaluated directly.
     """
 
     studies: _Studies
+    lo: float
+    hi: float
+    nodes: NDArray | None  # N
+    values: NDArray | None  # U x N
+    error: float  # the interpolant's largest deviation from direct values (absolute, in log g)
+
+    def __call__(self, x: NDArray) -> NDArray:
+        """Log g of every study at the points ``x`` (U x len(x))."""
+        x = np.asarray(x, float)
+        if self.nodes is None:
+            return _log_g(self.studies, x)
+        return self.values @ _barycentric_basis(self.nodes, x).T
+
+
+def _chebyshev_points(lo: float, hi: float, n: int) -> NDArray:
+    return (lo + hi) / 2 + (hi - lo) / 2 * np.cos(np.pi * np.arange(n) / (n - 1))
+
+
+def _barycentric_basis(nodes: NDArray, x: NDArray) -> NDArray:
+    """The barycentric interpolation weights (len(x) x N) at ``x`` of Chebyshev points of the
+    second kind ``nodes`` (their weights (-1)^j, halved at both ends).
+    """
+    w = (-1.0) ** np.arange(nodes.size)
+    w[[0, -1]] /= 2
+    diff = x[:, None] - nodes[None, :]
+    exact = diff == 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        c = w / diff
+    hit = exact.any(axis=1)
+    c[hit] = exact[hit]
+    return c / c.sum(axis=1, keepdims=True)
+
+
+def _log_g_interpolant(studies: _Studies, lo: float, hi: float) -> _LogG:
+    """Log g of every study on [lo, hi] by Chebyshev interpolation, the points doubled (17, 33,
+    65, ...; each set holds the last) until the interpolant through the last set matches the
+    values at the new points within _CHEB_TOL everywhere on [lo, hi]; log g is analytic, so
+    this converges geometrically. Beyond _CHEB_MAX points: direct evaluation.
+    """
+    n = 17
+    nodes = _chebyshev_points(lo, hi, n)
+    values = _log_g(studies, nodes)
+    while True:
+        fine = _chebyshev_points(lo, hi, 2 * n - 1)
+        new = _log_g(studies, fine[1::2])
+        error = float(np.max(np.abs(values @ _barycentric_basis(nodes, fine[1::2]).T - new)))
+        merged = np.empty((values.shape[0], fine.size))
+        merged[:, 0::2], merged[:, 1::2] = values, new
+        nodes, values, n = fine, merged, fine.size
+        if error <= _CHEB_TOL:
+            return _LogG(studies, lo, hi, nodes, values, error)
+        if n > _CHEB_MAX:
+            return _LogG(studies, lo, hi, None, None, 0.0)
+
+
+@dataclass(frozen=True)
+class _Direct:
+    """g of every study on a uniform d grid of step ``step``, each study scaled by ``peak``,
+    its log g's maximum on the grid; g from ``log_g`` (a Chebyshev interpolant matching direct
+    values within _CHEB_TOL, or direct evaluation).
+    """
+
+    log_g: _LogG
     d: NDArray  # Nd
     g: NDArray  # U x Nd
     peak: NDArray  # U x 1
@@ -446,9 +521,13 @@ class _Direct:
     quadrature_error: float
     width: float  # the narrowest g's width
 
+    @property
+    def studies(self) -> _Studies:
+        return self.log_g.studies
+
     def at(self, x: NDArray) -> NDArray:
-        """G / exp(peak) of every study at the points ``x`` (U x len(x)), evaluated directly."""
-        return np.exp(_log_g(self.studies, x) - self.peak)
+        """G / exp(peak) of every study at the points ``x`` (U x len(x))."""
+        return np.exp(self.log_g(x) - self.peak)
 
     def halved(self) -> _Direct:
         """The grid with its midpoints added (g evaluated at them only)."""
@@ -462,17 +541,19 @@ class _Direct:
 
 def _direct(studies: _Studies, lo: float, hi: float, step: float, width: float) -> _Direct:
     """G on a grid of step ``step`` over [lo, hi], with the quadrature check (twice the
-    Gauss-Legendre order at 16 of its nodes).
+    Gauss-Legendre order at 16 points) and the interpolation check of log g.
     """
+    log_g = _log_g_interpolant(studies, lo, hi)
     d = np.linspace(lo, hi, max(2, math.ceil((hi - lo) / step) + 1))
-    log_g = _log_g(studies, d)
-    peak = log_g.max(axis=1, keepdims=True)
+    values = log_g(d)
+    peak = values.max(axis=1, keepdims=True)
     sample = d[:: max(1, d.size // 16)]
     coarse = _log_g(studies, sample)
     fine = _log_g(studies, sample, order=2 * _ORDER)
     relevant = fine >= peak - _SPLINE_REGION
     quad_error = float(np.max(np.abs(np.expm1(coarse - fine)), where=relevant, initial=0.0))
-    return _Direct(studies, d, np.exp(log_g - peak), peak, float(d[1] - d[0]), quad_error, width)
+    error = max(quad_error, math.expm1(log_g.error))
+    return _Direct(log_g, d, np.exp(values - peak), peak, float(d[1] - d[0]), error, width)
 
 
 #: The Gaussian kernel is cut at this many standard deviations (mass beyond: 2e-9 at 6).
