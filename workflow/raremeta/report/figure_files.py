@@ -182,21 +182,14 @@ def _save_png(fig, path, dpi: int) -> None:
     )
 
 
-#: Characters every embedded font subset holds, whether a PDF draws them or not: printable
-#: ASCII and the symbols the figures' wording and numbers use (powers of ten, tau², ∞ bounds,
-#: arrows, the caution mark). With them the PDFs of a figure job mostly share one subset per
-#: font, made once (about 20 kB more per PDF, far less work).
-PDF_SUBSET_BASE = frozenset(chr(c) for c in range(0x20, 0x7F)) | frozenset("⁰¹²³⁴⁵⁶⁷⁸⁹⁻ⁿ×∞≤≥†←→–")
-
-
 def _pdf_font_subset(fontfile, characters):
     """The font subset of matplotlib's ``get_glyphs_subset`` (3.10) without the tables of
-    :data:`PDF_DROPPED_FONT_TABLES` and without closing the glyph set over them, holding
-    :data:`PDF_SUBSET_BASE` besides ``characters``; made once per font and character set.
+    :data:`PDF_DROPPED_FONT_TABLES` and without closing the glyph set over them; made once
+    per font and character set in a process.
     """
     from fontTools.ttLib import TTFont
 
-    data = _pdf_font_subset_bytes(str(fontfile), frozenset(characters) | PDF_SUBSET_BASE)
+    data = _pdf_font_subset_bytes(str(fontfile), frozenset(characters))
     return TTFont(io.BytesIO(data), recalcBBoxes=False, recalcTimestamp=False)
 
 
