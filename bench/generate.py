@@ -29,7 +29,6 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-
 #: The planted signals' odds ratio and share of the extra terms (module docstring).
 PLANTED_ODDS_RATIO = 4.0
 PLANTED_SHARE = 0.02

@@ -8,15 +8,27 @@
 import fcntl
 import functools
 import hashlib
+import json
 import re
+import shlex
 import signal
 import sys
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
+from snakemake.settings.types import DeploymentMethod
 from snakemake.utils import validate
 
-sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))  # the raremeta package
+PACKAGE_DIR = str(Path(workflow.basedir) / "workflow")  # holds the raremeta package
+sys.path.insert(0, PACKAGE_DIR)
+# The Python of the shell jobs that run a raremeta entry point (`python -m`): the environment's
+# with --sdm conda or apptainer, else the one running Snakemake, as Snakemake does for script:.
+PYTHON = (
+    "python"
+    if workflow.deployment_settings.deployment_method
+    & {DeploymentMethod.CONDA, DeploymentMethod.APPTAINER}
+    else shlex.quote(sys.executable)
+)
 
 from raremeta.analysis.configuration import workflow_config
 from raremeta.io.analysis_config import harmonisation_slice, outcome_slice
