@@ -281,3 +281,29 @@ def test_a_config_may_name_it_the_primary_and_its_refits_use_the_kernel(tmp_path
     assert [study for study, _ in steps] == ["a", "b", "c"]
     assert steps[0][1].reason == "no_events"  # 0/18 vs 0/12 alone: no event at all
     assert steps[-1][1].estimate == pytest.approx(1.935149999, rel=1e-4)
+
+
+@pytest.mark.parametrize("row", QUADRATURE[:3], ids=lambda r: f"{r['data']}-{r['prior']}")
+def test_direct_evaluation_where_the_interpolant_does_not_converge(row, monkeypatch):
+    """With the Chebyshev interpolant of log g capped below what it needs, g is evaluated
+    directly on the final grid; the results still equal the R quadrature (same rows and
+    tolerances as above)."""
+    import raremeta.stats.binomial_normal as kernel
+
+    monkeypatch.setattr(kernel, "_CHEB_MAX", 10)
+    p = kernel.posterior(
+        *DATA[row["data"]],
+        BayesOptions(
+            BinomialNormalPrior(
+                "test",
+                NormalPrior(0.0, float(row["theta_sd"])),
+                NormalPrior(0.0, float(row["mu_sd"])),
+                TauPrior(TauFamily.HALF_NORMAL, float(row["tau_scale"])),
+            ),
+            (1.0, 2.0),
+        ),
+    )
+    assert math.exp(p.theta_median) == pytest.approx(float(row["or_median"]), rel=1e-4)
+    assert math.exp(p.theta_low) == pytest.approx(float(row["or_q025"]), rel=1e-4)
+    assert math.exp(p.theta_high) == pytest.approx(float(row["or_q975"]), rel=1e-4)
+    assert p.probability(1.0) == pytest.approx(float(row["p_or_gt1"]), abs=1e-4)

@@ -27,6 +27,11 @@ def format_cell(value: Any) -> str:
     >>> [format_cell(v) for v in (None, float("nan"), True, 4.0, 0.123456789012, "=1+1")]
     ['', '', 'true', '4', '0.123456789', "'=1+1"]
     """
+    kind = type(value)  # the common cases first: a table has many cells
+    if kind is float:
+        return _format_float(value)
+    if kind is str:
+        return "'" + value if value.startswith(FORMULA_PREFIXES) else value
     pandas = sys.modules.get("pandas")  # pd.NA can only exist once pandas is imported
     if value is None or (pandas is not None and value is pandas.NA):
         return ""
@@ -35,18 +40,22 @@ def format_cell(value: Any) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        if math.isnan(value):
-            return ""
-        if math.isinf(value):
-            return "inf" if value > 0 else "-inf"
-        text = f"{value:.10g}"
-        return "0" if text == "-0" else text
+        return _format_float(value)
     if hasattr(value, "item"):  # numpy scalar
         return format_cell(value.item())
     text = str(value)
     if text.startswith(FORMULA_PREFIXES):
         return "'" + text
     return text
+
+
+def _format_float(value: float) -> str:
+    if math.isnan(value):
+        return ""
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    text = f"{value:.10g}"
+    return "0" if text == "-0" else text
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:

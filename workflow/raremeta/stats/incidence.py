@@ -6,8 +6,8 @@ import math
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import optimize, stats
-from scipy.special import expit, gammaln
+from scipy import optimize
+from scipy.special import betaincinv, expit, gammaln
 
 from raremeta.stats.results import Z975, PooledRate, RateMethod, Reason, Status
 
@@ -17,10 +17,14 @@ N_AGQ = 7
 
 
 def clopper_pearson(x: float, n: float, level: float = 0.95) -> tuple[float, float]:
-    """Exact binomial confidence interval (Clopper & Pearson 1934), as R ``binom.test``."""
+    """Exact binomial confidence interval (Clopper & Pearson 1934), as R ``binom.test``.
+
+    The beta quantiles come from ``scipy.special.betaincinv`` (what ``scipy.stats.beta.ppf``
+    computes, without importing scipy.stats: half a second of every pool job's start-up).
+    """
     alpha = 1 - level
-    lo = 0.0 if x == 0 else float(stats.beta.ppf(alpha / 2, x, n - x + 1))
-    hi = 1.0 if x == n else float(stats.beta.ppf(1 - alpha / 2, x + 1, n - x))
+    lo = 0.0 if x == 0 else float(betaincinv(x, n - x + 1, alpha / 2))
+    hi = 1.0 if x == n else float(betaincinv(x + 1, n - x, 1 - alpha / 2))
     return lo, hi
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from scipy.stats import chi2
+from scipy.special import gammaincinv
 
 #: Weeks per year used to turn follow-up weeks into years (52, as the table is labelled).
 WEEKS_PER_YEAR = 52.0
@@ -47,8 +47,10 @@ def poisson_exact_interval(events: float, level: float = 0.95) -> tuple[float, f
     28:437-442; as R ``poisson.test``).
     """
     alpha = 1.0 - level
-    low = 0.0 if events == 0 else float(chi2.ppf(alpha / 2, 2 * events)) / 2
-    high = float(chi2.ppf(1 - alpha / 2, 2 * events + 2)) / 2
+    # chi2.ppf(p, 2k) / 2 is gammaincinv(k, p) (scipy.stats computes it so), without
+    # importing scipy.stats
+    low = 0.0 if events == 0 else float(gammaincinv(events, alpha / 2))
+    high = float(gammaincinv(events + 1, 1 - alpha / 2))
     return low, high
 
 
