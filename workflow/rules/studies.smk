@@ -33,13 +33,12 @@ rule study:
         raw_sha256=study_digest,
         # a new layout of the per-study file reruns every study
         record_format=STUDY_RECORD_FORMAT,
-        python=PYTHON,
-        package_dir=PACKAGE_DIR,
     # A shell job running a lean entry point, not a `script:`: a script job's preamble imports
-    # snakemake.script (about 0.15 s of CPU in each of a review's hundreds of study jobs).
+    # snakemake.script (about 0.15 s of CPU in each of a review's hundreds of study jobs). The
+    # package and the Python come from the environment (common.smk).
     shell:
-        "PYTHONPATH={params.package_dir:q}${{PYTHONPATH:+:$PYTHONPATH}} "
-        "{params.python} -m raremeta.steps.study --folder {params.folder:q} "
+        'PYTHONPATH="$RAREMETA_PACKAGE_DIR"${{PYTHONPATH:+:$PYTHONPATH}} '
+        '"$RAREMETA_PYTHON" -m raremeta.steps.study --folder {params.folder:q} '
         "--config-json {params.analysis:q} --out {output:q} > {log:q} 2>&1"
 
 
