@@ -466,17 +466,18 @@ def _rare_tables(k: int, seed: int = 11) -> Tables:
 
 def test_speed_one_fit_and_a_leave_one_out_stack_of_300_studies():
     # targets: < 0.1 s for one fit with its profile interval, < 10 s for the 302 fits of a
-    # leave-one-out stack; asserted with slack for a busy machine
+    # leave-one-out stack; asserted with slack, in CPU seconds of this process (wall time on a
+    # machine busy with other work doubled past the limit: 10.6 s for 3.2 CPU-s)
     t = _rare_tables(300)
     firth(t)  # warm up
-    start = time.perf_counter()
+    start = time.process_time()
     one = firth(t)
-    single = time.perf_counter() - start
+    single = time.process_time() - start
     masks = [np.ones(t.k, bool)] + [~np.eye(t.k, dtype=bool)[j] for j in range(t.k)]
     masks.append(np.ones(t.k, bool))
-    start = time.perf_counter()
+    start = time.process_time()
     fits = firth_fits(TableStack.of([t] * len(masks), masks))
-    stack = time.perf_counter() - start
+    stack = time.process_time() - start
     print(f"firth k=300: one fit {1e3 * single:.1f} ms; {len(masks)} fits {stack:.2f} s")
     assert single < 0.5 and stack < 10
     assert fits.estimate[0] == pytest.approx(one.estimate, rel=1e-12)
