@@ -39,6 +39,7 @@ check-results: install  ## regenerate every committed result from scratch; fail 
 bench: install  ## engine and pipeline benchmarks (R metafor side by side where Rscript exists)
 	$(BIN)/python bench/bench_engine.py --n 10000 --n-one 1000 --scalar-n 200 --r-n 200 --r-n-one 50
 	OPENBLAS_NUM_THREADS=1 $(BIN)/python bench/bench_bayes.py --k 1 10 50 300
+	$(BIN)/python bench/bench_signals.py --trials 30 --terms 400 --outcomes 4
 	$(BIN)/python bench/bench_pipeline.py --studies 300 --outcomes 40
 
 format: install

@@ -95,3 +95,53 @@ def test_engine_bench_runs_and_skips_r_when_asked(tmp_path):
     assert "vectorised kernels (18 fits: MH, Peto, IV, Firth, MN)" in done.stdout
     assert "one meta-analysis at a time (3 fits: exact, exact-conditional, mid-p)" in done.stdout
     assert done.stdout.count("skipped") == 2
+
+
+def test_generator_extra_terms_are_registry_like(tmp_path):
+    # issue 23, item 6: --extra-terms adds unconfigured terms with MedDRA organ systems, each
+    # trial reporting a term (for every arm) with probability 0.6, and leaves the configured
+    # outcomes' rows as the generator wrote them before
+    import csv
+
+    from generate import PLANTED_SHARE, REPORTED_SHARE, _ExtraTerms, extra_term_name
+
+    from raremeta.io.organ_systems import soc_mapping
+
+    plain = tmp_path / "plain"
+    extra = tmp_path / "extra"
+    ids = generate(plain, n_studies=30, n_outcomes=4, seed=1)
+    assert generate(extra, n_studies=30, n_outcomes=4, seed=1, extra_terms=400) == ids
+    assert (extra / "config.yaml").read_text() == (plain / "config.yaml").read_text()
+    socs = set(soc_mapping().names)
+    assert len(socs) == 27
+    reported = 0
+    zeros = 0
+    for sid in ids:
+        before = (plain / "data/raw" / sid / "adverse_events.csv").read_text().splitlines()
+        with (extra / "data/raw" / sid / "adverse_events.csv").open(newline="") as f:
+            rows = list(csv.DictReader(f))
+        assert list(rows[0]) == ["arm", "term", "events", "source", "organ_system"]
+        configured = [r for r in rows if not r["term"].startswith("Registry term ")]
+        # the configured rows are the plain generator's, organ system empty
+        assert [",".join(list(r.values())[:4]) for r in configured] == before[1:]
+        assert all(r["organ_system"] == "" for r in configured)
+        terms = [r for r in rows if r["term"].startswith("Registry term ")]
+        assert {r["organ_system"] for r in terms} <= socs
+        arms = {r["arm"] for r in configured} | {r["arm"] for r in terms}
+        per_term: dict[str, set[str]] = {}
+        for r in terms:
+            per_term.setdefault(r["term"], set()).add(r["arm"])
+        assert all(a == arms for a in per_term.values()), "a term is given for every arm"
+        reported += len(per_term)
+        zeros += sum(r["events"] == "0" for r in terms)
+    # 30 x 400 = 12,000 draws with p = 0.6: mean 7,200, sd sqrt(12000 * 0.6 * 0.4) = 53.7;
+    # 7,200 +- 5 sd
+    assert REPORTED_SHARE == 0.6 and 6932 < reported < 7468
+    assert zeros > 1000, "zeros common (most comparator risks under 5%)"
+    # term k is in SOC k mod 27; the planted share 2% of 400 terms: 8 expected
+    assert _ExtraTerms(400, 1).organs[28] == soc_mapping().names[1]
+    assert extra_term_name(7) == "Registry term 0007"
+    assert PLANTED_SHARE == 0.02 and 1 <= len(_ExtraTerms(400, 1).planted) <= 20
+    # the project is valid raw data (the strict loader reads it, organ systems included)
+    studies = load_studies(extra / "data" / "raw")
+    assert [s.id for s in studies] == ids

@@ -204,7 +204,8 @@ class AnalysisConfig:
         matches them (:func:`raremeta.io.terms.normalise_term`).
         """
         owner = self.term_outcomes
-        return frozenset(owner[key] for key in map(normalise_term, terms) if key in owner)
+        # each distinct spelling once: a table repeats a term for every arm
+        return frozenset(owner[key] for key in map(normalise_term, set(terms)) if key in owner)
 
     @property
     def other_multi_arm(self) -> str:

@@ -24,8 +24,6 @@ from raremeta.io.ctgov_search import SearchQuery, read_search
 from raremeta.io.errors import InvalidInputError, Problem
 from raremeta.io.study_selection import read_selection, selection_problems
 from raremeta.io.writing import atomic_write_text, csv_text
-from raremeta.report.figure_files import save_figure
-from raremeta.report.prisma_plot import prisma_plot
 
 
 def read_study_table(path: Path) -> list[StudyFolder]:
@@ -98,7 +96,12 @@ def read_prisma(path: Path) -> list[PrismaRow]:
 
 def run_prisma_figure(prisma: Path, outputs: list[Path], labels: Mapping[str, str]) -> None:
     """Draw the flow diagram from the table, in every format of ``outputs``."""
+    # imported here: the summary reads the table (read_prisma) and draws nothing, so it does not
+    # import matplotlib (about 0.5 s of CPU)
     import matplotlib.pyplot as plt
+
+    from raremeta.report.figure_files import save_figure
+    from raremeta.report.prisma_plot import prisma_plot
 
     fig = prisma_plot(read_prisma(prisma), dict(labels))
     save_figure(fig, outputs)
