@@ -33,15 +33,33 @@ class CorruptedIntermediateError(ValueError):
         )
 
 
-def _canonical(content: Mapping[str, Any]) -> str:
-    return json.dumps(content, sort_keys=True, ensure_ascii=False, indent=1, allow_nan=False)
+def _canonical(content: Mapping[str, Any], indent: int | None = None) -> str:
+    """Sorted keys, UTF-8 text, no NaN; compact unless ``indent`` (compact JSON is written by
+    the json module's C encoder, an indented one by its Python encoder: about 3 ms for a study
+    of 40 outcomes, which every pool and figure job read by the hundred).
+    """
+    separators = None if indent else (",", ":")
+    return json.dumps(
+        content,
+        sort_keys=True,
+        ensure_ascii=False,
+        indent=indent,
+        separators=separators,
+        allow_nan=False,
+    )
+
+
+def _sha256(content: Mapping[str, Any]) -> str:
+    """The sha256 of the compact canonical JSON of ``content``."""
+    return hashlib.sha256(_canonical(content).encode("utf-8")).hexdigest()
 
 
 def write_checked_json(path: Path, content: Mapping[str, Any]) -> None:
-    """Write ``content`` as JSON under ``"content"``, with its sha256 under ``"sha256"``."""
-    body = _canonical(content)
-    digest = hashlib.sha256(body.encode("utf-8")).hexdigest()
-    atomic_write_text(path, _canonical({"content": content, "sha256": digest}) + "\n")
+    """Write ``content`` as JSON under ``"content"`` (indented, for people reading it), with
+    the sha256 of its compact canonical form under ``"sha256"``.
+    """
+    document = {"content": content, "sha256": _sha256(content)}
+    atomic_write_text(path, _canonical(document, indent=1) + "\n")
 
 
 def read_checked_json(path: Path, rule: str) -> dict[str, Any]:
@@ -57,14 +75,14 @@ def read_checked_json(path: Path, rule: str) -> dict[str, Any]:
         content, digest = document["content"], document["sha256"]
     except (ValueError, KeyError, TypeError) as error:
         raise CorruptedIntermediateError(path, f"unreadable: {error}", rule) from None
-    if hashlib.sha256(_canonical(content).encode("utf-8")).hexdigest() != digest:
+    if _sha256(content) != digest:
         raise CorruptedIntermediateError(path, "its sha256 differs", rule)
     return content
 
 
 #: The layout of :class:`StudyRecord` files, stored in each (``"format"``) and a param of rule
 #: `study`: a new layout reruns every study's job instead of failing on the old files.
-STUDY_RECORD_FORMAT = 7
+STUDY_RECORD_FORMAT = 8
 
 #: The rule that writes the per-study files (named in the message of a damaged one).
 STUDY_RULE = "study"
