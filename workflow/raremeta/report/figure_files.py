@@ -9,7 +9,6 @@ import contextlib
 import contextvars
 import functools
 import io
-import os
 import textwrap
 from dataclasses import asdict
 from pathlib import Path
@@ -22,6 +21,7 @@ import matplotlib.pyplot as plt
 from matplotlib.text import Text
 
 from raremeta.io.analysis_config import RoleLabels
+from raremeta.io.writing import atomic_write_bytes
 
 #: The default display labels of the two roles, as the figures take them (the schema's
 #: ``roles`` default; ``config.yaml`` ``roles:`` overrides them).
@@ -380,19 +380,20 @@ def _lean_pdf_fonts():
 def save_figure(fig, paths: list[Path], dpi: int = 150) -> None:
     """Save ``fig`` to every path (format from the suffix) without run-specific metadata.
 
-    Each file is written to a temporary name and renamed, so a reader never sees half a file.
-    A PNG is a palette image where its pixels allow (:func:`png_image`); a PDF embeds its
-    fonts as Type 42 subsets without layout tables (:data:`PDF_DROPPED_FONT_TABLES`); plain
-    one-line texts are drawn by :class:`_RowText` (the same marks, less work).
+    Each file is rendered in memory and written by
+    :func:`raremeta.io.writing.atomic_write_bytes` (a temporary name, then a rename), so a
+    reader never sees half a file. A PNG is a palette image where its pixels allow
+    (:func:`png_image`); a PDF embeds its fonts as Type 42 subsets without layout tables
+    (:data:`PDF_DROPPED_FONT_TABLES`); plain one-line texts are drawn by :class:`_RowText`
+    (the same marks, less work).
     """
     for path in paths:
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
         fmt = path.suffix.lstrip(".")
-        tmp = path.with_name(f".{path.name}.tmp")
+        buffer = io.BytesIO()
         if fmt == "png":
-            _save_png(fig, tmp, dpi)
+            _save_png(fig, buffer, dpi)
         else:
             with plt.rc_context(STYLE), _lean_pdf_fonts(), _row_texts(fig):
-                fig.savefig(tmp, format=fmt, dpi=dpi, metadata=_METADATA.get(fmt))
-        os.replace(tmp, path)
+                fig.savefig(buffer, format=fmt, dpi=dpi, metadata=_METADATA.get(fmt))
+        atomic_write_bytes(path, buffer.getvalue())
