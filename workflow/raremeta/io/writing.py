@@ -31,7 +31,7 @@ def format_cell(value: Any) -> str:
     if kind is float:
         return _format_float(value)
     if kind is str:
-        return "'" + value if value.startswith(FORMULA_PREFIXES) else value
+        return _format_text(value)
     pandas = sys.modules.get("pandas")  # pd.NA can only exist once pandas is imported
     if value is None or (pandas is not None and value is pandas.NA):
         return ""
@@ -43,10 +43,11 @@ def format_cell(value: Any) -> str:
         return _format_float(value)
     if hasattr(value, "item"):  # numpy scalar
         return format_cell(value.item())
-    text = str(value)
-    if text.startswith(FORMULA_PREFIXES):
-        return "'" + text
-    return text
+    return _format_text(str(value))
+
+
+def _format_text(text: str) -> str:
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
 def _format_float(value: float) -> str:
